@@ -1,0 +1,2 @@
+export type { CliIo } from './io.js';
+export { HELP, run } from './main.js';

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
+import { LINT_HELP, policyLint } from './commands/policy-lint.js';
+import { policyTest, TEST_HELP } from './commands/policy-test.js';
+import { type CliIo, EXIT, UsageError } from './io.js';
+import { VERSION } from './version.js';
+
+export const HELP = `warden ${VERSION}: governance control plane for AI agents
+
+Usage: warden <command> [options]
+
+Commands:
+  policy lint <dir>    load, type-check and lint a policy bundle
+  policy test <dir>    run the bundle's *.test.yaml policy tests
+  policy eval <dir>    decide one tool call and print the Decision
+
+Run "warden policy <command> --help" for a command's options.
+`;
+
+const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
+
+/** Runs the CLI; returns the exit code. Never throws for user mistakes. */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.err(`warden: ${(error as Error).message}\nRun "warden --help" for usage.\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-v') {
+    io.out(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.out(HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const help = POLICY_HELP[sub];
+  if (!help) throw new UsageError(`unknown command "policy ${sub}"`);
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      ...(sub === 'eval'
+        ? {
+            agent: { type: 'string' },
+            tool: { type: 'string' },
+            args: { type: 'string' },
+            context: { type: 'string' },
+            usage: { type: 'string' },
+            time: { type: 'string' },
+            delegation: { type: 'string' },
+          }
+        : {}),
+    },
+  });
+  if (values.help) {
+    io.out(help);
+    return EXIT.ok;
+  }
+  const [dir, extra] = positionals;
+  if (dir === undefined) throw new UsageError(`policy ${sub}: missing the bundle directory\n\n${help}`);
+  if (extra !== undefined) throw new UsageError(`policy ${sub}: unexpected argument "${extra}"`);
+  if (sub === 'lint') return policyLint(io, dir);
+  if (sub === 'test') return policyTest(io, dir);
+  return policyEval(io, dir, values as Record<string, string | undefined>);
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof TypeError && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,36 @@
+import type { AgentFacts } from '../input.js';
+import type { AgentSelector } from '../model.js';
+
+export type AgentMatcher = (agent: AgentFacts) => boolean;
+
+/** Whether a policy's `spec.agents` selects an agent: every given criterion holds, any entry of a list. */
+export function compileSelector(selector: AgentSelector): AgentMatcher {
+  if (selectsEveryAgent(selector)) return () => true;
+  const { ids, tiers, environments, roles } = selector;
+  const labels = Object.entries(selector.labels);
+  return (agent) => {
+    if (ids.length > 0 && !ids.includes(agent.id)) return false;
+    if (tiers.length > 0 && (agent.tier === undefined || !tiers.includes(agent.tier))) return false;
+    if (
+      environments.length > 0 &&
+      (agent.environment === undefined || !environments.includes(agent.environment))
+    ) {
+      return false;
+    }
+    if (roles.length > 0 && !roles.some((role) => agent.roles?.includes(role))) return false;
+    for (const [key, value] of labels) {
+      if (!agent.labels || !Object.hasOwn(agent.labels, key) || agent.labels[key] !== value) return false;
+    }
+    return true;
+  };
+}
+
+export function selectsEveryAgent(selector: AgentSelector): boolean {
+  return (
+    selector.ids.length === 0 &&
+    selector.roles.length === 0 &&
+    selector.tiers.length === 0 &&
+    selector.environments.length === 0 &&
+    Object.keys(selector.labels).length === 0
+  );
+}

@@ -1,0 +1,53 @@
+import type { ApprovalRequirement, ApprovalStep, Approver } from '../model.js';
+
+/**
+ * Several review rules can match one call (a refund over $500 and a refund over $1,000). Each
+ * rule's requirement must hold, so the merge keeps every step (a step with the same approvers
+ * appears once, with the higher count), the shortest timeout, `deny` on timeout if any rule asks
+ * for it, and `pre` (approve before execution) if any rule asks for it.
+ */
+export function mergeApprovals(requirements: readonly ApprovalRequirement[]): ApprovalRequirement | null {
+  const [first, ...rest] = requirements;
+  if (!first) return null;
+  if (rest.length === 0) return first;
+  const steps: ApprovalStep[] = [];
+  const stepIndex = new Map<string, number>();
+  const escalateTo: Approver[] = [];
+  const escalateKeys = new Set<string>();
+  for (const requirement of requirements) {
+    for (const step of requirement.steps) {
+      const key = approversKey(step.approvers);
+      const index = stepIndex.get(key);
+      const existing = index === undefined ? undefined : steps[index];
+      if (index !== undefined && existing) {
+        if (step.required > existing.required) steps[index] = { ...existing, required: step.required };
+      } else {
+        stepIndex.set(key, steps.length);
+        steps.push(step);
+      }
+    }
+    for (const approver of requirement.escalateTo) {
+      const key = approverKey(approver);
+      if (!escalateKeys.has(key)) {
+        escalateKeys.add(key);
+        escalateTo.push(approver);
+      }
+    }
+  }
+  const onTimeout = requirements.some((r) => r.onTimeout === 'deny') ? 'deny' : 'escalate';
+  return {
+    steps,
+    timeoutSeconds: Math.min(...requirements.map((r) => r.timeoutSeconds)),
+    onTimeout,
+    escalateTo: onTimeout === 'deny' ? [] : escalateTo,
+    mode: requirements.some((r) => r.mode === 'pre') ? 'pre' : 'post',
+  };
+}
+
+export function approverKey(approver: Approver): string {
+  return approver.kind === 'initiator' ? 'initiator' : `${approver.kind}:${approver.name}`;
+}
+
+function approversKey(approvers: readonly Approver[]): string {
+  return approvers.map(approverKey).sort().join('|');
+}

@@ -1,0 +1,72 @@
+import type { DecisionInput } from '../input.js';
+import { TOOL_NAME } from '../load/policy-schema.js';
+
+export const MAX_ARGS_DEPTH = 32;
+export const MAX_ARGS_NODES = 100_000;
+
+/**
+ * Checks that arguments are JSON: plain objects, arrays, strings, finite numbers, booleans and null,
+ * nested at most 32 levels. Returns a message naming the offending path, or undefined when valid.
+ */
+export function validateArguments(args: unknown): string | undefined {
+  if (!isPlainRecord(args)) return 'args must be a JSON object';
+  let nodes = 0;
+  const visit = (value: unknown, path: string, depth: number): string | undefined => {
+    if (++nodes > MAX_ARGS_NODES) return `args hold more than ${MAX_ARGS_NODES} values`;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+    if (typeof value === 'number')
+      return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
+    if (typeof value !== 'object') return `${path} is a ${typeof value}, which JSON cannot hold`;
+    if (depth >= MAX_ARGS_DEPTH) return `args are nested deeper than ${MAX_ARGS_DEPTH} levels (at ${path})`;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const problem = visit(value[i], `${path}[${i}]`, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    if (!isPlainRecord(value)) return `${path} is not a plain JSON object`;
+    for (const key of Object.keys(value)) {
+      const problem = visit(value[key], `${path}.${key}`, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  return visit(args, 'args', 0);
+}
+
+/** The shape checks `decide` makes before evaluating; a message when the input is unusable. */
+export function validateInput(input: DecisionInput): string | undefined {
+  if (typeof input !== 'object' || input === null) return 'the input must be an object';
+  if (typeof input.agent?.id !== 'string' || input.agent.id === '')
+    return 'agent.id must be a non-empty string';
+  if (typeof input.tool !== 'string' || !TOOL_NAME.test(input.tool)) {
+    return 'tool must be a tool name of letters, digits, "_", ".", ":", "/" and "-" (at most 200 characters)';
+  }
+  if (input.args !== undefined) {
+    const problem = validateArguments(input.args);
+    if (problem) return problem;
+  }
+  if (
+    input.time !== undefined &&
+    !(input.time.now instanceof Date && Number.isFinite(input.time.now.getTime()))
+  ) {
+    return 'time.now must be a valid Date';
+  }
+  if (input.delegation !== undefined) {
+    if (!Array.isArray(input.delegation)) return 'delegation must be a list of agents';
+    if (input.delegation.length > MAX_ARGS_DEPTH)
+      return `delegation chains are limited to ${MAX_ARGS_DEPTH} agents`;
+    for (const [i, agent] of input.delegation.entries()) {
+      if (typeof agent?.id !== 'string' || agent.id === '')
+        return `delegation[${i}].id must be a non-empty string`;
+    }
+  }
+  return undefined;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

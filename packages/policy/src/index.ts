@@ -1,0 +1,44 @@
+export { canonicalJson } from './canonical-json.js';
+export type { CandidateGroup, CompiledRule, PolicyBundle } from './compile/compile-bundle.js';
+export { compileGlob } from './compile/glob.js';
+export { CONDITION_VARIABLES, createCelEngine } from './conditions/cel-engine.js';
+export type {
+  Activation,
+  CompiledCondition,
+  CompileResult,
+  ConditionEngine,
+  ConditionVariables,
+} from './conditions/condition-engine.js';
+export { ConditionError } from './conditions/condition-engine.js';
+export { type DecideOptions, decide } from './decide/decide.js';
+export { mergeApprovals } from './decide/merge-approval.js';
+export { MAX_ARGS_DEPTH, validateArguments, validateInput } from './decide/validate-input.js';
+export type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from './decision.js';
+export type {
+  AgentFacts,
+  ContextFacts,
+  DecisionInput,
+  JsonObject,
+  JsonValue,
+  TimeFacts,
+  UsageFacts,
+} from './input.js';
+export { fieldPath, formatIssue, type PolicyIssue, PolicyLoadError } from './issues.js';
+export { lintBundle } from './lint/lint.js';
+export { parseDuration } from './load/duration.js';
+export {
+  isPolicyFile,
+  isPolicyTestFile,
+  type LoadOptions,
+  type LoadResult,
+  listFiles,
+  loadBundle,
+  loadBundleFromFiles,
+  MAX_BUNDLE_RULES,
+  MAX_FILE_BYTES,
+  type SourceFile,
+  toBundlePath,
+} from './load/load-bundle.js';
+export type * from './model.js';
+export { type CaseResult, runCase } from './testing/run-tests.js';
+export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';

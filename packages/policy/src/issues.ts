@@ -1,0 +1,44 @@
+/** A problem found while loading, type-checking or linting policies, located in its file. */
+export interface PolicyIssue {
+  readonly severity: 'error' | 'warning';
+  /** Path of the file relative to the bundle directory. */
+  readonly file: string;
+  /** 1-based; 0 when the issue concerns the file or bundle as a whole. */
+  readonly line: number;
+  readonly column: number;
+  /** Dotted path of the offending field, e.g. `spec.rules[2].effect`; empty for the whole file. */
+  readonly field: string;
+  readonly message: string;
+  /** Id of the rule the issue concerns, when it concerns one. */
+  readonly rule?: string;
+}
+
+export function formatIssue(issue: PolicyIssue): string {
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.column}` : issue.file;
+  const field = issue.field ? ` ${issue.field}:` : '';
+  return `${where}: ${issue.severity}:${field} ${issue.message}`;
+}
+
+/** Thrown by the loaders when a bundle cannot be used; it carries every issue found, not just the first. */
+export class PolicyLoadError extends Error {
+  readonly issues: readonly PolicyIssue[];
+
+  constructor(issues: readonly PolicyIssue[]) {
+    const errors = issues.filter((issue) => issue.severity === 'error');
+    super(
+      `policy bundle rejected: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map(formatIssue).join('\n')}`,
+    );
+    this.name = 'PolicyLoadError';
+    this.issues = issues;
+  }
+}
+
+/** Renders a field path the way users read it: `spec.rules[2].when`. */
+export function fieldPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out;
+}

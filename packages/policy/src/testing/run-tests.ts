@@ -1,0 +1,50 @@
+import type { PolicyBundle } from '../compile/compile-bundle.js';
+import { decide } from '../decide/decide.js';
+import { approverKey } from '../decide/merge-approval.js';
+import type { Decision } from '../decision.js';
+import type { PolicyTestCase } from './test-suite.js';
+
+export interface CaseResult {
+  readonly testCase: PolicyTestCase;
+  readonly decision: Decision;
+  /** Empty when the case passed. */
+  readonly failures: readonly string[];
+}
+
+/** Decides one case and compares the decision with what the case expects. */
+export function runCase(bundle: PolicyBundle, testCase: PolicyTestCase): CaseResult {
+  const decision = decide(bundle, testCase.input);
+  const failures: string[] = [];
+  const { expect } = testCase;
+  if (decision.effect !== expect.effect) {
+    const by = decision.decidingRule ? `rule '${decision.decidingRule}'` : decision.code;
+    failures.push(`expected effect ${expect.effect}, got ${decision.effect} (${by}: ${decision.reason})`);
+  }
+  if (expect.code !== undefined && decision.code !== expect.code) {
+    failures.push(`expected code ${expect.code}, got ${decision.code}`);
+  }
+  if (expect.rules !== undefined && !sameSet(expect.rules, decision.rules)) {
+    failures.push(
+      `expected matched rules [${[...expect.rules].sort().join(', ')}], got [${[...decision.rules].sort().join(', ')}]`,
+    );
+  }
+  if (expect.approvers !== undefined) {
+    const actual = (decision.approval?.steps ?? []).flatMap((step) => step.approvers.map(approverKey));
+    if (!sameSet(expect.approvers, actual)) {
+      failures.push(
+        `expected approvers [${[...expect.approvers].sort().join(', ')}], got [${[...new Set(actual)].sort().join(', ')}]`,
+      );
+    }
+  }
+  for (const error of decision.conditionErrors) {
+    if (expect.code !== 'condition_error')
+      failures.push(`condition of rule '${error.rule}' failed: ${error.message}`);
+  }
+  return { testCase, decision, failures };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((item) => y.has(item));
+}

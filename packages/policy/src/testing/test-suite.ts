@@ -1,0 +1,296 @@
+import { approverKey } from '../decide/merge-approval.js';
+import { validateArguments } from '../decide/validate-input.js';
+import type { AgentFacts, ContextFacts, DecisionInput, JsonObject, TimeFacts, UsageFacts } from '../input.js';
+import type { PolicyIssue } from '../issues.js';
+import { FieldChecker, isPlainObject } from '../load/field-checker.js';
+import { API_VERSION, parseApprover } from '../load/policy-schema.js';
+import { parseYamlFile, type YamlPath } from '../load/yaml-file.js';
+import { EFFECTS, type Effect, TRUST_TIERS } from '../model.js';
+
+export interface PolicyTestCase {
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly input: DecisionInput;
+  readonly expect: {
+    readonly effect: Effect;
+    readonly code?: string;
+    /** Compared as a set with the decision's matched rule ids. */
+    readonly rules?: readonly string[];
+    /** Compared as a set with every approver of every step of the merged requirement. */
+    readonly approvers?: readonly string[];
+  };
+}
+
+const CODES = ['rule', 'no_grant', 'condition_error', 'invalid_input'] as const;
+const USAGE_KEYS = [
+  'cost_today_usd',
+  'cost_month_usd',
+  'calls_last_hour',
+  'calls_today',
+  'records_today',
+] as const;
+
+/**
+ * Reads a `*.test.yaml` file: `kind: PolicyTest`, named agent fixtures, shared defaults and cases.
+ * Returns the cases, or the issues that make the file unusable.
+ */
+export function readTestFile(file: string, text: string): { cases: PolicyTestCase[]; issues: PolicyIssue[] } {
+  const parsed = parseYamlFile(file, text);
+  const issues: PolicyIssue[] = [...parsed.issues];
+  const cases: PolicyTestCase[] = [];
+  for (const doc of parsed.documents) {
+    const checker = new FieldChecker(doc);
+    const root = checker.object([], doc.value, [
+      'apiVersion',
+      'kind',
+      'metadata',
+      'agents',
+      'defaults',
+      'cases',
+    ]);
+    if (root) {
+      if (root.apiVersion !== API_VERSION)
+        checker.error(
+          ['apiVersion'],
+          `expected ${API_VERSION}, got ${JSON.stringify(root.apiVersion ?? null)}`,
+        );
+      if (root.kind !== 'PolicyTest')
+        checker.error(['kind'], `expected PolicyTest, got ${JSON.stringify(root.kind ?? null)}`);
+      const fixtures = new Map<string, AgentFacts>();
+      if (root.agents !== undefined) {
+        const agents = checker.object(
+          ['agents'],
+          root.agents,
+          Object.keys(isPlainObject(root.agents) ? root.agents : {}),
+        );
+        for (const [name, value] of Object.entries(agents ?? {})) {
+          const agent = readAgent(checker, ['agents', name], value, fixtures);
+          if (agent) fixtures.set(name, agent);
+        }
+      }
+      const defaults =
+        root.defaults === undefined
+          ? {}
+          : (checker.object(['defaults'], root.defaults, ['context', 'usage', 'time']) ?? {});
+      if (!Array.isArray(root.cases) || root.cases.length === 0)
+        checker.error(['cases'], 'expected a non-empty list of test cases');
+      else {
+        root.cases.forEach((item, index) => {
+          const testCase = readCase(
+            checker,
+            ['cases', index],
+            item,
+            fixtures,
+            defaults,
+            doc.locate(['cases', index]).line,
+          );
+          if (testCase) cases.push(testCase);
+        });
+      }
+    }
+    issues.push(...checker.issues);
+  }
+  return { cases, issues };
+}
+
+function readCase(
+  checker: FieldChecker,
+  path: YamlPath,
+  value: unknown,
+  fixtures: ReadonlyMap<string, AgentFacts>,
+  defaults: Record<string, unknown>,
+  line: number,
+): PolicyTestCase | undefined {
+  const raw = checker.object(path, value, ['name', ...INPUT_KEYS, 'expect']);
+  if (!raw) return undefined;
+  const before = checker.issues.length;
+  const name = checker.requiredString([...path, 'name'], raw.name);
+  const input = readInputFields(checker, path, raw, fixtures, defaults);
+  const expect = readExpect(checker, [...path, 'expect'], raw.expect);
+  if (checker.issues.length !== before || !name || !input || !expect) return undefined;
+  return { name, file: checker.doc.file, line, input, expect };
+}
+
+const INPUT_KEYS = ['agent', 'tool', 'server', 'args', 'context', 'usage', 'time', 'delegation'] as const;
+
+/**
+ * Reads a decision input given as data (`warden policy eval`, test cases):
+ * `{agent, tool, server?, args?, context?, usage?, time?, delegation?}`.
+ */
+export function parseDecisionInput(
+  value: unknown,
+  source = '<input>',
+): { input?: DecisionInput; issues: PolicyIssue[] } {
+  const checker = new FieldChecker({ file: source, value, locate: () => ({ line: 0, column: 0 }) });
+  const raw = checker.object([], value, INPUT_KEYS);
+  const input = raw ? readInputFields(checker, [], raw, new Map(), {}) : undefined;
+  return checker.issues.length === 0 && input ? { input, issues: [] } : { issues: checker.issues };
+}
+
+function readInputFields(
+  checker: FieldChecker,
+  path: YamlPath,
+  raw: Record<string, unknown>,
+  fixtures: ReadonlyMap<string, AgentFacts>,
+  defaults: Record<string, unknown>,
+): DecisionInput | undefined {
+  const before = checker.issues.length;
+  if (raw.agent === undefined)
+    checker.error([...path, 'agent'], 'is required: a fixture name or an agent mapping');
+  const agent =
+    raw.agent === undefined ? undefined : readAgent(checker, [...path, 'agent'], raw.agent, fixtures);
+  const tool = checker.requiredString([...path, 'tool'], raw.tool);
+  const toolServer = raw.server === undefined ? undefined : checker.string([...path, 'server'], raw.server);
+  let args: JsonObject | undefined;
+  if (raw.args !== undefined) {
+    const problem = validateArguments(raw.args);
+    if (problem) checker.error([...path, 'args'], problem);
+    else args = raw.args as JsonObject;
+  }
+  const from = (key: string): [YamlPath, unknown] =>
+    raw[key] === undefined ? [['defaults', key], defaults[key]] : [[...path, key], raw[key]];
+  const context = readContext(checker, ...from('context'));
+  const usage = readUsage(checker, ...from('usage'));
+  const time = readTime(checker, ...from('time'));
+  let delegation: AgentFacts[] | undefined;
+  if (raw.delegation !== undefined) {
+    if (!Array.isArray(raw.delegation))
+      checker.error([...path, 'delegation'], 'expected a list of agents, outermost delegator first');
+    else
+      delegation = raw.delegation.flatMap(
+        (item, i) => readAgent(checker, [...path, 'delegation', i], item, fixtures) ?? [],
+      );
+  }
+  if (checker.issues.length !== before || !agent || !tool) return undefined;
+  return {
+    agent,
+    tool,
+    ...(toolServer ? { toolServer } : {}),
+    ...(args ? { args } : {}),
+    ...(context ? { context } : {}),
+    ...(usage ? { usage } : {}),
+    ...(time ? { time } : {}),
+    ...(delegation ? { delegation } : {}),
+  };
+}
+
+function readAgent(
+  checker: FieldChecker,
+  path: YamlPath,
+  value: unknown,
+  fixtures: ReadonlyMap<string, AgentFacts>,
+): AgentFacts | undefined {
+  if (typeof value === 'string') {
+    const fixture = fixtures.get(value);
+    if (!fixture)
+      checker.error(path, `no agent fixture named ${JSON.stringify(value)}; define it under agents:`);
+    return fixture;
+  }
+  const raw = checker.object(path, value, [
+    'id',
+    'name',
+    'roles',
+    'tier',
+    'environment',
+    'labels',
+    'owner',
+    'risk',
+  ]);
+  if (!raw) return undefined;
+  const id = checker.requiredString([...path, 'id'], raw.id);
+  const optionalString = (key: string) =>
+    raw[key] === undefined ? undefined : checker.string([...path, key], raw[key]);
+  const tier = raw.tier === undefined ? undefined : checker.oneOf([...path, 'tier'], raw.tier, TRUST_TIERS);
+  const roles = raw.roles === undefined ? undefined : checker.stringList([...path, 'roles'], raw.roles);
+  const labels = raw.labels === undefined ? undefined : checker.stringMap([...path, 'labels'], raw.labels);
+  if (!id) return undefined;
+  const facts: Record<string, unknown> = {
+    id,
+    name: optionalString('name'),
+    roles,
+    tier,
+    environment: optionalString('environment'),
+    labels,
+    owner: optionalString('owner'),
+    risk: optionalString('risk'),
+  };
+  for (const key of Object.keys(facts)) if (facts[key] === undefined) delete facts[key];
+  return facts as unknown as AgentFacts;
+}
+
+function readContext(checker: FieldChecker, at: YamlPath, value: unknown): ContextFacts | undefined {
+  if (value === undefined) return undefined;
+  const raw = checker.object(at, value, ['taskId', 'initiator', 'onBehalfOf', 'interface']);
+  if (!raw) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(raw)) {
+    const text = checker.string([...at, key], item);
+    if (text !== undefined) out[key] = text;
+  }
+  return out as ContextFacts;
+}
+
+/** In tests, counters not given are zero. */
+function readUsage(checker: FieldChecker, path: YamlPath, value: unknown): UsageFacts | undefined {
+  if (value === undefined) return undefined;
+  const raw = checker.object(path, value, USAGE_KEYS);
+  if (!raw) return undefined;
+  const usage: Record<string, number> = {};
+  for (const key of USAGE_KEYS) {
+    const item = raw[key] ?? 0;
+    if (typeof item !== 'number' || !Number.isFinite(item) || item < 0)
+      checker.error([...path, key], 'expected a non-negative number');
+    else usage[key] = item;
+  }
+  return usage as unknown as UsageFacts;
+}
+
+function readTime(checker: FieldChecker, path: YamlPath, value: unknown): TimeFacts | undefined {
+  if (value === undefined) return undefined;
+  const now = typeof value === 'string' ? new Date(value) : undefined;
+  if (!now || Number.isNaN(now.getTime())) {
+    checker.error(
+      path,
+      `expected an ISO 8601 time such as "2026-03-02T10:00:00Z", got ${JSON.stringify(value)}`,
+    );
+    return undefined;
+  }
+  return { now };
+}
+
+function readExpect(
+  checker: FieldChecker,
+  path: YamlPath,
+  value: unknown,
+): PolicyTestCase['expect'] | undefined {
+  if (value === undefined) {
+    checker.error(path, 'is required: at least the expected effect');
+    return undefined;
+  }
+  const raw = checker.object(path, value, ['effect', 'code', 'rules', 'approvers']);
+  if (!raw) return undefined;
+  const effect = checker.oneOf([...path, 'effect'], raw.effect, EFFECTS);
+  const code = raw.code === undefined ? undefined : checker.oneOf([...path, 'code'], raw.code, CODES);
+  const rules = raw.rules === undefined ? undefined : checker.stringList([...path, 'rules'], raw.rules);
+  let approvers: string[] | undefined;
+  if (raw.approvers !== undefined) {
+    const list = checker.stringList([...path, 'approvers'], raw.approvers) ?? [];
+    approvers = list.flatMap((text, i) => {
+      const approver = parseApprover(text);
+      if (!approver)
+        checker.error(
+          [...path, 'approvers', i],
+          `expected group:<name>, user:<name> or initiator, got ${JSON.stringify(text)}`,
+        );
+      return approver ? [approverKey(approver)] : [];
+    });
+  }
+  if (!effect) return undefined;
+  return {
+    effect,
+    ...(code ? { code } : {}),
+    ...(rules ? { rules } : {}),
+    ...(approvers ? { approvers } : {}),
+  };
+}
