@@ -54,7 +54,8 @@ export interface Rule {
   readonly reason: string;
   /** Present exactly when effect is `review`. */
   readonly approval?: ApprovalRequirement;
-  readonly source: SourceLocation;
+  /** Where the rule starts, and the line of its `when` (for condition errors). */
+  readonly source: SourceLocation & { readonly whenLine: number };
 }
 
 export interface PolicyMetadata {

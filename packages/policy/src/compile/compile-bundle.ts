@@ -59,7 +59,7 @@ export function compileBundle(
           issues.push({
             severity: 'error',
             file: rule.source.file,
-            line: rule.source.line,
+            line: rule.source.whenLine,
             column: 1,
             field: `spec.rules[${index}].when`,
             rule: rule.id,

@@ -184,7 +184,7 @@ function readRule(
     ...(when === undefined ? {} : { when }),
     reason,
     ...(approval ? { approval } : {}),
-    source: { file: doc.file, line },
+    source: { file: doc.file, line, whenLine: doc.locate([...path, 'when']).line },
   };
 }
 

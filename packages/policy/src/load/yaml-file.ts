@@ -79,7 +79,7 @@ function findNode(root: Node | null, path: YamlPath, key: boolean): Node | null 
       const pair = node.items.find(
         (item) => isPair(item) && isScalar(item.key) && item.key.value === segment,
       );
-      if (!pair) return last;
+      if (!pair) return node; // a missing key: point at the mapping that should hold it
       const isLast = i === path.length - 1;
       const next = (isLast && key ? pair.key : pair.value) as Node | null;
       last = node;

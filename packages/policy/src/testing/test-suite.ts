@@ -69,10 +69,7 @@ export function readTestFile(file: string, text: string): { cases: PolicyTestCas
           if (agent) fixtures.set(name, agent);
         }
       }
-      const defaults =
-        root.defaults === undefined
-          ? {}
-          : (checker.object(['defaults'], root.defaults, ['context', 'usage', 'time']) ?? {});
+      const defaults = readDefaults(checker, root.defaults);
       if (!Array.isArray(root.cases) || root.cases.length === 0)
         checker.error(['cases'], 'expected a non-empty list of test cases');
       else {
@@ -99,7 +96,7 @@ function readCase(
   path: YamlPath,
   value: unknown,
   fixtures: ReadonlyMap<string, AgentFacts>,
-  defaults: Record<string, unknown>,
+  defaults: Defaults,
   line: number,
 ): PolicyTestCase | undefined {
   const raw = checker.object(path, value, ['name', ...INPUT_KEYS, 'expect']);
@@ -133,7 +130,7 @@ function readInputFields(
   path: YamlPath,
   raw: Record<string, unknown>,
   fixtures: ReadonlyMap<string, AgentFacts>,
-  defaults: Record<string, unknown>,
+  defaults: Defaults,
 ): DecisionInput | undefined {
   const before = checker.issues.length;
   if (raw.agent === undefined)
@@ -148,11 +145,10 @@ function readInputFields(
     if (problem) checker.error([...path, 'args'], problem);
     else args = raw.args as JsonObject;
   }
-  const from = (key: string): [YamlPath, unknown] =>
-    raw[key] === undefined ? [['defaults', key], defaults[key]] : [[...path, key], raw[key]];
-  const context = readContext(checker, ...from('context'));
-  const usage = readUsage(checker, ...from('usage'));
-  const time = readTime(checker, ...from('time'));
+  const context =
+    raw.context === undefined ? defaults.context : readContext(checker, [...path, 'context'], raw.context);
+  const usage = raw.usage === undefined ? defaults.usage : readUsage(checker, [...path, 'usage'], raw.usage);
+  const time = raw.time === undefined ? defaults.time : readTime(checker, [...path, 'time'], raw.time);
   let delegation: AgentFacts[] | undefined;
   if (raw.delegation !== undefined) {
     if (!Array.isArray(raw.delegation))
@@ -173,6 +169,19 @@ function readInputFields(
     ...(time ? { time } : {}),
     ...(delegation ? { delegation } : {}),
   };
+}
+
+/** Context, usage and time shared by every case of a file that does not give its own. */
+type Defaults = Pick<DecisionInput, 'context' | 'usage' | 'time'>;
+
+function readDefaults(checker: FieldChecker, value: unknown): Defaults {
+  if (value === undefined) return {};
+  const raw = checker.object(['defaults'], value, ['context', 'usage', 'time']);
+  if (!raw) return {};
+  const context = readContext(checker, ['defaults', 'context'], raw.context);
+  const usage = readUsage(checker, ['defaults', 'usage'], raw.usage);
+  const time = readTime(checker, ['defaults', 'time'], raw.time);
+  return { ...(context ? { context } : {}), ...(usage ? { usage } : {}), ...(time ? { time } : {}) };
 }
 
 function readAgent(
