@@ -59,6 +59,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         ? {
             agent: { type: 'string' },
             tool: { type: 'string' },
+            server: { type: 'string' },
             args: { type: 'string' },
             context: { type: 'string' },
             usage: { type: 'string' },

@@ -1,5 +1,10 @@
 export { canonicalJson } from './canonical-json.js';
-export type { CandidateGroup, CompiledRule, PolicyBundle } from './compile/compile-bundle.js';
+export {
+  type CandidateGroup,
+  type CompiledRule,
+  compileBundle,
+  type PolicyBundle,
+} from './compile/compile-bundle.js';
 export { compileGlob } from './compile/glob.js';
 export { CONDITION_VARIABLES, createCelEngine } from './conditions/cel-engine.js';
 export type {

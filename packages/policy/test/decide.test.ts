@@ -48,6 +48,43 @@ describe('combination: deny > review > allow, nothing matched = deny no_grant', 
   });
 });
 
+describe('guardrails restrict, they never grant', () => {
+  const guardrail = policy(
+    "- {id: destructive, effect: review, tools: ['*.drop'], approval: {approvers: [group:security]}}",
+    {
+      kind: 'Guardrail',
+      name: 'g',
+      agents: 'tiers: [monitored]',
+    },
+  );
+  const grant = policy("- {id: drops, effect: allow, tools: ['warehouse.*']}", {
+    name: 'p',
+    agents: 'roles: [analyst]',
+  });
+  const bundle = bundleOf({ 'g.yaml': guardrail, 'p.yaml': grant });
+  const monitored = (roles: string[]) => ({ id: 'agt_m', roles, tier: 'monitored' as const });
+
+  it('a guardrail review on a tool no policy grants stays a no_grant deny', () => {
+    const d = decide(bundle, { agent: monitored(['support']), tool: 'warehouse.tables.drop' });
+    expect(d).toMatchObject({ effect: 'deny', code: 'no_grant', approval: null, rules: ['destructive'] });
+  });
+  it('a guardrail review applies to a call a policy grants', () => {
+    const d = decide(bundle, { agent: monitored(['analyst']), tool: 'warehouse.tables.drop' });
+    expect(d).toMatchObject({
+      effect: 'review',
+      decidingRule: 'destructive',
+      rules: ['destructive', 'drops'],
+    });
+    expect(d.approval?.steps[0]?.approvers).toEqual([{ kind: 'group', name: 'security' }]);
+  });
+  it('a policy review rule is a grant on its own', () => {
+    const b = bundleOf({
+      'p.yaml': policy('- {id: r, effect: review, tools: [t], approval: {approvers: [group:x]}}'),
+    });
+    expect(decideFor(b, 't').effect).toBe('review');
+  });
+});
+
 describe('globs', () => {
   const bundle = bundleOf({
     'p.yaml': policy(`
@@ -145,6 +182,27 @@ describe('conditions', () => {
     expect(decideFor(bundle, 'payments.refund', { amount: 50_001 })).toMatchObject({
       effect: 'deny',
       decidingRule: 'doubled',
+    });
+  });
+  it('mixed int and double equality holds both ways', () => {
+    const b = bundleOf({
+      'p.yaml': policy(`
+- {id: allow-all, effect: allow, tools: [t]}
+- {id: fourth, effect: deny, tools: [t], when: '1 + args.count == 4'}
+- {id: literal, effect: deny, tools: [t], when: '1 + 2.0 != 3 || 3 != 3.0'}
+- {id: counter, effect: deny, tools: [t], when: 'usage.calls_today * 1.5 == 10.5'}`),
+    });
+    const usage = {
+      cost_today_usd: 0,
+      cost_month_usd: 0,
+      calls_last_hour: 0,
+      calls_today: 7,
+      records_today: 0,
+    };
+    expect(decideFor(b, 't', { count: 3 }, { usage }).rules).toEqual(['allow-all', 'fourth', 'counter']);
+    expect(decideFor(b, 't', { count: 3.5 }, { usage: { ...usage, calls_today: 1 } })).toMatchObject({
+      effect: 'allow',
+      rules: ['allow-all'],
     });
   });
   it('a condition that errors is a deny match with code condition_error, never a skip', () => {

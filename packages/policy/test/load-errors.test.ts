@@ -203,6 +203,39 @@ describe('loading: parse and schema errors name file, line, field and what was e
     expect(issue.message).toMatch(/^invalid YAML: .*alias/i);
   });
 
+  it('refuses empty selector lists and empty rule lists instead of reading them as "everything"', () => {
+    expect(
+      firstError({ 'p.yaml': policy('- {id: a, effect: allow, tools: [x]}', { agents: 'ids: []' }) }),
+    ).toMatchObject({
+      field: 'spec.agents.ids',
+      message: 'must list at least one entry; omit the key to select every agent',
+    });
+    expect(
+      firstError({ 'p.yaml': policy('- {id: a, effect: allow, tools: [x]}', { agents: 'tiers: []' }) }).field,
+    ).toBe('spec.agents.tiers');
+    expect(
+      firstError({
+        'p.yaml': 'apiVersion: warden/v1\nkind: Policy\nmetadata: {name: p, owner: o}\nspec: {rules: []}\n',
+      }).message,
+    ).toBe('expected a non-empty list of rules');
+  });
+
+  it('refuses an approver listed twice: required counts distinct humans', () => {
+    const issue = firstError({
+      'p.yaml': rule(
+        '- {id: r, effect: review, tools: [x], approval: {approvers: [user:bob, user:bob], required: 2}}',
+      ),
+    });
+    expect(issue).toMatchObject({
+      field: 'spec.rules[0].approval.approvers[1]',
+      message: 'user:bob is listed twice',
+    });
+  });
+
+  it('accepts leading and trailing document separators', () => {
+    expect(load({ 'p.yaml': `---\n${policy('- {id: a, effect: allow, tools: [x]}')}---\n` }).ok).toBe(true);
+  });
+
   it('rejects an empty bundle: zero documents is almost always a wrong directory', () => {
     expect(firstError({}).message).toBe('the bundle holds no Policy or Guardrail document');
   });

@@ -61,8 +61,17 @@ describe('policy test files', () => {
 `,
     );
     const [unexpected, expected] = cases.map((c) => runCase(bundle, c).failures);
-    expect(unexpected?.[0]).toMatch(/^condition of rule 'small' failed: No such key: amount/);
+    expect(unexpected?.[0]).toMatch(
+      /^condition of rule 'small' failed: No such key: amount.*add code: condition_error/,
+    );
     expect(expected).toEqual([]);
+    // When an explicit deny decides, a failing condition elsewhere does not fail the case.
+    const denying = bundleOf({
+      'p.yaml': policy(`
+- {id: block, effect: deny, tools: [payments.refund]}
+- {id: small, effect: allow, tools: [payments.refund], when: 'args.amount <= 500'}`),
+    });
+    for (const c of cases.slice(0, 1)) expect(runCase(denying, c).failures).toEqual([]);
   });
 
   it('reports malformed test files with line and field', () => {

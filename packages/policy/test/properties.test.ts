@@ -63,13 +63,15 @@ function toBundle(rules: GeneratedRule[]): PolicyBundle {
       },
     });
   });
-  if (rules.length === 0)
+  // A bundle needs a rule; this one names a tool no input calls, so it never matches.
+  if (rules.length === 0) {
     files['empty.yaml'] = JSON.stringify({
       apiVersion: 'warden/v1',
       kind: 'Policy',
       metadata: { name: 'e', owner: 'o' },
-      spec: { rules: [] },
+      spec: { rules: [{ id: 'unused', effect: 'deny', tools: ['never.called'] }] },
     });
+  }
   return bundleOf(files);
 }
 

@@ -78,7 +78,12 @@ describe('bad decision input: a clear deny, never a crash', () => {
   it('rejects arguments nested deeper than 32 levels', () => {
     let deep: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < 40; i++) deep = { n: deep };
-    expect(deny({ agent: support, tool: 't', args: deep })).toMatch(/nested deeper than 32 levels/);
+    expect(deny({ agent: support, tool: 't', args: deep })).toBe(
+      `args are nested deeper than 32 levels (at args${'.n'.repeat(32)})`,
+    );
+    expect(
+      deny({ agent: support, tool: 't', args: { list: [1, [2, { x: Number.POSITIVE_INFINITY }]] } }),
+    ).toBe('args.list[1][1].x is not a finite number');
     let ok: Record<string, unknown> = { leaf: 1 };
     for (let i = 0; i < 30; i++) ok = { n: ok };
     expect(decide(bundle, { agent: support, tool: 't', args: ok as never }).effect).toBe('allow');
@@ -121,5 +126,34 @@ describe('bad decision input: a clear deny, never a crash', () => {
   it('an unbounded stream of new tool names does not grow memory without bound', () => {
     for (let i = 0; i < 25_000; i++) decide(bundle, { agent: support, tool: `tool.${i}` });
     expect(decide(bundle, { agent: support, tool: 'tool.1' }).effect).toBe('allow');
+  });
+});
+
+describe('regular expressions run in linear time', () => {
+  it('refuses the backtracking matches() at load, pointing to safeMatches()', () => {
+    for (const when of ['args.s.matches("^(a+)+$")', '[1].exists(x, args.s.matches("a"))']) {
+      const [issue] = loadErrors({
+        'p.yaml': policy(`- {id: re, effect: allow, tools: [t], when: '${when}'}`),
+      });
+      expect(issue?.message).toMatch(/matches\(\) is not available: it backtracks .* use safeMatches\(\)/);
+    }
+  });
+  it('safeMatches() answers a catastrophic pattern on hostile input at once', () => {
+    const bundle = bundleOf({
+      'p.yaml': policy(
+        `- {id: re, effect: deny, tools: [t], when: 'args.s.safeMatches("^(a+)+$")'}\n- {id: ok, effect: allow, tools: [t]}`,
+      ),
+    });
+    const started = performance.now();
+    const d = decideFor(bundle, 't', { s: `${'a'.repeat(10_000)}b` });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(d.effect).toBe('allow');
+    expect(decideFor(bundle, 't', { s: 'aaaa' }).effect).toBe('deny');
+  });
+  it('an invalid pattern is a condition error, so the call is denied', () => {
+    const bundle = bundleOf({
+      'p.yaml': policy(`- {id: re, effect: allow, tools: [t], when: 'args.s.safeMatches("(")'}`),
+    });
+    expect(decideFor(bundle, 't', { s: 'x' })).toMatchObject({ effect: 'deny', code: 'condition_error' });
   });
 });

@@ -11,6 +11,7 @@ Decides one tool call against the policy bundle in <dir> and prints the Decision
 
   --agent <json|file>       the agent: {"id": "...", "roles": [...], "tier": "...", "environment": "..."}
   --tool <name>             the tool, e.g. payments.refund
+  --server <name>           the MCP server (or other provider) of the tool
   --args <json>             the call's arguments (default {})
   --context <json>          {"taskId", "initiator", "onBehalfOf", "interface"}
   --usage <json>            usage counters (missing counters are 0)
@@ -21,6 +22,7 @@ Decides one tool call against the policy bundle in <dir> and prints the Decision
 export interface EvalOptions {
   readonly agent?: string;
   readonly tool?: string;
+  readonly server?: string;
   readonly args?: string;
   readonly context?: string;
   readonly usage?: string;
@@ -35,6 +37,7 @@ export async function policyEval(io: CliIo, dir: string, options: EvalOptions): 
     agent: await jsonOrFile(io, '--agent', options.agent),
     tool: options.tool,
   };
+  if (options.server !== undefined) value.server = options.server;
   if (options.args !== undefined) value.args = parseJson('--args', options.args);
   if (options.context !== undefined) value.context = parseJson('--context', options.context);
   if (options.usage !== undefined) value.usage = parseJson('--usage', options.usage);

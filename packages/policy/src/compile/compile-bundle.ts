@@ -11,6 +11,8 @@ export interface CompiledRule {
   readonly condition: CompiledCondition | undefined;
   /** Position in the bundle, so merged candidate lists keep bundle order. */
   readonly order: number;
+  /** The decision reason when this rule decides: the rule's own, or one derived from it. */
+  readonly reason: string;
 }
 
 /** The rules of one policy that may apply to a tool, behind the policy's agent selector. */
@@ -69,7 +71,13 @@ export function compileBundle(
         }
         condition = result.condition;
       }
-      const compiled: CompiledRule = { rule, policy, condition, order: rules.length };
+      const compiled: CompiledRule = {
+        rule,
+        policy,
+        condition,
+        order: rules.length,
+        reason: ruleReason(rule),
+      };
       rules.push(compiled);
       for (const pattern of new Set(rule.tools)) {
         if (isGlob(pattern)) globs.push({ matches: compileGlob(pattern), rule: compiled });
@@ -116,3 +124,10 @@ export function compileBundle(
 }
 
 export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
+
+function ruleReason(rule: Rule): string {
+  if (rule.reason) return rule.reason;
+  const verb =
+    rule.effect === 'allow' ? 'allows' : rule.effect === 'review' ? 'requires review of' : 'denies';
+  return `Rule '${rule.id}' ${verb} this call.`;
+}

@@ -17,12 +17,19 @@ export function compileSelector(selector: AgentSelector): AgentMatcher {
     ) {
       return false;
     }
-    if (roles.length > 0 && !roles.some((role) => agent.roles?.includes(role))) return false;
+    if (roles.length > 0 && !holdsAnyRole(agent.roles, roles)) return false;
     for (const [key, value] of labels) {
       if (!agent.labels || !Object.hasOwn(agent.labels, key) || agent.labels[key] !== value) return false;
     }
     return true;
   };
+}
+
+// A plain loop: this runs on every decision, and `some` with a closure allocates.
+function holdsAnyRole(held: readonly string[] | undefined, wanted: readonly string[]): boolean {
+  if (held === undefined) return false;
+  for (const role of wanted) if (held.includes(role)) return true;
+  return false;
 }
 
 export function selectsEveryAgent(selector: AgentSelector): boolean {

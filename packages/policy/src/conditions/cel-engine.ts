@@ -1,4 +1,5 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { type ASTNode, Environment } from '@marcbachmann/cel-js';
+import { RE2JS } from 're2js';
 import type { AgentFacts, ContextFacts, TimeFacts, UsageFacts } from '../input.js';
 import {
   type Activation,
@@ -134,13 +135,43 @@ function createEnvironment(): Environment {
     env.registerVariable(name, typeName);
   }
   for (const [op, apply] of Object.entries(MIXED_ARITHMETIC)) {
-    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => apply(a, Number(b)));
-    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => apply(Number(a), b));
+    env.registerOperator(`double ${op} int: double`, (a: number, b: bigint) => apply(a, Number(b)));
+    env.registerOperator(`int ${op} double: double`, (a: bigint, b: number) => apply(Number(a), b));
   }
+  // With mixed arithmetic, `1 + args.count == 4` compares a double with an int; CEL's static
+  // checker refuses that unless equality across the two is declared (cel-js derives != and the
+  // mirrored order from this one).
+  env.registerOperator('double == int: bool', (a: number, b: bigint) => a === Number(b));
+  env.registerFunction('string.safeMatches(string): bool', safeMatches);
   return env;
 }
 
 type Program = (context: Record<string, unknown>) => unknown;
+
+// CEL's matches() in cel-js runs a JavaScript RegExp, which backtracks: `^(a+)+$` against 30
+// characters of hostile input takes about a minute. safeMatches() has RE2 semantics and runs in
+// time linear in its input; conditions may only use it.
+const MAX_CACHED_PATTERNS = 1000;
+const patterns = new Map<string, RE2JS>();
+
+function safeMatches(text: string, pattern: string): boolean {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    compiled = RE2JS.compile(pattern);
+    if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled.matcher(text).find();
+}
+
+/** Finds a call of the backtracking `matches()` anywhere in an expression, macros included. */
+function callsBacktrackingRegex(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(callsBacktrackingRegex);
+  if (typeof node !== 'object' || node === null || !('op' in node)) return false;
+  const { op, args } = node as ASTNode;
+  if ((op === 'rcall' || op === 'call') && Array.isArray(args) && args[0] === 'matches') return true;
+  return Array.isArray(args) && args.some(callsBacktrackingRegex);
+}
 
 /** The CEL engine, on @marcbachmann/cel-js. Creating the environment is costly: share one engine. */
 export function createCelEngine(): ConditionEngine {
@@ -159,7 +190,16 @@ export function createCelEngine(): ConditionEngine {
 function compileCondition(env: Environment, source: string): CompileResult {
   let program: Program;
   try {
-    const checked = env.check(source);
+    // Parse once; the parsed expression type-checks against the environment it came from.
+    const parsed = env.parse(source);
+    if (callsBacktrackingRegex(parsed.ast)) {
+      return {
+        ok: false,
+        message:
+          'matches() is not available: it backtracks and can take exponential time on hostile arguments; use safeMatches(), which has RE2 semantics and linear time',
+      };
+    }
+    const checked = parsed.check();
     if (!checked.valid) return { ok: false, message: describeCelError(checked.error) };
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
       return {
@@ -167,7 +207,7 @@ function compileCondition(env: Environment, source: string): CompileResult {
         message: `a condition must be a bool, but this expression is of type ${checked.type}`,
       };
     }
-    program = env.parse(source) as unknown as Program;
+    program = parsed as unknown as Program;
   } catch (error) {
     return { ok: false, message: describeCelError(error) };
   }

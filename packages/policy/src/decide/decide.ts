@@ -3,7 +3,7 @@ import { EFFECT_RANK } from '../compile/compile-bundle.js';
 import type { Activation, ConditionVariables } from '../conditions/condition-engine.js';
 import type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from '../decision.js';
 import type { AgentFacts, DecisionInput, JsonObject } from '../input.js';
-import type { ApprovalRequirement, Effect } from '../model.js';
+import type { ApprovalRequirement } from '../model.js';
 import { mergeApprovals } from './merge-approval.js';
 import { validateInput } from './validate-input.js';
 
@@ -16,41 +16,62 @@ export interface DecideOptions {
 }
 
 const EMPTY_ARGS: JsonObject = Object.freeze({}) as JsonObject;
+const NO_OPTIONS: DecideOptions = {};
+const NO_ERRORS: readonly ConditionFailure[] = Object.freeze([]);
+const monotonicClock = () => performance.now();
 
 /**
  * Decides one proposed tool call (DESIGN.md, decision semantics, steps 2-5 and 7). Pure: the answer
  * depends only on the bundle and the input. Never throws for bad input: it denies with `invalid_input`.
  */
-export function decide(bundle: PolicyBundle, input: DecisionInput, options: DecideOptions = {}): Decision {
-  const clock = options.clock ?? performance.now.bind(performance);
+export function decide(
+  bundle: PolicyBundle,
+  input: DecisionInput,
+  options: DecideOptions = NO_OPTIONS,
+): Decision {
+  const clock = options.clock ?? monotonicClock;
   const started = clock();
   const problem = validateInput(input);
-  if (problem) {
-    return {
-      ...denial('invalid_input', problem, typeof input?.agent?.id === 'string' ? input.agent.id : ''),
-      policyVersion: bundle.version,
-      evaluationMicros: micros(clock() - started),
-    };
-  }
-  const chain = input.delegation ?? [];
+  if (problem) return invalidInput(bundle, input, problem, clock() - started);
+
+  const chain = input.delegation ?? NO_AGENTS;
   const own = judge(bundle, input, input.agent, chain);
   if (chain.length === 0) {
-    return finish(bundle, own.verdict, own, [own], [], clock, started);
+    return decision(
+      bundle,
+      own,
+      own.approvals,
+      own.verdict.rules,
+      own.conditionErrors,
+      [],
+      clock() - started,
+    );
   }
   // A delegated call: every agent of the chain is decided on its own; the strictest answer wins,
-  // so an orchestrator cannot hand out what it does not hold. Ties go to the caller's own verdict.
+  // so an orchestrator cannot hand out what it does not hold. Ties go to the caller's own verdict,
+  // then to the nearest delegator.
   const judged = [own];
   for (let i = chain.length - 1; i >= 0; i--) {
-    const delegator = chain[i] as AgentFacts;
-    judged.push(judge(bundle, input, delegator, chain.slice(0, i)));
+    judged.push(judge(bundle, input, chain[i] as AgentFacts, chain.slice(0, i)));
   }
   let strictest = own;
   for (const judgement of judged) {
     if (EFFECT_RANK[judgement.verdict.effect] > EFFECT_RANK[strictest.verdict.effect]) strictest = judgement;
   }
-  const verdicts = [...judged.slice(1).reverse(), own].map((j) => j.verdict);
-  return finish(bundle, strictest.verdict, strictest, judged, verdicts, clock, started);
+  // Only review verdicts carry approvals, and a review is decided only when no agent denied.
+  const approvals = judged.flatMap((j) => j.approvals);
+  return decision(
+    bundle,
+    strictest,
+    approvals,
+    unionInBundleOrder(judged),
+    judged.flatMap((j) => j.conditionErrors),
+    [...judged.slice(1).reverse(), own].map((j) => j.verdict),
+    clock() - started,
+  );
 }
+
+const NO_AGENTS: readonly AgentFacts[] = Object.freeze([]);
 
 interface Judgement {
   readonly verdict: AgentVerdict;
@@ -60,7 +81,11 @@ interface Judgement {
   readonly conditionErrors: readonly ConditionFailure[];
 }
 
-/** Decides for one agent: collect candidate rules, evaluate their conditions, combine. */
+/**
+ * Decides for one agent: the candidate rules come from the tool index; the first matched rule of
+ * each effect is kept as it goes, so combining is free. An explicit deny explains itself better than
+ * a failed condition, so it decides before a condition error does.
+ */
 function judge(
   bundle: PolicyBundle,
   input: DecisionInput,
@@ -68,129 +93,132 @@ function judge(
   delegators: readonly AgentFacts[],
 ): Judgement {
   const matched: CompiledRule[] = [];
-  const conditionErrors: ConditionFailure[] = [];
-  let errored: Set<CompiledRule> | undefined;
+  let conditionErrors: ConditionFailure[] | undefined;
+  let deny: CompiledRule | undefined;
+  let review: CompiledRule | undefined;
+  let allow: CompiledRule | undefined;
+  // Guardrails only restrict: a guardrail's review applies to a call some Policy grants, it never
+  // turns "no grant" into "ask a human".
+  let granted = false;
+  let approvals: ApprovalRequirement[] | undefined;
   let activation: Activation | undefined;
   for (const group of bundle.candidates(input.tool)) {
     if (!group.selects(agent)) continue;
     for (const compiled of group.rules) {
       const condition = compiled.condition;
-      if (condition === undefined) {
-        matched.push(compiled);
-        continue;
+      if (condition !== undefined) {
+        activation ??= bundle.engine.bind(variables(input, agent, delegators));
+        let holds: boolean;
+        try {
+          holds = condition.evaluate(activation);
+        } catch (error) {
+          // A condition that cannot be evaluated is a deny match, never a silent skip.
+          conditionErrors ??= [];
+          conditionErrors.push({ rule: compiled.rule.id, message: (error as Error).message });
+          matched.push(compiled);
+          continue;
+        }
+        if (!holds) continue;
       }
-      activation ??= bundle.engine.bind(variables(input, agent, delegators));
-      try {
-        if (condition.evaluate(activation)) matched.push(compiled);
-      } catch (error) {
-        // A condition that cannot be evaluated is a deny match, never a silent skip.
-        conditionErrors.push({ rule: compiled.rule.id, message: (error as Error).message });
-        errored ??= new Set();
-        errored.add(compiled);
-        matched.push(compiled);
+      matched.push(compiled);
+      const effect = compiled.rule.effect;
+      if (effect === 'deny') deny ??= compiled;
+      else if (effect === 'allow') {
+        allow ??= compiled;
+        granted = true;
+      } else {
+        review ??= compiled;
+        if (compiled.policy.kind === 'Policy') granted = true;
+        if (compiled.rule.approval) {
+          approvals ??= [];
+          approvals.push(compiled.rule.approval);
+        }
       }
     }
   }
-  return combine(agent, input.tool, matched, conditionErrors, errored);
-}
-
-function combine(
-  agent: AgentFacts,
-  tool: string,
-  matched: readonly CompiledRule[],
-  conditionErrors: readonly ConditionFailure[],
-  errored: ReadonlySet<CompiledRule> | undefined,
-): Judgement {
-  let deny: CompiledRule | undefined;
-  let review: CompiledRule | undefined;
-  let allow: CompiledRule | undefined;
-  const approvals: ApprovalRequirement[] = [];
-  for (const compiled of matched) {
-    if (errored?.has(compiled)) continue;
-    const effect = compiled.rule.effect;
-    if (effect === 'deny') deny ??= compiled;
-    else if (effect === 'review') {
-      review ??= compiled;
-      if (compiled.rule.approval) approvals.push(compiled.rule.approval);
-    } else allow ??= compiled;
+  const rules = matched.map(ruleId);
+  const errors = conditionErrors ?? NO_ERRORS;
+  const failure = errors[0];
+  let effect: AgentVerdict['effect'] = 'deny';
+  let code: DecisionCode = 'rule';
+  let deciding: CompiledRule | undefined;
+  let reason: string;
+  if (deny) {
+    deciding = deny;
+    reason = deny.reason;
+  } else if (failure) {
+    code = 'condition_error';
+    reason = `Rule '${failure.rule}' could not be evaluated (${failure.message}), so the call is denied; fix the rule or give the input it needs.`;
+  } else if (review && granted) {
+    effect = 'review';
+    deciding = review;
+    reason = review.reason;
+  } else if (allow) {
+    effect = 'allow';
+    deciding = allow;
+    reason = allow.reason;
+  } else {
+    code = 'no_grant';
+    reason = `No rule grants agent '${agent.id}' the tool '${input.tool}'; access is denied by default. Request access or ask the agent's owner.`;
   }
-  const rules = matched.map((m) => m.rule.id);
-  const verdict = (effect: Effect, code: DecisionCode, decidingRule: string | null): AgentVerdict => ({
-    agentId: agent.id,
-    effect,
-    code,
-    decidingRule,
-    rules,
-  });
-  const base = { matched, conditionErrors };
-  // An explicit deny explains itself better than a failed condition, so it decides first.
-  if (deny)
-    return {
-      ...base,
-      verdict: verdict('deny', 'rule', deny.rule.id),
-      reason: ruleReason(deny),
-      approvals: [],
-    };
-  const failure = conditionErrors[0];
-  if (failure) {
-    return {
-      ...base,
-      verdict: verdict('deny', 'condition_error', failure.rule),
-      reason: `Rule '${failure.rule}' could not be evaluated (${failure.message}), so the call is denied; fix the rule or give the input it needs.`,
-      approvals: [],
-    };
-  }
-  if (review)
-    return {
-      ...base,
-      verdict: verdict('review', 'rule', review.rule.id),
-      reason: ruleReason(review),
-      approvals,
-    };
-  if (allow)
-    return {
-      ...base,
-      verdict: verdict('allow', 'rule', allow.rule.id),
-      reason: ruleReason(allow),
-      approvals: [],
-    };
+  const decidingRule = deciding ? deciding.rule.id : failure && !deny ? failure.rule : null;
   return {
-    ...base,
-    verdict: verdict('deny', 'no_grant', null),
-    reason: `No rule grants agent '${agent.id}' the tool '${tool}'; access is denied by default. Request access or ask the agent's owner.`,
-    approvals: [],
+    verdict: { agentId: agent.id, effect, code, decidingRule, rules },
+    reason,
+    approvals: effect === 'review' && approvals ? approvals : [],
+    matched,
+    conditionErrors: errors,
   };
 }
 
-function finish(
+function decision(
   bundle: PolicyBundle,
-  verdict: AgentVerdict,
   deciding: Judgement,
-  judged: readonly Judgement[],
+  approvals: readonly ApprovalRequirement[],
+  rules: readonly string[],
+  conditionErrors: readonly ConditionFailure[],
   delegation: readonly AgentVerdict[],
-  clock: () => number,
-  started: number,
+  elapsedMs: number,
 ): Decision {
-  let approval: ApprovalRequirement | null = null;
-  if (verdict.effect === 'review') {
-    approval = mergeApprovals(
-      judged.filter((j) => j.verdict.effect === 'review').flatMap((j) => j.approvals),
-    );
-  }
-  const single = judged.length === 1;
+  const { verdict } = deciding;
   return {
     effect: verdict.effect,
     code: verdict.code,
     reason: deciding.reason,
     decidingRule: verdict.decidingRule,
     decidingAgent: verdict.agentId,
-    rules: single ? verdict.rules : unionInBundleOrder(judged),
-    conditionErrors: single ? deciding.conditionErrors : judged.flatMap((j) => j.conditionErrors),
-    approval,
+    rules,
+    conditionErrors,
+    approval: verdict.effect === 'review' ? mergeApprovals(approvals) : null,
     delegation,
     policyVersion: bundle.version,
-    evaluationMicros: micros(clock() - started),
+    evaluationMicros: Math.round(elapsedMs * 100_000) / 100,
   };
+}
+
+function invalidInput(
+  bundle: PolicyBundle,
+  input: DecisionInput,
+  reason: string,
+  elapsedMs: number,
+): Decision {
+  const agentId = typeof input?.agent?.id === 'string' ? input.agent.id : '';
+  const verdict: AgentVerdict = {
+    agentId,
+    effect: 'deny',
+    code: 'invalid_input',
+    decidingRule: null,
+    rules: [],
+  };
+  return decision(
+    bundle,
+    { verdict, reason, approvals: [], matched: [], conditionErrors: NO_ERRORS },
+    [],
+    [],
+    NO_ERRORS,
+    [],
+    elapsedMs,
+  );
 }
 
 function unionInBundleOrder(judged: readonly Judgement[]): string[] {
@@ -211,34 +239,14 @@ function variables(
     context: input.context ?? {},
     usage: input.usage,
     time: input.time,
-    delegation: { depth: delegators.length, chain: delegators.map((d) => d.id) },
+    delegation: { depth: delegators.length, chain: delegators.map(agentId) },
   };
 }
 
-function ruleReason(compiled: CompiledRule): string {
-  const { id, effect, reason } = compiled.rule;
-  if (reason) return reason;
-  return `Rule '${id}' ${effect === 'allow' ? 'allows' : effect === 'review' ? 'requires review of' : 'denies'} this call.`;
+function ruleId(compiled: CompiledRule): string {
+  return compiled.rule.id;
 }
 
-function denial(
-  code: DecisionCode,
-  reason: string,
-  agentId: string,
-): Omit<Decision, 'policyVersion' | 'evaluationMicros'> {
-  return {
-    effect: 'deny',
-    code,
-    reason,
-    decidingRule: null,
-    decidingAgent: agentId,
-    rules: [],
-    conditionErrors: [],
-    approval: null,
-    delegation: [],
-  };
-}
-
-function micros(ms: number): number {
-  return Math.round(ms * 1000 * 100) / 100;
+function agentId(agent: AgentFacts): string {
+  return agent.id;
 }

@@ -7,9 +7,7 @@ import type { ApprovalRequirement, ApprovalStep, Approver } from '../model.js';
  * for it, and `pre` (approve before execution) if any rule asks for it.
  */
 export function mergeApprovals(requirements: readonly ApprovalRequirement[]): ApprovalRequirement | null {
-  const [first, ...rest] = requirements;
-  if (!first) return null;
-  if (rest.length === 0) return first;
+  if (requirements.length <= 1) return requirements[0] ?? null;
   const steps: ApprovalStep[] = [];
   const stepIndex = new Map<string, number>();
   const escalateTo: Approver[] = [];

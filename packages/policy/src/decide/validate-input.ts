@@ -10,29 +10,33 @@ export const MAX_ARGS_NODES = 100_000;
  */
 export function validateArguments(args: unknown): string | undefined {
   if (!isPlainRecord(args)) return 'args must be a JSON object';
-  let nodes = 0;
-  const visit = (value: unknown, path: string, depth: number): string | undefined => {
-    if (++nodes > MAX_ARGS_NODES) return `args hold more than ${MAX_ARGS_NODES} values`;
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-    if (typeof value === 'number')
-      return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
-    if (typeof value !== 'object') return `${path} is a ${typeof value}, which JSON cannot hold`;
-    if (depth >= MAX_ARGS_DEPTH) return `args are nested deeper than ${MAX_ARGS_DEPTH} levels (at ${path})`;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const problem = visit(value[i], `${path}[${i}]`, depth + 1);
-        if (problem) return problem;
-      }
-      return undefined;
-    }
-    if (!isPlainRecord(value)) return `${path} is not a plain JSON object`;
-    for (const key of Object.keys(value)) {
-      const problem = visit(value[key], `${path}.${key}`, depth + 1);
-      if (problem) return problem;
+  return visit(args, 0, { nodes: 0 })?.replace(HERE, 'args');
+}
+
+// The path of a problem is only built when there is one: each level prefixes its key to HERE.
+const HERE = '\u0000';
+
+// Recursion is bounded by MAX_ARGS_DEPTH, so a cycle or a hostile depth stops early.
+function visit(value: unknown, depth: number, count: { nodes: number }): string | undefined {
+  if (++count.nodes > MAX_ARGS_NODES) return `args hold more than ${MAX_ARGS_NODES} values`;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${HERE} is not a finite number`;
+  if (typeof value !== 'object') return `${HERE} is a ${typeof value}, which JSON cannot hold`;
+  if (depth >= MAX_ARGS_DEPTH) return `args are nested deeper than ${MAX_ARGS_DEPTH} levels (at ${HERE})`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = visit(value[i], depth + 1, count);
+      if (problem) return problem.replace(HERE, `${HERE}[${i}]`);
     }
     return undefined;
-  };
-  return visit(args, 'args', 0);
+  }
+  if (!isPlainRecord(value)) return `${HERE} is not a plain JSON object`;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const problem = visit(value[key], depth + 1, count);
+    if (problem) return problem.replace(HERE, `${HERE}.${key}`);
+  }
+  return undefined;
 }
 
 /** The shape checks `decide` makes before evaluating; a message when the input is unusable. */

@@ -87,13 +87,28 @@ function readSelector(checker: FieldChecker, value: unknown): AgentSelector | un
   const path = ['spec', 'agents'];
   const raw = checker.object(path, value, ['ids', 'roles', 'labels', 'tiers', 'environments']);
   if (!raw) return undefined;
-  const list = (key: string) => (raw[key] === undefined ? [] : checker.stringList([...path, key], raw[key]));
+  // An explicit empty list is almost always a template that rendered nothing; omitting the key is
+  // how a policy says "every agent", so an empty list is refused rather than read as "everyone".
+  const nonEmpty = (key: string, value: unknown) => {
+    if (Array.isArray(value) && value.length === 0) {
+      checker.error([...path, key], 'must list at least one entry; omit the key to select every agent');
+      return false;
+    }
+    return true;
+  };
+  const list = (key: string) =>
+    raw[key] === undefined
+      ? []
+      : nonEmpty(key, raw[key])
+        ? checker.stringList([...path, key], raw[key])
+        : undefined;
   const ids = list('ids');
   const roles = list('roles');
   const environments = list('environments');
   const labels = raw.labels === undefined ? {} : checker.stringMap([...path, 'labels'], raw.labels);
   let tiers: TrustTier[] | undefined = [];
-  if (raw.tiers !== undefined) {
+  if (raw.tiers !== undefined && !nonEmpty('tiers', raw.tiers)) tiers = undefined;
+  else if (raw.tiers !== undefined) {
     const names = checker.stringList([...path, 'tiers'], raw.tiers) ?? [];
     const known = names.flatMap((tier, i) => checker.oneOf([...path, 'tiers', i], tier, TRUST_TIERS) ?? []);
     tiers =
@@ -115,8 +130,8 @@ function readRules(
     checker.error(['spec', 'rules'], 'is required: a policy without rules grants nothing');
     return undefined;
   }
-  if (!Array.isArray(value)) {
-    checker.error(['spec', 'rules'], 'expected a list of rules');
+  if (!Array.isArray(value) || value.length === 0) {
+    checker.error(['spec', 'rules'], 'expected a non-empty list of rules');
     return undefined;
   }
   const rules: Rule[] = [];
@@ -319,14 +334,21 @@ function readApprovers(checker: FieldChecker, path: YamlPath, value: unknown): A
     return undefined;
   }
   const approvers: Approver[] = [];
+  const seen = new Set<string>();
   entries.forEach((entry, index) => {
     const approver = parseApprover(entry);
-    if (approver) approvers.push(approver);
-    else
+    if (!approver) {
       checker.error(
         [...path, index],
         `expected group:<name>, user:<name> or initiator, got ${JSON.stringify(entry)}`,
       );
+    } else if (seen.has(entry)) {
+      // `required` counts distinct humans; a repeated entry would make the count a lie.
+      checker.error([...path, index], `${entry} is listed twice`);
+    } else {
+      seen.add(entry);
+      approvers.push(approver);
+    }
   });
   return approvers.length === entries.length ? approvers : undefined;
 }
@@ -344,7 +366,7 @@ function readCatalog(
   root: Record<string, unknown>,
   source: ToolCatalog['source'],
 ): ToolCatalog | undefined {
-  const meta = checker.object(['metadata'], root.metadata ?? {}, ['name', 'description']);
+  const meta = checker.object(['metadata'], root.metadata ?? {}, ['name', 'description', 'owner', 'labels']);
   const name =
     meta?.name === undefined
       ? 'tools'

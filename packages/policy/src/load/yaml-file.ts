@@ -42,7 +42,8 @@ export function parseYamlFile(
       }
       continue;
     }
-    if (doc.contents === null) continue; // a `---` with nothing after it
+    // A `---` with nothing after it (a leading or trailing separator) is an empty document, not an error.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
