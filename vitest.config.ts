@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests run against the TypeScript sources of sibling workspaces (the `source` export condition),
+// so they need no build first.
+const conditions = ['source', 'module', 'node', 'import', 'default'];
+
 export default defineConfig({
-  resolve: {
-    // Tests run against the TypeScript sources of sibling workspaces, not their builds.
-    conditions: ['source'],
-  },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     testTimeout: 20_000,
