@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue, lintBundle } from '../src/index.js';
-import { bundleOf, policy } from './helpers.js';
+import { bundleOf, load, policy } from './helpers.js';
 
 const catalog = `apiVersion: warden/v1
 kind: ToolCatalog
@@ -82,5 +82,20 @@ describe('policy lint', () => {
     expect(warningsOf({ 'p.yaml': policy('- {id: r, effect: review, tools: [x]}') })).toEqual([
       "rule 'r': review rule names no approvers; requests will wait for the tenant's default reviewers",
     ]);
+  });
+});
+
+describe('tool catalog metadata', () => {
+  it('validates owner, description and labels', () => {
+    const result = load({
+      'tools.yaml': catalog.replace(
+        'metadata: {name: tools}',
+        'metadata: {name: tools, owner: [1], labels: {a: 1}}',
+      ),
+      'p.yaml': policy('- {id: r, effect: allow, tools: [crm.read]}'),
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues.map((i) => i.field)).toEqual(['metadata.owner', 'metadata.labels.a']);
   });
 });

@@ -230,6 +230,12 @@ describe('loading: parse and schema errors name file, line, field and what was e
       field: 'spec.rules[0].approval.approvers[1]',
       message: 'user:bob is listed twice',
     });
+    const spaced = firstError({
+      'p.yaml': rule(
+        '- {id: r, effect: review, tools: [x], approval: {approvers: ["user:bob", "user: bob"], required: 2}}',
+      ),
+    });
+    expect(spaced.message).toBe('user:bob is listed twice');
   });
 
   it('accepts leading and trailing document separators', () => {

@@ -150,10 +150,18 @@ describe('regular expressions run in linear time', () => {
     expect(d.effect).toBe('allow');
     expect(decideFor(bundle, 't', { s: 'aaaa' }).effect).toBe('deny');
   });
-  it('an invalid pattern is a condition error, so the call is denied', () => {
-    const bundle = bundleOf({
+  it('an invalid literal pattern is a load error; an invalid pattern from arguments denies', () => {
+    const [issue] = loadErrors({
       'p.yaml': policy(`- {id: re, effect: allow, tools: [t], when: 'args.s.safeMatches("(")'}`),
     });
-    expect(decideFor(bundle, 't', { s: 'x' })).toMatchObject({ effect: 'deny', code: 'condition_error' });
+    expect(issue?.message).toMatch(/safeMatches\(\) pattern "\(" is not a valid RE2 regular expression/);
+    const bundle = bundleOf({
+      'p.yaml': policy(`- {id: re, effect: allow, tools: [t], when: 'args.s.safeMatches(args.p)'}`),
+    });
+    expect(decideFor(bundle, 't', { s: 'x', p: '(' })).toMatchObject({
+      effect: 'deny',
+      code: 'condition_error',
+    });
+    expect(decideFor(bundle, 't', { s: 'x', p: '^x$' }).effect).toBe('allow');
   });
 });

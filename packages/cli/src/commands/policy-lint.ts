@@ -17,7 +17,7 @@ export async function policyLint(io: CliIo, dir: string): Promise<number> {
   for (const warning of warnings) io.out(`${paint(io, 'yellow', formatIssue(warning))}\n`);
   const policies = bundle.policies.length;
   io.out(
-    `${dir}: ${policies} polic${policies === 1 ? 'y' : 'ies'}, ${bundle.ruleCount} rules, version ${bundle.version.slice(0, 12)}: ` +
+    `${dir}: ${policies} polic${policies === 1 ? 'y' : 'ies'}, ${bundle.ruleCount} rule${bundle.ruleCount === 1 ? '' : 's'}, version ${bundle.version.slice(0, 12)}: ` +
       `0 errors, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}\n`,
   );
   return EXIT.ok;

@@ -164,13 +164,36 @@ function safeMatches(text: string, pattern: string): boolean {
   return compiled.matcher(text).find();
 }
 
-/** Finds a call of the backtracking `matches()` anywhere in an expression, macros included. */
-function callsBacktrackingRegex(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(callsBacktrackingRegex);
-  if (typeof node !== 'object' || node === null || !('op' in node)) return false;
+/**
+ * Looks through an expression, macros included, for regular expressions it cannot allow: a call of
+ * the backtracking `matches()`, or a literal safeMatches() pattern that does not compile (better a
+ * load error than a rule that denies every call).
+ */
+function regexProblem(node: unknown): string | undefined {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const problem = regexProblem(item);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (typeof node !== 'object' || node === null || !('op' in node)) return undefined;
   const { op, args } = node as ASTNode;
-  if ((op === 'rcall' || op === 'call') && Array.isArray(args) && args[0] === 'matches') return true;
-  return Array.isArray(args) && args.some(callsBacktrackingRegex);
+  if (!Array.isArray(args)) return undefined;
+  if ((op === 'rcall' || op === 'call') && args[0] === 'matches') {
+    return 'matches() is not available: it backtracks and can take exponential time on hostile arguments; use safeMatches(), which has RE2 semantics and linear time';
+  }
+  if (op === 'rcall' && args[0] === 'safeMatches') {
+    const pattern = (args[2] as ASTNode[] | undefined)?.[0];
+    if (pattern?.op === 'value' && typeof pattern.args === 'string') {
+      try {
+        RE2JS.compile(pattern.args);
+      } catch (error) {
+        return `safeMatches() pattern ${JSON.stringify(pattern.args)} is not a valid RE2 regular expression: ${(error as Error).message}`;
+      }
+    }
+  }
+  return regexProblem(args);
 }
 
 /** The CEL engine, on @marcbachmann/cel-js. Creating the environment is costly: share one engine. */
@@ -192,13 +215,8 @@ function compileCondition(env: Environment, source: string): CompileResult {
   try {
     // Parse once; the parsed expression type-checks against the environment it came from.
     const parsed = env.parse(source);
-    if (callsBacktrackingRegex(parsed.ast)) {
-      return {
-        ok: false,
-        message:
-          'matches() is not available: it backtracks and can take exponential time on hostile arguments; use safeMatches(), which has RE2 semantics and linear time',
-      };
-    }
+    const problem = regexProblem(parsed.ast);
+    if (problem) return { ok: false, message: problem };
     const checked = parsed.check();
     if (!checked.valid) return { ok: false, message: describeCelError(checked.error) };
     if (checked.type !== 'bool' && checked.type !== 'dyn') {

@@ -21,7 +21,8 @@ const NO_ERRORS: readonly ConditionFailure[] = Object.freeze([]);
 const monotonicClock = () => performance.now();
 
 /**
- * Decides one proposed tool call (DESIGN.md, decision semantics, steps 2-5 and 7). Pure: the answer
+ * Decides one proposed tool call (Warden's decision semantics, steps 2-5 and 7; see
+ * docs/policy-language.md, "How a decision is made"). Pure: the answer
  * depends only on the bundle and the input. Never throws for bad input: it denies with `invalid_input`.
  */
 export function decide(

@@ -1,3 +1,4 @@
+import { approverKey } from '../decide/merge-approval.js';
 import {
   type AgentSelector,
   type ApprovalRequirement,
@@ -342,11 +343,11 @@ function readApprovers(checker: FieldChecker, path: YamlPath, value: unknown): A
         [...path, index],
         `expected group:<name>, user:<name> or initiator, got ${JSON.stringify(entry)}`,
       );
-    } else if (seen.has(entry)) {
+    } else if (seen.has(approverKey(approver))) {
       // `required` counts distinct humans; a repeated entry would make the count a lie.
-      checker.error([...path, index], `${entry} is listed twice`);
+      checker.error([...path, index], `${approverKey(approver)} is listed twice`);
     } else {
-      seen.add(entry);
+      seen.add(approverKey(approver));
       approvers.push(approver);
     }
   });
@@ -371,6 +372,10 @@ function readCatalog(
     meta?.name === undefined
       ? 'tools'
       : checker.string(['metadata', 'name'], meta.name, { pattern: NAME, patternHint: NAME_HINT });
+  if (meta?.description !== undefined)
+    checker.string(['metadata', 'description'], meta.description, { maxLength: 2000 });
+  if (meta?.owner !== undefined) checker.string(['metadata', 'owner'], meta.owner, { maxLength: 200 });
+  if (meta?.labels !== undefined) checker.stringMap(['metadata', 'labels'], meta.labels);
   const spec = checker.object(['spec'], root.spec, ['tools']);
   if (!spec || !Array.isArray(spec.tools)) {
     if (spec) checker.error(['spec', 'tools'], 'expected a list of tools');
