@@ -16,38 +16,34 @@ const supportAgent = JSON.stringify({
   owner: 'maria.lopez@example.com',
 });
 
+const evalSupport = (tool, args, ...rest) => [
+  'policy',
+  'eval',
+  bundle,
+  '--agent',
+  supportAgent,
+  '--tool',
+  tool,
+  '--args',
+  args,
+  ...rest,
+];
+
 const steps = [
   ['Lint the example policy bundle', ['policy', 'lint', bundle]],
   ['Run its policy tests', ['policy', 'test', bundle]],
   [
     'A $750 refund by the support assistant: reviewed by support-leads',
-    [
-      'policy',
-      'eval',
-      bundle,
-      '--agent',
-      supportAgent,
-      '--tool',
+    evalSupport(
       'payments.refund',
-      '--args',
       '{"order_id":"ord_1042","amount":750}',
       '--context',
       '{"taskId":"tsk_demo","initiator":"usr_kim","onBehalfOf":"cus_8812"}',
-    ],
+    ),
   ],
   [
     'An email offering a 30% discount: denied',
-    [
-      'policy',
-      'eval',
-      bundle,
-      '--agent',
-      supportAgent,
-      '--tool',
-      'email.send',
-      '--args',
-      '{"to":"customer@example.org","discount_percent":30}',
-    ],
+    evalSupport('email.send', '{"to":"customer@example.org","discount_percent":30}'),
   ],
 ];
 

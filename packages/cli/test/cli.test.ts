@@ -148,43 +148,17 @@ describe('warden policy eval', () => {
     expect(JSON.parse(out)).toMatchObject({ effect: 'deny', code: 'no_grant' });
   });
   it('refuses bad input with exit 2 and names the field', async () => {
-    const bad = await cli(
-      'policy',
-      'eval',
-      examples,
-      '--agent',
-      '{"id":"a"}',
-      '--tool',
-      'x',
-      '--args',
-      '{not json',
-    );
+    const evalFor = (agent: string, ...rest: string[]) =>
+      cli('policy', 'eval', examples, '--agent', agent, '--tool', 'x', ...rest);
+    const bad = await evalFor('{"id":"a"}', '--args', '{not json');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--args is not valid JSON/);
-    const badTier = await cli(
-      'policy',
-      'eval',
-      examples,
-      '--agent',
-      '{"id":"a","tier":"gold"}',
-      '--tool',
-      'x',
-    );
+    const badTier = await evalFor('{"id":"a","tier":"gold"}');
     expect(badTier.code).toBe(2);
     expect(badTier.err).toContain('agent.tier: expected one of sandbox, monitored, trusted, got "gold"');
     let deep = '1';
     for (let i = 0; i < 40; i++) deep = `{"n":${deep}}`;
-    const tooDeep = await cli(
-      'policy',
-      'eval',
-      examples,
-      '--agent',
-      '{"id":"a"}',
-      '--tool',
-      'x',
-      '--args',
-      deep,
-    );
+    const tooDeep = await evalFor('{"id":"a"}', '--args', deep);
     expect(tooDeep.code).toBe(2);
     expect(tooDeep.err).toMatch(/args are nested deeper than 32 levels/);
     const missing = await cli('policy', 'eval', examples, '--tool', 'x');

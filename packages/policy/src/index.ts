@@ -28,7 +28,7 @@ export type {
   TimeFacts,
   UsageFacts,
 } from './input.js';
-export { fieldPath, formatIssue, type PolicyIssue, PolicyLoadError } from './issues.js';
+export { fieldPath, formatIssue, type PolicyIssue } from './issues.js';
 export { lintBundle } from './lint/lint.js';
 export { parseDuration } from './load/duration.js';
 export {

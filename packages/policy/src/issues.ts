@@ -19,20 +19,6 @@ export function formatIssue(issue: PolicyIssue): string {
   return `${where}: ${issue.severity}:${field} ${issue.message}`;
 }
 
-/** Thrown by the loaders when a bundle cannot be used; it carries every issue found, not just the first. */
-export class PolicyLoadError extends Error {
-  readonly issues: readonly PolicyIssue[];
-
-  constructor(issues: readonly PolicyIssue[]) {
-    const errors = issues.filter((issue) => issue.severity === 'error');
-    super(
-      `policy bundle rejected: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map(formatIssue).join('\n')}`,
-    );
-    this.name = 'PolicyLoadError';
-    this.issues = issues;
-  }
-}
-
 /** Renders a field path the way users read it: `spec.rules[2].when`. */
 export function fieldPath(path: readonly (string | number)[]): string {
   let out = '';

@@ -1,6 +1,6 @@
 import type { CompiledCondition, ConditionEngine } from '../conditions/condition-engine.js';
 import type { PolicyIssue } from '../issues.js';
-import type { Effect, PolicyDocument, Rule, ToolCatalog } from '../model.js';
+import type { PolicyDocument, Rule, ToolCatalog } from '../model.js';
 import { compileGlob, isGlob } from './glob.js';
 import { type AgentMatcher, compileSelector } from './selector.js';
 
@@ -122,8 +122,6 @@ export function compileBundle(
   };
   return { bundle, issues };
 }
-
-export const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
 
 function ruleReason(rule: Rule): string {
   if (rule.reason) return rule.reason;

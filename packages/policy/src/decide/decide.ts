@@ -1,9 +1,8 @@
 import type { CompiledRule, PolicyBundle } from '../compile/compile-bundle.js';
-import { EFFECT_RANK } from '../compile/compile-bundle.js';
 import type { Activation, ConditionVariables } from '../conditions/condition-engine.js';
 import type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from '../decision.js';
 import type { AgentFacts, DecisionInput, JsonObject } from '../input.js';
-import type { ApprovalRequirement } from '../model.js';
+import type { ApprovalRequirement, Effect } from '../model.js';
 import { mergeApprovals } from './merge-approval.js';
 import { validateInput } from './validate-input.js';
 
@@ -19,6 +18,7 @@ const EMPTY_ARGS: JsonObject = Object.freeze({}) as JsonObject;
 const NO_OPTIONS: DecideOptions = {};
 const NO_ERRORS: readonly ConditionFailure[] = Object.freeze([]);
 const monotonicClock = () => performance.now();
+const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
 
 /**
  * Decides one proposed tool call (Warden's decision semantics, steps 2-5 and 7; see

@@ -3,6 +3,7 @@ import { TOOL_NAME } from '../load/policy-schema.js';
 
 export const MAX_ARGS_DEPTH = 32;
 export const MAX_ARGS_NODES = 100_000;
+export const MAX_DELEGATION_CHAIN = 32;
 
 /**
  * Checks that arguments are JSON: plain objects, arrays, strings, finite numbers, booleans and null,
@@ -59,8 +60,8 @@ export function validateInput(input: DecisionInput): string | undefined {
   }
   if (input.delegation !== undefined) {
     if (!Array.isArray(input.delegation)) return 'delegation must be a list of agents';
-    if (input.delegation.length > MAX_ARGS_DEPTH)
-      return `delegation chains are limited to ${MAX_ARGS_DEPTH} agents`;
+    if (input.delegation.length > MAX_DELEGATION_CHAIN)
+      return `delegation chains are limited to ${MAX_DELEGATION_CHAIN} agents`;
     for (const [i, agent] of input.delegation.entries()) {
       if (typeof agent?.id !== 'string' || agent.id === '')
         return `delegation[${i}].id must be a non-empty string`;
