@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * Every setting, its environment variable, and its schema. Settings come from an optional file
+ * (`WARDEN_CONFIG`, JSON or YAML, keys as below) overlaid by the environment, are checked once at
+ * start, and the result is frozen and passed explicitly: nothing reads `process.env` later.
+ */
+const settings = {
+  host: { env: 'WARDEN_HOST', schema: Type.String({ minLength: 1 }), default: '127.0.0.1' },
+  port: { env: 'WARDEN_PORT', schema: Type.Integer({ minimum: 0, maximum: 65535 }), default: 7420 },
+  dataDir: { env: 'WARDEN_DATA_DIR', schema: Type.String({ minLength: 1 }), default: '.warden' },
+  databaseUrl: {
+    env: 'WARDEN_DATABASE_URL',
+    schema: Type.String({ pattern: '^(postgres(ql)?://|sqlite:)' }),
+    default: undefined,
+  },
+  databasePoolSize: {
+    env: 'WARDEN_DATABASE_POOL_SIZE',
+    schema: Type.Integer({ minimum: 1, maximum: 500 }),
+    default: 10,
+  },
+  sqliteSynchronous: {
+    env: 'WARDEN_SQLITE_SYNCHRONOUS',
+    schema: Type.Union([Type.Literal('full'), Type.Literal('normal')]),
+    default: 'full',
+  },
+  policyDir: { env: 'WARDEN_POLICY_DIR', schema: Type.String({ minLength: 1 }), default: undefined },
+  policySyncIntervalMs: {
+    env: 'WARDEN_POLICY_SYNC_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    default: 5_000,
+  },
+  credentialCacheTtlMs: {
+    env: 'WARDEN_CREDENTIAL_CACHE_TTL_MS',
+    schema: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+    default: 60_000,
+  },
+  defaultTenant: {
+    env: 'WARDEN_DEFAULT_TENANT',
+    schema: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    default: 'default',
+  },
+  adminEmail: {
+    env: 'WARDEN_ADMIN_EMAIL',
+    schema: Type.String({ minLength: 3 }),
+    default: 'admin@localhost',
+  },
+  webhookUrl: {
+    env: 'WARDEN_WEBHOOK_URL',
+    schema: Type.String({ pattern: '^https?://' }),
+    default: undefined,
+  },
+  webhookSecret: { env: 'WARDEN_WEBHOOK_SECRET', schema: Type.String({ minLength: 16 }), default: undefined },
+  logLevel: {
+    env: 'WARDEN_LOG_LEVEL',
+    schema: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
+    default: 'info',
+  },
+  shutdownGraceMs: {
+    env: 'WARDEN_SHUTDOWN_GRACE_MS',
+    schema: Type.Integer({ minimum: 0, maximum: 600_000 }),
+    default: 10_000,
+  },
+} as const;
+
+type Settings = typeof settings;
+type SettingValue<K extends keyof Settings> = Static<Settings[K]['schema']>;
+
+export type Config = {
+  readonly [K in keyof Settings]: Settings[K]['default'] extends undefined
+    ? SettingValue<K> | undefined
+    : SettingValue<K>;
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`invalid configuration: ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  /** Usually `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values that win over the file and the environment (tests, `warden up` flags). */
+  readonly overrides?: Partial<Record<keyof Settings, unknown>>;
+}
+
+/** Reads, checks and freezes the configuration; throws ConfigError naming the first bad setting. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const file = env.WARDEN_CONFIG ? readConfigFile(env.WARDEN_CONFIG) : {};
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [keyof Settings, Settings[keyof Settings]][]) {
+    const override = sources.overrides?.[key];
+    const fromEnv = env[setting.env];
+    const fromFile = file[key];
+    let value: unknown = setting.default as unknown;
+    let source: string = setting.env;
+    if (fromFile !== undefined) [value, source] = [fromFile, `${key} (in ${env.WARDEN_CONFIG})`];
+    if (fromEnv !== undefined && fromEnv !== '') [value, source] = [fromEnv, setting.env];
+    if (override !== undefined) [value, source] = [override, key];
+    if (value === undefined) continue;
+    const converted = typeof value === 'string' ? Value.Convert(setting.schema, value) : value;
+    if (!Value.Check(setting.schema, converted)) {
+      throw new ConfigError(source, describe(setting.schema, value));
+    }
+    config[key] = converted;
+  }
+  for (const key of Object.keys(file)) {
+    if (!(key in settings)) throw new ConfigError(`${key} (in ${env.WARDEN_CONFIG})`, 'unknown setting');
+  }
+  if (config.webhookUrl !== undefined && config.webhookSecret === undefined) {
+    throw new ConfigError(
+      'WARDEN_WEBHOOK_SECRET',
+      'required when WARDEN_WEBHOOK_URL is set (webhooks are signed)',
+    );
+  }
+  config.dataDir = resolve(config.dataDir as string);
+  if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
+  return Object.freeze(config) as Config;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('WARDEN_CONFIG', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('WARDEN_CONFIG', `${path} must hold a mapping of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function describe(schema: { type?: unknown; anyOf?: unknown }, value: unknown): string {
+  const shown = JSON.stringify(value);
+  const s = schema as Record<string, unknown>;
+  if (Array.isArray(s.anyOf)) {
+    const options = (s.anyOf as { const?: unknown }[]).map((o) => JSON.stringify(o.const)).join(', ');
+    return `must be one of ${options}, got ${shown}`;
+  }
+  if (s.type === 'integer') return `must be an integer from ${s.minimum} to ${s.maximum}, got ${shown}`;
+  if (s.pattern) return `must match ${s.pattern}, got ${shown}`;
+  if (s.minLength) return `must be a string of at least ${s.minLength} characters`;
+  return `has the wrong type: ${shown}`;
+}
+
+export function isPostgres(config: Config): boolean {
+  return config.databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(config.databaseUrl);
+}

@@ -1,0 +1,66 @@
+import type { FastifyRequest } from 'fastify';
+import type { Authenticator } from '../credentials/authenticator.js';
+import type { AgentPrincipal, HumanPrincipal, Principal } from '../credentials/principal.js';
+import { type HumanRole, hasAnyRole } from '../tenants/roles.js';
+import { WardenError } from './errors.js';
+
+/**
+ * Who may call a route. Every route must say; `public` is for health checks and the API document.
+ * `roles` narrows a human route (admin always passes).
+ */
+export type RouteAuth =
+  | { kind: 'public' }
+  | { kind: 'agent' }
+  | { kind: 'human'; roles?: readonly HumanRole[] };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? header;
+}
+
+/** The onRequest hook: authenticates before the body is even parsed. */
+export function authenticateRequest(authenticator: Authenticator) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const auth = request.routeOptions.config.auth;
+    // Every registered route declares `auth` (enforced when routes are added); only the not-found
+    // handler has none, and it reveals nothing.
+    if (!auth || auth.kind === 'public') return;
+    const principal = await authenticator.authenticate(bearer(request), auth.kind);
+    if (
+      auth.kind === 'human' &&
+      auth.roles &&
+      principal.kind === 'human' &&
+      !hasAnyRole(principal.roles, auth.roles)
+    ) {
+      throw new WardenError(
+        'forbidden',
+        `this needs one of the roles: ${['admin', ...auth.roles].join(', ')}`,
+      );
+    }
+    request.principal = principal;
+  };
+}
+
+export function humanOf(request: FastifyRequest): HumanPrincipal {
+  const principal = request.principal;
+  if (principal?.kind !== 'human') throw new WardenError('internal', 'human route without a human principal');
+  return principal;
+}
+
+export function agentOf(request: FastifyRequest): AgentPrincipal {
+  const principal = request.principal;
+  if (principal?.kind !== 'agent')
+    throw new WardenError('internal', 'agent route without an agent principal');
+  return principal;
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** The closed set of error codes, and the one place that maps them to HTTP statuses. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  policy_invalid: 422,
+  rate_limited: 429,
+  internal: 500,
+  governance_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class WardenError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'WardenError';
+  }
+}
+
+export const notFound = (what: string, id: string) => new WardenError('not_found', `${what} ${id} not found`);
+export const forbidden = (message: string) => new WardenError('forbidden', message);
+export const invalidField = (field: string, message: string) =>
+  new WardenError('invalid_request', `${field}: ${message}`, { field });
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; details?: Record<string, unknown> };
+}
+
+/** Turns any thrown error into the envelope; unexpected errors are logged and answered as `internal`. */
+export function handleError(error: FastifyError | WardenError, request: FastifyRequest, reply: FastifyReply) {
+  const { code, message, details } = classify(error);
+  if (code === 'internal' || code === 'governance_unavailable') {
+    request.log.error({ err: error }, 'request failed');
+  }
+  const body: ErrorBody = { error: { code, message, requestId: String(request.id) } };
+  if (details) body.error.details = details;
+  return reply.status(ERROR_STATUS[code]).send(body);
+}
+
+function classify(error: FastifyError | WardenError): {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+} {
+  if (error instanceof WardenError)
+    return { code: error.code, message: error.message, details: error.details };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0];
+    const part = fastifyError.validationContext ?? 'body';
+    const pointer = first?.instancePath ?? '';
+    const missing = (first?.params as { requiredProperties?: string[]; missingProperty?: string } | undefined)
+      ?.requiredProperties?.[0];
+    const extra = (
+      first?.params as { additionalProperties?: string[]; additionalProperty?: string } | undefined
+    )?.additionalProperties?.[0];
+    const segments = pointer.split('/').filter(Boolean);
+    if (missing) segments.push(missing);
+    if (extra) segments.push(extra);
+    const field = [part, ...segments].join('.');
+    let message = first?.message ?? 'is invalid';
+    if (first?.keyword === 'additionalProperties') message = 'is not a known field';
+    else if (first?.keyword === 'required') message = 'is required';
+    return {
+      code: 'invalid_request',
+      message: `${field}: ${message}`,
+      details: { field, problems: fastifyError.validation.length },
+    };
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'payload_too_large', message: 'the request body is larger than 1 MiB' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'unsupported_media_type', message: 'send the body as application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'invalid_request', message: 'body: the JSON body is empty', details: { field: 'body' } };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'invalid_request', message: 'body: is not valid JSON', details: { field: 'body' } };
+  }
+  if (fastifyError instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return { code: 'invalid_request', message: `body: ${fastifyError.message}`, details: { field: 'body' } };
+  }
+  if (fastifyError.statusCode === 413)
+    return { code: 'payload_too_large', message: 'the request body is too large' };
+  if (fastifyError.statusCode === 415)
+    return { code: 'unsupported_media_type', message: fastifyError.message };
+  return { code: 'internal', message: 'an unexpected error occurred; it has been logged' };
+}

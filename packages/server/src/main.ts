@@ -1,0 +1,120 @@
+import { AgentCache } from './agents/agent-cache.js';
+import type { AuditLog } from './audit/audit-log.js';
+import { TableAuditLog } from './audit/table-audit-log.js';
+import type { Config } from './config/config.js';
+import { Authenticator } from './credentials/authenticator.js';
+import { LastUsedTracker } from './credentials/last-used.js';
+import { type App, createApp } from './http/app.js';
+import { registerHealthRoutes } from './http/health-routes.js';
+import { LogNotifier, type Notifier } from './notify/notifier.js';
+import { WebhookNotifier } from './notify/webhook-notifier.js';
+import { PolicyRegistry } from './policies/policy-registry.js';
+import { PolicyService } from './policies/policy-service.js';
+import { PostgresSignals } from './signals/postgres-signals.js';
+import { LocalSignals, type Signals } from './signals/signals.js';
+import { openStorage, type Storage } from './storage/database.js';
+import { migrateToLatest } from './storage/migrate.js';
+import { type Bootstrap, ensureDefaultTenant } from './tenants/bootstrap.js';
+import { WARDEN_VERSION } from './version.js';
+
+export interface NodeOptions {
+  /** Replaces Date.now for every service (tests). */
+  readonly clock?: () => number;
+  /** Replaces the configured notifier (tests). */
+  readonly notifier?: Notifier;
+  /** Separates cross-node signals of nodes that share a database but not a schema (tests). */
+  readonly signalNamespace?: string;
+}
+
+export interface WardenNode {
+  readonly config: Config;
+  readonly app: App;
+  readonly storage: Storage;
+  readonly signals: Signals;
+  readonly audit: AuditLog;
+  readonly policies: PolicyService;
+  readonly registry: PolicyRegistry;
+  readonly bootstrap: Bootstrap;
+  /** Starts listening; returns the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, flushes, closes storage. */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds every service from the config and registers every route. */
+export async function createNode(config: Config, options: NodeOptions = {}): Promise<WardenNode> {
+  const clock = options.clock ?? Date.now;
+  const storage = openStorage(config);
+  try {
+    await migrateToLatest(storage);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const signals: Signals =
+    storage.dialect === 'postgres' && storage.postgresUrl
+      ? await PostgresSignals.connect(storage.postgresUrl, options.signalNamespace)
+      : new LocalSignals();
+  const audit = new TableAuditLog();
+  const lastUsed = new LastUsedTracker(storage);
+  const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
+  const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
+  const registry = new PolicyRegistry();
+  const policies = new PolicyService(storage, registry, audit, signals, clock);
+
+  const bootstrap = await ensureDefaultTenant(storage, audit, {
+    slug: config.defaultTenant,
+    adminEmail: config.adminEmail,
+    dataDir: config.dataDir,
+  });
+  await policies.syncAll();
+  if (config.policyDir) {
+    const read = await policies.readDirectory(config.policyDir);
+    const result = read.ok
+      ? await policies.activate(bootstrap.tenant.id, read.files, { type: 'system', id: 'startup' })
+      : read;
+    if (!result.ok) {
+      await signals.close();
+      await storage.close();
+      const first = result.issues[0];
+      throw new Error(
+        `WARDEN_POLICY_DIR ${config.policyDir} does not load (${result.issues.length} issue(s)); first: ${first?.file}:${first?.line}: ${first?.message}`,
+      );
+    }
+  }
+
+  const app = await createApp({ logLevel: config.logLevel, authenticator, version: WARDEN_VERSION });
+  const notifier =
+    options.notifier ??
+    (config.webhookUrl && config.webhookSecret
+      ? new WebhookNotifier(config.webhookUrl, config.webhookSecret, app.log)
+      : new LogNotifier((message, data) => app.log.info(data, message)));
+  void notifier;
+  void agentCache;
+
+  registerHealthRoutes(app, { storage, registry, tenantId: bootstrap.tenant.id });
+
+  lastUsed.start();
+  policies.startSync(config.policySyncIntervalMs);
+
+  return {
+    config,
+    app,
+    storage,
+    signals,
+    audit,
+    policies,
+    registry,
+    bootstrap,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      policies.stopSync();
+      await app.close();
+      await lastUsed.stop().catch(() => {});
+      await signals.close();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { readFile, stat } from 'node:fs/promises';
+import {
+  isPolicyFile,
+  listFiles,
+  loadBundleFromFiles,
+  MAX_FILE_BYTES,
+  type PolicyBundle,
+  type PolicyIssue,
+  type SourceFile,
+  toBundlePath,
+} from '@warden/policy';
+import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import type { Signals } from '../signals/signals.js';
+import { type Storage, writeTransaction } from '../storage/database.js';
+import { compileStored, type PolicyRegistry } from './policy-registry.js';
+
+export type ActivateResult =
+  | { ok: true; version: string; previousVersion: string | null; changed: boolean; ruleCount: number }
+  | { ok: false; issues: readonly PolicyIssue[] };
+
+/**
+ * Policy versions: a bundle is validated, stored with its sources, made the tenant's active version
+ * and announced; every node then builds the same bundle from the stored sources (not from its own
+ * disk), and a periodic sync catches any node that missed the announcement.
+ */
+export class PolicyService {
+  private syncTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly registry: PolicyRegistry,
+    private readonly audit: AuditLog,
+    private readonly signals: Signals,
+    private readonly clock: () => number = Date.now,
+  ) {
+    signals.subscribe((signal) => {
+      if (signal.type === 'policy.activated' && registry.versionOf(signal.tenantId) !== signal.version) {
+        void this.syncTenant(signal.tenantId).catch(() => {});
+      }
+    });
+  }
+
+  /** Validates `files` and, if they load, makes them the tenant's active bundle. */
+  async activate(tenantId: string, files: readonly SourceFile[], actor: AuditActor): Promise<ActivateResult> {
+    const loaded = loadBundleFromFiles(files);
+    if (!loaded.ok) return { ok: false, issues: loaded.issues };
+    const bundle = loaded.bundle;
+    const now = this.clock();
+    const previousVersion = await writeTransaction(this.storage, async (trx) => {
+      const current = await trx
+        .selectFrom('policy_active')
+        .select('version')
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      if (current?.version === bundle.version) return current.version;
+      await trx
+        .insertInto('policy_versions')
+        .values({
+          tenant_id: tenantId,
+          version: bundle.version,
+          files: JSON.stringify(files.map((f) => ({ path: f.path, text: f.text }))),
+          rule_count: bundle.ruleCount,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['tenant_id', 'version']).doNothing())
+        .execute();
+      const row = { version: bundle.version, activated_at: now, activated_by: `${actor.type}:${actor.id}` };
+      await trx
+        .insertInto('policy_active')
+        .values({ tenant_id: tenantId, ...row })
+        .onConflict((oc) => oc.column('tenant_id').doUpdateSet(row))
+        .execute();
+      await this.audit.append(trx, tenantId, [
+        {
+          type: 'policy.activate',
+          actor,
+          subject: { type: 'policy', id: bundle.version },
+          payload: {
+            version: bundle.version,
+            previousVersion: current?.version ?? null,
+            ruleCount: bundle.ruleCount,
+            policies: bundle.policies.map((p) => p.metadata.name),
+          },
+          at: now,
+        },
+      ]);
+      return current?.version ?? null;
+    });
+    this.registry.set(tenantId, bundle);
+    const changed = previousVersion !== bundle.version;
+    if (changed) await this.signals.publish({ type: 'policy.activated', tenantId, version: bundle.version });
+    return { ok: true, version: bundle.version, previousVersion, changed, ruleCount: bundle.ruleCount };
+  }
+
+  /** Reads a policy directory the way `warden policy lint` does. */
+  async readDirectory(
+    dir: string,
+  ): Promise<{ ok: true; files: SourceFile[] } | { ok: false; issues: PolicyIssue[] }> {
+    const listed = await listFiles(dir, isPolicyFile);
+    if (!listed.ok) return { ok: false, issues: [wholeFileIssue(dir, listed.message)] };
+    const files: SourceFile[] = [];
+    for (const path of listed.paths) {
+      const name = toBundlePath(dir, path);
+      if ((await stat(path)).size > MAX_FILE_BYTES) {
+        return { ok: false, issues: [wholeFileIssue(name, 'file is larger than 1 MiB; split it')] };
+      }
+      files.push({ path: name, text: await readFile(path, 'utf8') });
+    }
+    return { ok: true, files };
+  }
+
+  /** Brings every tenant's in-memory bundle to its stored active version. */
+  async syncAll(): Promise<void> {
+    const rows = await this.storage.db.selectFrom('policy_active').select(['tenant_id', 'version']).execute();
+    for (const row of rows) {
+      if (this.registry.versionOf(row.tenant_id) !== row.version) await this.syncTenant(row.tenant_id);
+    }
+  }
+
+  async syncTenant(tenantId: string): Promise<PolicyBundle | undefined> {
+    const row = await this.storage.db
+      .selectFrom('policy_active as a')
+      .innerJoin('policy_versions as v', (join) =>
+        join.onRef('v.tenant_id', '=', 'a.tenant_id').onRef('v.version', '=', 'a.version'),
+      )
+      .select(['v.version', 'v.files'])
+      .where('a.tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (this.registry.versionOf(tenantId) === row.version) return this.registry.get(tenantId);
+    const bundle = compileStored(JSON.parse(row.files) as SourceFile[]);
+    this.registry.set(tenantId, bundle);
+    return bundle;
+  }
+
+  startSync(intervalMs: number): void {
+    this.syncTimer = setInterval(() => void this.syncAll().catch(() => {}), intervalMs);
+    this.syncTimer.unref();
+  }
+
+  stopSync(): void {
+    clearInterval(this.syncTimer);
+  }
+}
+
+function wholeFileIssue(file: string, message: string): PolicyIssue {
+  return { severity: 'error', file, line: 0, column: 0, field: '', message };
+}
