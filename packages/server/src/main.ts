@@ -93,6 +93,10 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   void agentCache;
 
   registerHealthRoutes(app, { storage, registry, tenantId: bootstrap.tenant.id });
+  // routes: humans
+  // routes: agents
+  // routes: policies
+  // routes: decisions
 
   lastUsed.start();
   policies.startSync(config.policySyncIntervalMs);
