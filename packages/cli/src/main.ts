@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { agents } from './commands/agents.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
@@ -13,8 +14,11 @@ Commands:
   policy lint <dir>    load, type-check and lint a policy bundle
   policy test <dir>    run the bundle's *.test.yaml policy tests
   policy eval <dir>    decide one tool call and print the Decision
+  agents <command>     register and govern agents on a Warden server
+                       (create, list, show, update, activate, suspend, resume, retire,
+                       keys, rotate-key, revoke-key)
 
-Run "warden policy <command> --help" for a command's options.
+Run "warden policy <command> --help" or "warden agents --help" for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -42,6 +46,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(`${VERSION}\n`);
     return EXIT.ok;
   }
+  if (command === 'agents') return agents(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);
   if (sub === undefined || sub === '--help' || sub === '-h') {
     io.out(HELP);

@@ -1,20 +1,33 @@
 import { AgentCache } from './agents/agent-cache.js';
+import { registerAgentRoutes } from './agents/routes/register.js';
 import type { AuditLog } from './audit/audit-log.js';
 import { TableAuditLog } from './audit/table-audit-log.js';
 import type { Config } from './config/config.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
+import { registerAgentKeyRoutes } from './credentials/routes/register.js';
+import { DecideService } from './decisions/decide-service.js';
+import { DecisionReader } from './decisions/decision-reader.js';
+import { DecisionRecorder } from './decisions/decision-recorder.js';
+import { OutcomeService } from './decisions/outcome-service.js';
+import { registerDecideRoute } from './decisions/routes/decide.js';
+import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
+import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js';
+import { TaskOwners } from './decisions/task-owners.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { LogNotifier, type Notifier } from './notify/notifier.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService } from './policies/policy-service.js';
+import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
 import { openStorage, type Storage } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { type Bootstrap, ensureDefaultTenant } from './tenants/bootstrap.js';
+import { registerHumanRoutes } from './tenants/routes/index.js';
+import { UsageStore } from './usage/usage-store.js';
 import { WARDEN_VERSION } from './version.js';
 
 export interface NodeOptions {
@@ -62,6 +75,17 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, clock);
 
+  const usage = new UsageStore(storage);
+  const recorder = new DecisionRecorder(storage, audit, usage);
+  const decideService = new DecideService({
+    agents: agentCache,
+    registry,
+    usage,
+    recorder,
+    tasks: new TaskOwners(storage),
+    clock,
+  });
+
   const bootstrap = await ensureDefaultTenant(storage, audit, {
     slug: config.defaultTenant,
     adminEmail: config.adminEmail,
@@ -89,17 +113,26 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     (config.webhookUrl && config.webhookSecret
       ? new WebhookNotifier(config.webhookUrl, config.webhookSecret, app.log)
       : new LogNotifier((message, data) => app.log.info(data, message)));
-  void notifier;
-  void agentCache;
 
   registerHealthRoutes(app, { storage, registry, tenantId: bootstrap.tenant.id });
-  // routes: humans
-  // routes: agents
-  // routes: policies
-  // routes: decisions
+  registerHumanRoutes(app, { storage, audit, signals, clock });
+  registerAgentRoutes(app, { storage, audit, signals, notifier, agentCache, clock });
+  registerAgentKeyRoutes(app, { storage, audit, signals, clock });
+  registerPolicyRoutes(app, {
+    storage,
+    registry,
+    policies,
+    policyDir: config.policyDir,
+    defaultTenantId: bootstrap.tenant.id,
+  });
+  registerDecideRoute(app, decideService);
+  registerReportOutcomeRoute(app, new OutcomeService(storage, audit, usage, clock));
+  registerReadDecisionRoutes(app, new DecisionReader(storage));
 
   lastUsed.start();
   policies.startSync(config.policySyncIntervalMs);
+  const pruneTimer = setInterval(() => void usage.prune(clock()).catch(() => {}), 10 * 60_000);
+  pruneTimer.unref();
 
   return {
     config,
@@ -115,7 +148,9 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     },
     async close() {
       policies.stopSync();
+      clearInterval(pruneTimer);
       await app.close();
+      await recorder.idle();
       await lastUsed.stop().catch(() => {});
       await signals.close();
       await storage.close();

@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Storage } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 
@@ -16,7 +16,17 @@ export interface MigrationReport {
 
 /** Brings the schema to the latest version. Safe to run on several nodes at once (the migrator locks). */
 export async function migrateToLatest(storage: Storage): Promise<MigrationReport> {
-  const migrator = new Migrator({ db: storage.db, provider });
+  // Kysely looks for its bookkeeping tables across every schema; pin them to ours, so databases
+  // holding several Warden schemas (one per test, one per deployment) do not see each other's.
+  const schema =
+    storage.dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(storage.db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db: storage.db,
+    provider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -93,3 +93,8 @@ export async function listTenants(storage: Storage): Promise<Tenant[]> {
   const rows = await storage.db.selectFrom('tenants').selectAll().orderBy('id').execute();
   return rows.map((row) => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at }));
 }
+
+export async function findTenantById(storage: Storage, id: string): Promise<Tenant | undefined> {
+  const row = await storage.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && { id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at };
+}

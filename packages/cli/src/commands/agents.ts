@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { createClient, DEFAULT_URL, RequestFailed, resolveConnection, TOKEN_FILE } from '../http-client.js';
+import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { Values } from './agents-args.js';
+import { create } from './agents-create.js';
+import type { AgentsCommand } from './agents-format.js';
+import { keys, revokeKey, rotateKey } from './agents-keys.js';
+import { activate, resume, retire, suspend } from './agents-lifecycle.js';
+import { list } from './agents-list.js';
+import { show } from './agents-show.js';
+import { update } from './agents-update.js';
+
+const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
+  create,
+  list,
+  show,
+  update,
+  activate,
+  suspend,
+  resume,
+  retire,
+  keys,
+  'rotate-key': rotateKey,
+  'revoke-key': revokeKey,
+};
+
+const CONNECTION_HELP = `
+Connection (every agents command):
+  --url <url>       the Warden server (default: WARDEN_URL, else ${DEFAULT_URL})
+  --token <token>   a human API token (default: WARDEN_TOKEN, else the file ${TOKEN_FILE})
+  --json            print the server's JSON answer instead of text
+`;
+
+export const AGENTS_HELP = `Usage: warden agents <command> [options]
+
+Registers and governs agents through a Warden server's API.
+
+Commands:
+  create                      register an agent and print its first key (shown once)
+  list                        list agents, with filters
+  show <agt_id>               print an agent and its sub-agents
+  update <agt_id>             change an agent's fields
+  activate <agt_id>           activate a pending agent
+  suspend <agt_id> --reason   suspend an agent at once
+  resume <agt_id>             resume a suspended agent
+  retire <agt_id>             retire an agent
+  keys <agt_id>               list an agent's API keys
+  rotate-key <agt_id>         issue a new key (shown once); the old ones expire after an overlap
+  revoke-key <agt_id> <key>   revoke one key
+${CONNECTION_HELP}
+Run "warden agents <command> --help" for a command's options.
+`;
+
+/** `warden agents <sub> ...`: check the arguments, then connect, then call the API. */
+export async function agents(
+  io: CliIo,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(AGENTS_HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[sub];
+  if (!command) throw new UsageError(`unknown command "agents ${sub}"\n\n${AGENTS_HELP}`);
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ...command.options,
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const flags = values as Values;
+  if (flags.help === true) {
+    io.out(`${command.help}${CONNECTION_HELP}`);
+    return EXIT.ok;
+  }
+  const extra = positionals[command.positionals.length];
+  if (extra !== undefined) throw new UsageError(`agents ${sub}: unexpected argument "${extra}"`);
+  const execute = command.prepare(flags, positionals);
+  const connection = await resolveConnection(
+    { url: stringFlag(flags.url), token: stringFlag(flags.token) },
+    env,
+    io.cwd,
+  );
+  try {
+    return await execute(createClient(connection), io, flags.json === true);
+  } catch (error) {
+    if (!(error instanceof RequestFailed)) throw error;
+    io.err(`${error.message}\n`);
+    return EXIT.failed;
+  }
+}
+
+function stringFlag(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, type DecisionInput, decide, type JsonObject } from '@warden/policy';
+import { type Agent, agentFacts, type Environment } from '../agents/agent.js';
+import type { AgentCache } from '../agents/agent-cache.js';
+import type { AgentPrincipal } from '../credentials/principal.js';
+import { invalidField, WardenError } from '../http/errors.js';
+import { newId } from '../ids.js';
+import type { PolicyRegistry } from '../policies/policy-registry.js';
+import type { UsageStore } from '../usage/usage-store.js';
+import { type RecordedDecision, serverDeny } from './decision.js';
+import type { DecisionRecorder } from './decision-recorder.js';
+import type { TaskOwners } from './task-owners.js';
+
+export interface DecideRequest {
+  readonly tool: string;
+  readonly args?: Record<string, unknown>;
+  readonly context?: {
+    readonly taskId?: string;
+    readonly parentTaskId?: string;
+    readonly initiator?: string;
+    readonly onBehalfOf?: string;
+    readonly interface?: string;
+    readonly environment?: Environment;
+    readonly reasoning?: string;
+    readonly model?: string;
+  };
+  /** Agent ids this agent acts for, outermost orchestrator first. */
+  readonly delegation?: readonly string[];
+}
+
+export interface DecideDeps {
+  readonly agents: AgentCache;
+  readonly registry: PolicyRegistry;
+  readonly usage: UsageStore;
+  readonly recorder: DecisionRecorder;
+  readonly tasks: TaskOwners;
+  readonly clock: () => number;
+}
+
+/**
+ * The decide path: agent (cached) -> usage counters -> policy (in memory) -> one transaction that
+ * records the decision, its task, the usage and the audit event. The answer leaves only after that
+ * commit; if storage fails, the caller gets `governance_unavailable` (a deny), never an allow.
+ */
+export class DecideService {
+  constructor(private readonly deps: DecideDeps) {}
+
+  async decide(principal: AgentPrincipal, request: DecideRequest): Promise<RecordedDecision> {
+    try {
+      return await this.decideAndRecord(principal, request);
+    } catch (error) {
+      if (error instanceof WardenError) throw error;
+      throw new WardenError(
+        'governance_unavailable',
+        'Warden cannot record decisions right now; the call is denied',
+        {
+          effect: 'deny',
+        },
+      );
+    }
+  }
+
+  private async decideAndRecord(
+    principal: AgentPrincipal,
+    request: DecideRequest,
+  ): Promise<RecordedDecision> {
+    const { deps } = this;
+    const now = deps.clock();
+    const agent = await deps.agents.get(principal.tenantId, principal.agentId);
+    if (!agent) throw new WardenError('unauthenticated', 'the agent key is unknown or revoked');
+    const context = request.context ?? {};
+    const environment = environmentOf(agent, context.environment);
+    const delegators = await this.delegators(principal.tenantId, request.delegation ?? []);
+    const taskId = context.taskId ?? null;
+    if (taskId) await deps.tasks.checkAccess(principal.tenantId, taskId, agent, request.delegation ?? []);
+
+    const bundle = deps.registry.get(principal.tenantId);
+    const policyVersion = bundle?.version ?? 'none';
+    const inactive = [...delegators, agent].find((a) => a.status !== 'active');
+    let decision: Omit<RecordedDecision, 'decisionId' | 'agentId' | 'taskId' | 'decidedAt'>;
+    if (inactive) {
+      const who = inactive.id === agent.id ? 'this agent' : `delegating agent ${inactive.id}`;
+      decision = serverDeny(
+        inactive.status === 'suspended'
+          ? 'agent_suspended'
+          : inactive.status === 'pending'
+            ? 'agent_pending'
+            : 'agent_retired',
+        inactive.status === 'pending'
+          ? `${who} is pending activation by an admin; no call is allowed until then`
+          : `${who} is ${inactive.status}; no call is allowed — ask its owner or security`,
+        inactive.id,
+        policyVersion,
+      );
+    } else if (!bundle) {
+      decision = serverDeny(
+        'no_policy',
+        'no policy is active for this tenant: everything is denied',
+        agent.id,
+        'none',
+      );
+    } else {
+      const input: DecisionInput = {
+        agent: agentFacts(agent, environment),
+        tool: request.tool,
+        args: (request.args ?? {}) as JsonObject,
+        context: {
+          ...(taskId ? { taskId } : {}),
+          ...(context.initiator ? { initiator: context.initiator } : {}),
+          ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+          ...(context.interface ? { interface: context.interface } : {}),
+        },
+        usage: await deps.usage.read(principal.tenantId, agent.id, now),
+        time: { now: new Date(now), hour: new Date(now).getUTCHours(), weekday: new Date(now).getUTCDay() },
+        ...(delegators.length > 0 ? { delegation: delegators.map((d) => agentFacts(d, environment)) } : {}),
+      };
+      decision = decide(bundle, input);
+    }
+
+    const decisionId = newId('dec', now);
+    const args = request.args ?? {};
+    await deps.recorder.record({
+      decision: {
+        id: decisionId,
+        tenant_id: principal.tenantId,
+        agent_id: agent.id,
+        key_id: principal.keyId,
+        task_id: taskId,
+        tool: request.tool,
+        args: JSON.stringify(args),
+        effect: decision.effect,
+        code: decision.code,
+        reason: decision.reason,
+        deciding_rule: decision.decidingRule,
+        detail: JSON.stringify({
+          decidingAgent: decision.decidingAgent,
+          rules: decision.rules,
+          conditionErrors: decision.conditionErrors,
+          approval: decision.approval,
+          delegation: decision.delegation,
+          delegators: request.delegation ?? [],
+          environment,
+          context,
+        }),
+        policy_version: decision.policyVersion,
+        evaluation_micros: decision.evaluationMicros,
+        created_at: now,
+        outcome_status: null,
+        outcome: null,
+        outcome_at: null,
+      },
+      task: taskId
+        ? {
+            tenant_id: principal.tenantId,
+            id: taskId,
+            agent_id: agent.id,
+            parent_task_id: context.parentTaskId ?? null,
+            initiator: context.initiator ?? null,
+            on_behalf_of: context.onBehalfOf ?? null,
+            interface: context.interface ?? null,
+            environment,
+            created_at: now,
+            last_action_at: now,
+          }
+        : null,
+      // Denied calls do not happen, so they do not count as calls.
+      usage: {
+        tenantId: principal.tenantId,
+        agentId: agent.id,
+        at: now,
+        calls: decision.effect === 'deny' ? 0 : 1,
+      },
+      audit: {
+        type: `decision.${decision.effect}`,
+        actor: {
+          type: 'agent',
+          id: agent.id,
+          ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+        },
+        subject: { type: 'decision', id: decisionId },
+        payload: {
+          tool: request.tool,
+          argsDigest: digest(args),
+          effect: decision.effect,
+          code: decision.code,
+          reason: decision.reason,
+          decidingRule: decision.decidingRule,
+          rules: [...decision.rules],
+          policyVersion: decision.policyVersion,
+          taskId,
+          delegation: [...(request.delegation ?? [])],
+        },
+        at: now,
+      },
+    });
+    return { ...decision, decisionId, agentId: agent.id, taskId, decidedAt: now };
+  }
+
+  private async delegators(tenantId: string, ids: readonly string[]): Promise<Agent[]> {
+    const agents: Agent[] = [];
+    for (const [i, id] of ids.entries()) {
+      const agent = await this.deps.agents.get(tenantId, id);
+      if (!agent) throw invalidField(`body.delegation[${i}]`, `agent ${id} not found`);
+      agents.push(agent);
+    }
+    return agents;
+  }
+}
+
+/** The environment of this call: given, and one the agent is registered for, or the agent's only one. */
+function environmentOf(agent: Agent, given: Environment | undefined): Environment {
+  if (given) {
+    if (!agent.environments.includes(given)) {
+      throw invalidField(
+        'body.context.environment',
+        `the agent is not registered for ${given} (it has ${agent.environments.join(', ')})`,
+      );
+    }
+    return given;
+  }
+  const [only, ...others] = agent.environments;
+  if (!only || others.length > 0) {
+    throw invalidField(
+      'body.context.environment',
+      `required: the agent works in ${agent.environments.join(', ')}`,
+    );
+  }
+  return only;
+}
+
+function digest(value: unknown): string {
+  try {
+    return createHash('sha256')
+      .update(canonicalJson(value as JsonObject))
+      .digest('hex');
+  } catch {
+    return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+  }
+}

@@ -1,0 +1,78 @@
+import { type Static, Type } from 'typebox';
+import { ENVIRONMENTS } from '../agents/agent.js';
+import { IdOf, IsoTime, StrictObject, toIso } from '../http/schemas.js';
+import type { RecordedDecision } from './decision.js';
+
+const ApproverSchema = Type.Object({
+  kind: Type.Union([Type.Literal('group'), Type.Literal('user'), Type.Literal('initiator')]),
+  name: Type.Optional(Type.String()),
+});
+
+export const ApprovalSchema = Type.Object({
+  steps: Type.Array(
+    Type.Object({ name: Type.String(), approvers: Type.Array(ApproverSchema), required: Type.Integer() }),
+  ),
+  timeoutSeconds: Type.Integer(),
+  onTimeout: Type.String(),
+  escalateTo: Type.Array(ApproverSchema),
+  mode: Type.String(),
+});
+
+export const DecisionSchema = Type.Object({
+  decisionId: Type.String(),
+  effect: Type.Union([Type.Literal('allow'), Type.Literal('review'), Type.Literal('deny')]),
+  code: Type.String(),
+  reason: Type.String(),
+  decidingRule: Type.Union([Type.String(), Type.Null()]),
+  decidingAgent: Type.String(),
+  rules: Type.Array(Type.String()),
+  conditionErrors: Type.Array(Type.Object({ rule: Type.String(), message: Type.String() })),
+  approval: Type.Union([ApprovalSchema, Type.Null()]),
+  delegation: Type.Array(
+    Type.Object({
+      agentId: Type.String(),
+      effect: Type.String(),
+      code: Type.String(),
+      decidingRule: Type.Union([Type.String(), Type.Null()]),
+      rules: Type.Array(Type.String()),
+    }),
+  ),
+  policyVersion: Type.String(),
+  evaluationMicros: Type.Number(),
+  agentId: Type.String(),
+  taskId: Type.Union([Type.String(), Type.Null()]),
+  decidedAt: IsoTime,
+});
+
+const TaskId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+export const DecideBody = StrictObject({
+  tool: Type.String({ minLength: 1, maxLength: 256 }),
+  args: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  context: Type.Optional(
+    StrictObject({
+      taskId: Type.Optional(TaskId),
+      parentTaskId: Type.Optional(TaskId),
+      initiator: Type.Optional(Text(256)),
+      onBehalfOf: Type.Optional(Text(256)),
+      interface: Type.Optional(Text(64)),
+      environment: Type.Optional(Type.Union(ENVIRONMENTS.map((e) => Type.Literal(e)))),
+      reasoning: Type.Optional(Type.String({ maxLength: 20_000 })),
+      model: Type.Optional(Text(200)),
+    }),
+  ),
+  delegation: Type.Optional(Type.Array(IdOf('agt'), { maxItems: 32 })),
+});
+
+export function decisionJson(decision: RecordedDecision): Static<typeof DecisionSchema> {
+  return {
+    ...decision,
+    rules: [...decision.rules],
+    conditionErrors: [...decision.conditionErrors],
+    // The engine's types are deeply readonly; the response is serialised as is.
+    approval: decision.approval as unknown as Static<typeof ApprovalSchema> | null,
+    delegation: decision.delegation.map((verdict) => ({ ...verdict, rules: [...verdict.rules] })),
+    decidedAt: toIso(decision.decidedAt),
+  };
+}

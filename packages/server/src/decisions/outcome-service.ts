@@ -1,0 +1,102 @@
+import type { JsonValue } from '@warden/policy';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { AgentPrincipal } from '../credentials/principal.js';
+import { WardenError } from '../http/errors.js';
+import { type Storage, writeTransaction } from '../storage/database.js';
+import type { UsageStore } from '../usage/usage-store.js';
+
+export interface OutcomeReport {
+  readonly status: 'succeeded' | 'failed';
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly costUsd?: number;
+  readonly tokens?: number;
+  readonly records?: number;
+  readonly durationMs?: number;
+}
+
+export interface RecordedOutcome extends OutcomeReport {
+  readonly decisionId: string;
+  /** True when the agent reports having done what it was denied. */
+  readonly violation: boolean;
+  readonly reportedAt: number;
+}
+
+/**
+ * Outcomes: what actually happened after a decision. Reported once, by the agent that asked; the
+ * cost, tokens and records feed the usage counters in the same transaction as the audit event.
+ */
+export class OutcomeService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly audit: AuditLog,
+    private readonly usage: UsageStore,
+    private readonly clock: () => number,
+  ) {}
+
+  async report(
+    principal: AgentPrincipal,
+    decisionId: string,
+    report: OutcomeReport,
+  ): Promise<RecordedOutcome> {
+    const now = this.clock();
+    try {
+      return await writeTransaction(this.storage, async (trx) => {
+        const decision = await trx
+          .selectFrom('decisions')
+          .select(['id', 'effect', 'outcome_status', 'tool', 'task_id'])
+          .where('tenant_id', '=', principal.tenantId)
+          .where('agent_id', '=', principal.agentId)
+          .where('id', '=', decisionId)
+          .executeTakeFirst();
+        if (!decision) throw new WardenError('not_found', `decision ${decisionId} not found`);
+        if (decision.outcome_status !== null) {
+          throw new WardenError('conflict', `the outcome of decision ${decisionId} was already reported`);
+        }
+        const violation = decision.effect === 'deny' && report.status === 'succeeded';
+        const recorded: RecordedOutcome = { ...report, decisionId, violation, reportedAt: now };
+        await trx
+          .updateTable('decisions')
+          .set({ outcome_status: report.status, outcome: JSON.stringify(recorded), outcome_at: now })
+          .where('id', '=', decisionId)
+          .where('outcome_status', 'is', null)
+          .execute();
+        await this.usage.add(trx, [
+          {
+            tenantId: principal.tenantId,
+            agentId: principal.agentId,
+            at: now,
+            costUsd: report.costUsd ?? 0,
+            tokens: report.tokens ?? 0,
+            records: report.records ?? 0,
+          },
+        ]);
+        const payload: { [key: string]: JsonValue } = {
+          decisionId,
+          tool: decision.tool,
+          taskId: decision.task_id,
+          effect: decision.effect,
+          status: report.status,
+          costUsd: report.costUsd ?? null,
+          tokens: report.tokens ?? null,
+          records: report.records ?? null,
+          durationMs: report.durationMs ?? null,
+          error: report.error ?? null,
+        };
+        await this.audit.append(trx, principal.tenantId, [
+          {
+            type: violation ? 'decision.violation' : 'decision.outcome',
+            actor: { type: 'agent', id: principal.agentId },
+            subject: { type: 'decision', id: decisionId },
+            payload,
+            at: now,
+          },
+        ]);
+        return recorded;
+      });
+    } catch (error) {
+      if (error instanceof WardenError) throw error;
+      throw new WardenError('governance_unavailable', 'Warden cannot record the outcome right now; retry');
+    }
+  }
+}

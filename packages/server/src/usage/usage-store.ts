@@ -1,0 +1,155 @@
+import type { UsageFacts } from '@warden/policy';
+import type { Storage, Trx } from '../storage/database.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export interface UsageIncrement {
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly at: number;
+  readonly calls?: number;
+  readonly costUsd?: number;
+  readonly tokens?: number;
+  readonly records?: number;
+}
+
+/**
+ * The per-agent counters policies read as `usage.*`. Calls go into minute buckets (for a true
+ * sliding `calls_last_hour`) and day buckets (UTC); cost, tokens and records into day buckets.
+ * Writes happen inside the decision's or outcome's transaction, so the counters match the audit.
+ */
+export class UsageStore {
+  constructor(private readonly storage: Storage) {}
+
+  async read(tenantId: string, agentId: string, now: number): Promise<UsageFacts> {
+    const today = startOfDay(now);
+    const month = startOfMonth(now);
+    const rows = await this.storage.db
+      .selectFrom('agent_usage')
+      .select(['span', 'window_start', 'calls', 'cost_usd', 'records'])
+      .where('tenant_id', '=', tenantId)
+      .where('agent_id', '=', agentId)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('span', '=', 'minute'), eb('window_start', '>', now - HOUR)]),
+          eb.and([eb('span', '=', 'day'), eb('window_start', '>=', Math.min(month, today))]),
+        ]),
+      )
+      .execute();
+    let callsLastHour = 0;
+    let callsToday = 0;
+    let costToday = 0;
+    let costMonth = 0;
+    let recordsToday = 0;
+    for (const row of rows) {
+      if (row.span === 'minute') {
+        callsLastHour += Number(row.calls);
+        continue;
+      }
+      if (row.window_start >= month) costMonth += Number(row.cost_usd);
+      if (row.window_start === today) {
+        callsToday += Number(row.calls);
+        costToday += Number(row.cost_usd);
+        recordsToday += Number(row.records);
+      }
+    }
+    return {
+      calls_last_hour: callsLastHour,
+      calls_today: callsToday,
+      cost_today_usd: roundCents(costToday),
+      cost_month_usd: roundCents(costMonth),
+      records_today: recordsToday,
+    };
+  }
+
+  /** Adds increments (summed per bucket first, so a batch is one upsert per bucket). */
+  async add(trx: Trx, increments: readonly UsageIncrement[]): Promise<void> {
+    const buckets = new Map<
+      string,
+      {
+        tenantId: string;
+        agentId: string;
+        span: 'minute' | 'day';
+        start: number;
+        calls: number;
+        cost: number;
+        tokens: number;
+        records: number;
+      }
+    >();
+    const bump = (inc: UsageIncrement, span: 'minute' | 'day', start: number, withAmounts: boolean) => {
+      const key = `${inc.tenantId}|${inc.agentId}|${span}|${start}`;
+      const bucket = buckets.get(key) ?? {
+        tenantId: inc.tenantId,
+        agentId: inc.agentId,
+        span,
+        start,
+        calls: 0,
+        cost: 0,
+        tokens: 0,
+        records: 0,
+      };
+      bucket.calls += inc.calls ?? 0;
+      if (withAmounts) {
+        bucket.cost += inc.costUsd ?? 0;
+        bucket.tokens += inc.tokens ?? 0;
+        bucket.records += inc.records ?? 0;
+      }
+      buckets.set(key, bucket);
+    };
+    for (const inc of increments) {
+      if (inc.calls) bump(inc, 'minute', inc.at - (inc.at % MINUTE), false);
+      bump(inc, 'day', startOfDay(inc.at), true);
+    }
+    const rows = [...buckets.values()]
+      .filter((b) => b.calls !== 0 || b.cost !== 0 || b.tokens !== 0 || b.records !== 0)
+      .map((b) => ({
+        tenant_id: b.tenantId,
+        agent_id: b.agentId,
+        span: b.span,
+        window_start: b.start,
+        calls: b.calls,
+        cost_usd: b.cost,
+        tokens: b.tokens,
+        records: b.records,
+      }));
+    if (rows.length === 0) return;
+    // One statement for the whole batch; each bucket appears once, as a multi-row upsert requires.
+    await trx
+      .insertInto('agent_usage')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'agent_id', 'span', 'window_start']).doUpdateSet((eb) => ({
+          calls: eb('agent_usage.calls', '+', eb.ref('excluded.calls')),
+          cost_usd: eb('agent_usage.cost_usd', '+', eb.ref('excluded.cost_usd')),
+          tokens: eb('agent_usage.tokens', '+', eb.ref('excluded.tokens')),
+          records: eb('agent_usage.records', '+', eb.ref('excluded.records')),
+        })),
+      )
+      .execute();
+  }
+
+  /** Minute buckets older than the longest window read from them are no longer needed. */
+  async prune(now: number): Promise<void> {
+    await this.storage.db
+      .deleteFrom('agent_usage')
+      .where('span', '=', 'minute')
+      .where('window_start', '<', now - 2 * HOUR)
+      .execute();
+  }
+}
+
+function startOfDay(ms: number): number {
+  return ms - (ms % DAY);
+}
+
+function startOfMonth(ms: number): number {
+  const date = new Date(ms);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+function roundCents(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
