@@ -45,7 +45,7 @@ export function authenticateRequest(authenticator: Authenticator) {
     ) {
       throw new WardenError(
         'forbidden',
-        `this needs one of the roles: ${['admin', ...auth.roles].join(', ')}`,
+        `this needs one of the roles: ${[...new Set(['admin', ...auth.roles])].join(', ')}`,
       );
     }
     request.principal = principal;
