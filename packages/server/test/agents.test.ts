@@ -574,6 +574,17 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
       expect((await post(agent.id, 'resume', security.token)).json().error.message).toContain('is active');
     });
 
+    it('resumes an agent suspended while pending back to pending: activation stays with admins', async () => {
+      const security = await addHuman(['security']);
+      const { agent } = await createAgent({ risk: 'financial' });
+      expect(agent.status).toBe('pending');
+      expect((await post(agent.id, 'suspend', security.token, { reason: 'check' })).statusCode).toBe(200);
+      const resumed = await post(agent.id, 'resume', security.token);
+      expect(resumed.statusCode).toBe(200);
+      expect(resumed.json().agent.status).toBe('pending');
+      expect((await post(agent.id, 'activate', t.adminToken)).json().agent.status).toBe('active');
+    });
+
     it('retires an agent, revoking all its keys, and keeps its row and history', async () => {
       const owner = await addHuman(['owner']);
       const created = await createAgent({ ownerId: owner.id });

@@ -1,7 +1,7 @@
 import { revokeAgentKeys } from '../credentials/agent-keys-store.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
 import { forbidden, notFound, WardenError } from '../http/errors.js';
-import { writeTransaction } from '../storage/database.js';
+import { type Trx, writeTransaction } from '../storage/database.js';
 import type { Agent, AgentStatus } from './agent.js';
 import { isGuardian, isOwnerOf } from './agent-access.js';
 import type { AgentDeps } from './agent-deps.js';
@@ -32,6 +32,18 @@ const RULES: Record<Transition, Rule> = {
     past: 'retired',
   },
 };
+
+/** Resuming returns a suspended agent to where it was: one suspended while pending stays unactivated. */
+async function targetStatus(trx: Trx, action: Transition, rule: Rule, agent: Agent): Promise<AgentStatus> {
+  if (action !== 'resume') return rule.to;
+  const row = await trx
+    .selectFrom('agents')
+    .select('suspended_from')
+    .where('tenant_id', '=', agent.tenantId)
+    .where('id', '=', agent.id)
+    .executeTakeFirst();
+  return row?.suspended_from === 'pending' ? 'pending' : rule.to;
+}
 
 function allowedBy(rule: Rule): string {
   return ['an admin', rule.security ? 'security' : '', rule.owner ? "the agent's owner" : '']
@@ -72,10 +84,14 @@ export class AgentLifecycle {
           { status: agent.status },
         );
       }
-      const next: Agent = { ...agent, status: rule.to, updatedAt: now };
+      const next: Agent = { ...agent, status: await targetStatus(trx, action, rule, agent), updatedAt: now };
       await trx
         .updateTable('agents')
-        .set({ status: next.status, updated_at: now })
+        .set({
+          status: next.status,
+          updated_at: now,
+          suspended_from: action === 'suspend' ? agent.status : null,
+        })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', agentId)
         .execute();

@@ -60,7 +60,8 @@ export function agentFromRow(row: AgentsTable): Agent {
   };
 }
 
-export function agentToRow(agent: Agent): AgentsTable {
+/** The registry fields; `suspended_from` belongs to the lifecycle and is left alone. */
+export function agentToRow(agent: Agent): Omit<AgentsTable, 'suspended_from'> {
   return {
     id: agent.id,
     tenant_id: agent.tenantId,

@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Storage } from './database.js';
 import { initial } from './migrations/0001-initial.js';
+import { agentSuspendedFrom } from './migrations/0002-agent-suspended-from.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-agent-suspended-from': agentSuspendedFrom,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

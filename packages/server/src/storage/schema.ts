@@ -90,6 +90,8 @@ export interface AgentsTable {
   created_at: number;
   updated_at: number;
   last_active_at: number | null;
+  /** The status a suspended agent returns to when resumed (pending or active). */
+  suspended_from: string | null;
 }
 
 export interface AgentKeysTable {
