@@ -3,6 +3,7 @@ import { agents } from './commands/agents.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
+import { migrate, up } from './commands/server.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { VERSION } from './version.js';
 
@@ -11,6 +12,8 @@ export const HELP = `warden ${VERSION}: governance control plane for AI agents
 Usage: warden <command> [options]
 
 Commands:
+  up [--demo]          start a Warden node (SQLite in ./.warden by default)
+  migrate              bring the database schema up to date
   policy lint <dir>    load, type-check and lint a policy bundle
   policy test <dir>    run the bundle's *.test.yaml policy tests
   policy eval <dir>    decide one tool call and print the Decision
@@ -47,6 +50,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'agents') return agents(io, argv.slice(1), process.env);
+  if (command === 'up') return up(io, argv.slice(1), process.env);
+  if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);
   if (sub === undefined || sub === '--help' || sub === '-h') {
     io.out(HELP);

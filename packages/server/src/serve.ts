@@ -1,5 +1,5 @@
-import { relative } from 'node:path';
 import { type Config, isPostgres } from './config/config.js';
+import { displayPath } from './display-path.js';
 import { createNode, type WardenNode } from './main.js';
 import { WARDEN_VERSION } from './version.js';
 
@@ -23,9 +23,9 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
   const tenant = node.bootstrap.tenant;
   const version = node.registry.versionOf(tenant.id);
   print(`Warden ${WARDEN_VERSION} listening on ${baseUrl}`);
-  print(`  storage:  ${isPostgres(config) ? 'PostgreSQL' : `SQLite in ${shown(config.dataDir)}`}`);
+  print(`  storage:  ${isPostgres(config) ? 'PostgreSQL' : `SQLite in ${displayPath(config.dataDir)}`}`);
   print(
-    `  policies: ${config.policyDir ? shown(config.policyDir) : 'none configured (WARDEN_POLICY_DIR)'}${version ? ` (version ${version.slice(0, 12)})` : ''}`,
+    `  policies: ${config.policyDir ? displayPath(config.policyDir) : 'none configured (WARDEN_POLICY_DIR)'}${version ? ` (version ${version.slice(0, 12)})` : ''}`,
   );
   print(`  tenant:   ${tenant.slug} (${tenant.id})`);
   print(`  API:      ${baseUrl}/openapi.json   health: ${baseUrl}/healthz`);
@@ -33,9 +33,9 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
     print('');
     print('Admin token (shown once; also saved with mode 0600 to the file below):');
     print(`  ${node.bootstrap.created.adminToken.secret}`);
-    print(`  ${shown(node.bootstrap.tokenFile ?? '')}`);
+    print(`  ${displayPath(node.bootstrap.tokenFile ?? '')}`);
   } else {
-    print(`  admin token: in ${shown(`${config.dataDir}/admin-token`)} (written at the first start)`);
+    print(`  admin token: in ${displayPath(`${config.dataDir}/admin-token`)} (written at the first start)`);
   }
   if (options.demo) {
     for (const line of await options.demo(node, baseUrl)) print(line);
@@ -60,9 +60,4 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   }
   return node;
-}
-
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel.startsWith('..') || rel === '' ? path : `./${rel}`;
 }

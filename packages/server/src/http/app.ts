@@ -5,6 +5,7 @@ import type { Authenticator } from '../credentials/authenticator.js';
 import { newId } from '../ids.js';
 import { authenticateRequest } from './auth.js';
 import { handleError, WardenError } from './errors.js';
+import { RequestLogging } from './request-logging.js';
 
 export type App = FastifyInstance<
   import('node:http').Server,
@@ -37,7 +38,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req');
     },
-    requestIdLogLabel: 'requestId',
+    logController: new RequestLogging(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
