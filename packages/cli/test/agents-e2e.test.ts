@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNode, type TestNode } from '../../server/test/helpers/test-node.js';
+import { run } from '../src/index.js';
+
+/** `warden agents` against a real node: the CLI and the routes agree on the contract. */
+describe('warden agents against a real server', () => {
+  let t: TestNode;
+  let url: string;
+  let ownerId: string;
+
+  beforeAll(async () => {
+    t = await startTestNode('sqlite');
+    url = await t.node.listen();
+    const me = await t.node.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    ownerId = me.json().human.id;
+  });
+  afterAll(() => t.close());
+
+  async function cli(...argv: string[]) {
+    let out = '';
+    let err = '';
+    const code = await run(['agents', ...argv, '--url', url, '--token', t.adminToken], {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      color: false,
+      cwd: process.cwd(),
+    });
+    return { code, out, err };
+  }
+
+  it('creates, lists, shows, updates, suspends, resumes, rotates and retires an agent', async () => {
+    const created = await cli(
+      'create',
+      '--name',
+      'cli-e2e',
+      '--owner',
+      ownerId,
+      '--purpose',
+      'end-to-end',
+      '--risk',
+      'pii',
+      '--env',
+      'staging',
+      '--role',
+      'support-assistant',
+      '--label',
+      'team=support',
+      '--json',
+    );
+    expect(created.code, created.err).toBe(0);
+    const body = JSON.parse(created.out);
+    expect(body.agent).toMatchObject({
+      name: 'cli-e2e',
+      status: 'pending',
+      tier: 'sandbox',
+      labels: { team: 'support' },
+    });
+    expect(body.secret).toMatch(/^wdn_a_/);
+    const id = body.agent.id as string;
+
+    expect((await cli('activate', id)).code).toBe(0);
+    const list = await cli('list', '--status', 'active', '--role', 'support-assistant');
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('cli-e2e');
+    expect((await cli('show', id)).out).toContain('support-assistant');
+
+    const updated = await cli('update', id, '--purpose', 'changed', '--tier', 'monitored');
+    expect(updated.code, updated.err).toBe(0);
+    expect(updated.out).toContain('monitored');
+
+    expect((await cli('suspend', id, '--reason', 'investigating')).code).toBe(0);
+    expect(JSON.parse((await cli('show', id, '--json')).out).agent.status).toBe('suspended');
+    expect((await cli('resume', id)).code).toBe(0);
+
+    const rotated = await cli('rotate-key', id, '--overlap', '60', '--json');
+    expect(rotated.code, rotated.err).toBe(0);
+    expect(JSON.parse(rotated.out).secret).toMatch(/^wdn_a_/);
+    const keys = JSON.parse((await cli('keys', id, '--json')).out).keys as {
+      id: string;
+      revokedAt: string | null;
+    }[];
+    expect(keys).toHaveLength(2);
+    const newest = keys.find((k) => k.id === JSON.parse(rotated.out).key.id);
+    expect((await cli('revoke-key', id, newest?.id ?? '')).code).toBe(0);
+
+    expect((await cli('retire', id, '--reason', 'done')).code).toBe(0);
+    const again = await cli('suspend', id, '--reason', 'x');
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('conflict');
+  });
+});
