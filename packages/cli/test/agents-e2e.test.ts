@@ -97,3 +97,30 @@ describe('warden agents against a real server', () => {
     expect(again.err).toContain('conflict');
   });
 });
+
+describe('warden migrate', () => {
+  it('brings a new database to the latest schema, then finds it up to date', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-migrate-'));
+    const previous = process.env.WARDEN_DATA_DIR;
+    process.env.WARDEN_DATA_DIR = dir;
+    try {
+      const outputs: string[] = [];
+      const io = {
+        out: (t: string) => outputs.push(t),
+        err: (t: string) => outputs.push(t),
+        color: false,
+        cwd: dir,
+      };
+      expect(await run(['migrate'], io)).toBe(0);
+      expect(outputs.join('')).toContain('applied 0001-initial, 0002-agent-suspended-from');
+      expect(await run(['migrate'], io)).toBe(0);
+      expect(outputs.at(-1)).toContain('up to date (0002-agent-suspended-from)');
+    } finally {
+      if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
+      else process.env.WARDEN_DATA_DIR = previous;
+    }
+  });
+});

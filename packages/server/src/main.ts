@@ -48,6 +48,8 @@ export interface WardenNode {
   readonly policies: PolicyService;
   readonly registry: PolicyRegistry;
   readonly bootstrap: Bootstrap;
+  /** Last-used times of keys and tokens and agents' last activity, written in the background. */
+  readonly lastUsed: LastUsedTracker;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, flushes, closes storage. */
@@ -143,6 +145,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     policies,
     registry,
     bootstrap,
+    lastUsed,
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },

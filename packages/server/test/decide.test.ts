@@ -50,6 +50,25 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
     expect(JSON.parse(events[0]?.actor ?? '{}')).toEqual({ type: 'agent', id: support.agent.id });
   });
 
+  it('records when the agent and its key were last used, for the inventory', async () => {
+    const agent = await seedAgent(t.node);
+    const before = new Date(Date.now() - 1000).toISOString();
+    await decide(agent.key, { tool: 'kb.articles.read' });
+    await t.node.lastUsed.flush();
+    const active = await t.node.app.inject({
+      method: 'GET',
+      url: `/v1/agents?activeSince=${before}&limit=500`,
+      headers: bearer(t.adminToken),
+    });
+    expect(active.json().agents.map((a: { id: string }) => a.id)).toContain(agent.agent.id);
+    const key = await t.node.storage.db
+      .selectFrom('agent_keys')
+      .select('last_used_at')
+      .where('id', '=', agent.keyId)
+      .executeTakeFirstOrThrow();
+    expect(key.last_used_at).toBeGreaterThan(Date.parse(before));
+  });
+
   it('answers review with the merged approval requirement', async () => {
     const res = await decide(support.key, {
       tool: 'payments.refund',

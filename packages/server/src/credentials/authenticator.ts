@@ -73,11 +73,13 @@ export class Authenticator {
       throw new WardenError('unauthenticated', 'the credential has expired');
     }
     const principal = entry.principal;
-    this.lastUsed.touch(
-      principal.kind === 'agent' ? 'agent_keys' : 'human_tokens',
-      principal.kind === 'agent' ? principal.keyId : principal.tokenId,
-      now,
-    );
+    if (principal.kind === 'agent') {
+      this.lastUsed.touch('agent_keys', principal.keyId, now);
+      // The inventory's "last active" filter reads this.
+      this.lastUsed.touch('agents', principal.agentId, now);
+    } else {
+      this.lastUsed.touch('human_tokens', principal.tokenId, now);
+    }
     return principal;
   }
 
