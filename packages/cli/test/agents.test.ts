@@ -604,7 +604,7 @@ describe('warden agents keys, rotate-key, revoke-key', () => {
 
     const bad = await cli('agents', 'rotate-key', agentId, '--expires-in', '0');
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('--expires-in: expected a positive integer, got "0"');
+    expect(bad.err).toContain('--expires-in: expected an integer >= 60, got "0"');
   });
 
   it('revokes a key with DELETE and no body', async () => {

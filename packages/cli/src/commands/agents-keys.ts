@@ -61,7 +61,7 @@ Issues a new API key and prints its secret once. The agent's previous keys keep 
 overlap (default ${DEFAULT_OVERLAP_SECONDS} seconds, 0 to stop them at once), so it can switch without downtime.
 
   --overlap <seconds>      how long the previous keys stay valid (default ${DEFAULT_OVERLAP_SECONDS})
-  --expires-in <seconds>   when the new key expires (default: the server's key lifetime)
+  --expires-in <seconds>   when the new key expires, at least 60 (default: never)
 `,
   options: { overlap: { type: 'string' }, 'expires-in': { type: 'string' } },
   positionals: ['agent id'],
@@ -72,7 +72,7 @@ overlap (default ${DEFAULT_OVERLAP_SECONDS} seconds, 0 to stop them at once), so
     const overlapSeconds =
       overlap === undefined ? DEFAULT_OVERLAP_SECONDS : checkInteger('--overlap', overlap, 0);
     const body: Record<string, unknown> = { rotate: { overlapSeconds } };
-    if (expiresIn !== undefined) body.expiresInSeconds = checkInteger('--expires-in', expiresIn, 1);
+    if (expiresIn !== undefined) body.expiresInSeconds = checkInteger('--expires-in', expiresIn, 60);
     return async (api, io, json) => {
       const response = await api.request('POST', `/v1/agents/${id}/keys`, body);
       if (json) {
