@@ -116,7 +116,7 @@ describe.each(DATABASES)('groups (%s)', (db) => {
       [{ name: 'leads', description: 'no column for this yet' }, 'body.description'],
       [{ name: 'leads', onCall: 'yes' }, 'body.onCall'],
       [{ name: 'leads', members: 'usr_x' }, 'body.members'],
-      [{ name: 'leads', members: ['nope'] }, 'body.members.0'],
+      [{ name: 'leads', members: ['nope'] }, 'body.members[0]'],
     ])('refuses a bad body %j naming %s', async (body, field) => {
       const res = await call('POST', '/v1/groups', t.adminToken, body);
       expect(res.statusCode).toBe(400);
@@ -222,7 +222,7 @@ describe.each(DATABASES)('groups (%s)', (db) => {
       const cases: [object, string][] = [
         [{}, 'body.members'],
         [{ members: ids([1]), onCall: true }, 'body.onCall'],
-        [{ members: [42] }, 'body.members.0'],
+        [{ members: [42] }, 'body.members[0]'],
         [{ members: [...ids([1]), otherTenant.humanId] }, 'body.members[1]'],
         [{ members: ids([1, 1]) }, 'body.members[1]'],
       ];

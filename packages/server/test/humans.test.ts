@@ -148,7 +148,7 @@ describe.each(DATABASES)('humans and the tenant (%s)', (db) => {
       [{ email: 'a@example.test', name: 'A', roles: 'viewer' }, 'body.roles'],
       [{ email: 'a@example.test', name: 'A', roles: [] }, 'body.roles'],
       [{ email: 'a@example.test', name: 'A', roles: ['viewer', 'viewer'] }, 'body.roles'],
-      [{ email: 'a@example.test', name: 'A', roles: ['viewer', 'root'] }, 'body.roles.1'],
+      [{ email: 'a@example.test', name: 'A', roles: ['viewer', 'root'] }, 'body.roles[1]'],
     ])('refuses a bad body %j naming %s', async (body, field) => {
       const res = await call('POST', '/v1/humans', t.adminToken, body);
       expect(res.statusCode).toBe(400);

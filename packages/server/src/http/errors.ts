@@ -68,7 +68,10 @@ function classify(error: FastifyError | WardenError): {
     const segments = pointer.split('/').filter(Boolean);
     if (missing) segments.push(missing);
     if (extra) segments.push(extra);
-    const field = [part, ...segments].join('.');
+    // The same notation as the policy loader's field paths: `body.members[2]`, `body.context.taskId`.
+    const field = [part, ...segments].reduce((path, segment) =>
+      /^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${segment}`,
+    );
     let message = first?.message ?? 'is invalid';
     if (first?.keyword === 'additionalProperties') message = 'is not a known field';
     else if (first?.keyword === 'required') message = 'is required';
