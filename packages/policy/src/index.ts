@@ -41,6 +41,7 @@ export {
   loadBundleFromFiles,
   MAX_BUNDLE_RULES,
   MAX_FILE_BYTES,
+  readBundleFiles,
   type SourceFile,
   toBundlePath,
 } from './load/load-bundle.js';

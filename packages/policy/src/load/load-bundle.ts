@@ -86,6 +86,20 @@ export function loadBundleFromFiles(files: readonly SourceFile[], options: LoadO
 
 /** Reads every policy file under `dir` (recursively, skipping hidden entries) and loads the bundle. */
 export async function loadBundle(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const read = await readBundleFiles(dir);
+  if (!read.ok) return read;
+  const result = loadBundleFromFiles(read.files, options);
+  if (read.issues.length === 0) return result;
+  return { ok: false, issues: [...read.issues, ...(result.ok ? [] : result.issues)] };
+}
+
+/**
+ * The sources of the bundle in `dir`, for callers that keep them (the server stores each version's
+ * sources). Files that cannot be used are issues, and are left out of `files`.
+ */
+export async function readBundleFiles(
+  dir: string,
+): Promise<{ ok: true; files: SourceFile[]; issues: PolicyIssue[] } | { ok: false; issues: PolicyIssue[] }> {
   const listed = await listFiles(dir, isPolicyFile);
   if (!listed.ok) return { ok: false, issues: [fileIssue(dir, listed.message)] };
   const files: SourceFile[] = [];
@@ -99,9 +113,7 @@ export async function loadBundle(dir: string, options: LoadOptions = {}): Promis
     }
     files.push({ path: name, text: await readFile(path, 'utf8') });
   }
-  const result = loadBundleFromFiles(files, options);
-  if (issues.length === 0) return result;
-  return { ok: false, issues: [...issues, ...(result.ok ? [] : result.issues)] };
+  return { ok: true, files, issues };
 }
 
 /** Lists files under a directory that satisfy `wanted`, sorted; symlinked files are followed (config maps). */

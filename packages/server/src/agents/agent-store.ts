@@ -88,32 +88,24 @@ export interface HumanRef {
   readonly name: string;
 }
 
-/** Owners must be people who can still answer for the agent: active humans of the same tenant. */
-export async function findActiveHuman(
-  db: Kysely<Database>,
-  tenantId: string,
-  humanId: string,
-): Promise<HumanRef | undefined> {
-  return db
-    .selectFrom('humans')
-    .select(['id', 'email', 'name'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', humanId)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-}
-
 export async function findHuman(
   db: Kysely<Database>,
   tenantId: string,
   humanId: string,
+  options: { activeOnly?: boolean } = {},
 ): Promise<HumanRef | undefined> {
-  return db
+  let query = db
     .selectFrom('humans')
     .select(['id', 'email', 'name'])
     .where('tenant_id', '=', tenantId)
-    .where('id', '=', humanId)
-    .executeTakeFirst();
+    .where('id', '=', humanId);
+  if (options.activeOnly) query = query.where('status', '=', 'active');
+  return query.executeTakeFirst();
+}
+
+/** Owners must be people who can still answer for the agent: active humans of the same tenant. */
+export function findActiveHuman(db: Kysely<Database>, tenantId: string, humanId: string) {
+  return findHuman(db, tenantId, humanId, { activeOnly: true });
 }
 
 export interface AgentFilter {

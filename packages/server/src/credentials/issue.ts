@@ -1,6 +1,6 @@
 import { newId } from '../ids.js';
 import type { Trx } from '../storage/database.js';
-import { newSecret } from './secrets.js';
+import { newSecret, type SecretKind } from './secrets.js';
 
 export interface IssuedSecret {
   readonly id: string;
@@ -11,49 +11,55 @@ export interface IssuedSecret {
   readonly expiresAt: number | null;
 }
 
+interface IssueInput {
+  readonly tenantId: string;
+  readonly expiresAt: number | null;
+  readonly now: number;
+}
+
+/** A new secret and the columns every credential row has; only the hash is ever stored. */
+function credentialRow(kind: SecretKind, input: IssueInput) {
+  const { secret, hash, hint } = newSecret(kind);
+  const issued: IssuedSecret = {
+    id: newId(kind === 'agent' ? 'key' : 'tok', input.now),
+    secret,
+    hint,
+    createdAt: input.now,
+    expiresAt: input.expiresAt,
+  };
+  const row = {
+    id: issued.id,
+    tenant_id: input.tenantId,
+    hash,
+    hint,
+    created_at: input.now,
+    expires_at: input.expiresAt,
+    revoked_at: null,
+    last_used_at: null,
+  };
+  return { issued, row };
+}
+
 export async function issueHumanToken(
   trx: Trx,
-  input: { tenantId: string; humanId: string; name: string; expiresAt: number | null; now: number },
+  input: IssueInput & { humanId: string; name: string },
 ): Promise<IssuedSecret> {
-  const { secret, hash, hint } = newSecret('human');
-  const id = newId('tok', input.now);
+  const { issued, row } = credentialRow('human', input);
   await trx
     .insertInto('human_tokens')
-    .values({
-      id,
-      tenant_id: input.tenantId,
-      human_id: input.humanId,
-      name: input.name,
-      hash,
-      hint,
-      created_at: input.now,
-      expires_at: input.expiresAt,
-      revoked_at: null,
-      last_used_at: null,
-    })
+    .values({ ...row, human_id: input.humanId, name: input.name })
     .execute();
-  return { id, secret, hint, createdAt: input.now, expiresAt: input.expiresAt };
+  return issued;
 }
 
 export async function issueAgentKey(
   trx: Trx,
-  input: { tenantId: string; agentId: string; expiresAt: number | null; now: number },
+  input: IssueInput & { agentId: string },
 ): Promise<IssuedSecret> {
-  const { secret, hash, hint } = newSecret('agent');
-  const id = newId('key', input.now);
+  const { issued, row } = credentialRow('agent', input);
   await trx
     .insertInto('agent_keys')
-    .values({
-      id,
-      tenant_id: input.tenantId,
-      agent_id: input.agentId,
-      hash,
-      hint,
-      created_at: input.now,
-      expires_at: input.expiresAt,
-      revoked_at: null,
-      last_used_at: null,
-    })
+    .values({ ...row, agent_id: input.agentId })
     .execute();
-  return { id, secret, hint, createdAt: input.now, expiresAt: input.expiresAt };
+  return issued;
 }

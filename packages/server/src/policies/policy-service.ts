@@ -1,13 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
 import {
-  isPolicyFile,
-  listFiles,
   loadBundleFromFiles,
-  MAX_FILE_BYTES,
   type PolicyBundle,
   type PolicyIssue,
+  readBundleFiles,
   type SourceFile,
-  toBundlePath,
 } from '@warden/policy';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { Signals } from '../signals/signals.js';
@@ -92,21 +88,13 @@ export class PolicyService {
     return { ok: true, version: bundle.version, previousVersion, changed, ruleCount: bundle.ruleCount };
   }
 
-  /** Reads a policy directory the way `warden policy lint` does. */
+  /** Reads a policy directory the way `warden policy lint` does; any unusable file fails the read. */
   async readDirectory(
     dir: string,
   ): Promise<{ ok: true; files: SourceFile[] } | { ok: false; issues: PolicyIssue[] }> {
-    const listed = await listFiles(dir, isPolicyFile);
-    if (!listed.ok) return { ok: false, issues: [wholeFileIssue(dir, listed.message)] };
-    const files: SourceFile[] = [];
-    for (const path of listed.paths) {
-      const name = toBundlePath(dir, path);
-      if ((await stat(path)).size > MAX_FILE_BYTES) {
-        return { ok: false, issues: [wholeFileIssue(name, 'file is larger than 1 MiB; split it')] };
-      }
-      files.push({ path: name, text: await readFile(path, 'utf8') });
-    }
-    return { ok: true, files };
+    const read = await readBundleFiles(dir);
+    if (!read.ok || read.issues.length > 0) return { ok: false, issues: read.issues };
+    return { ok: true, files: read.files };
   }
 
   /** Brings every tenant's in-memory bundle to its stored active version. */
@@ -141,8 +129,4 @@ export class PolicyService {
   stopSync(): void {
     clearInterval(this.syncTimer);
   }
-}
-
-function wholeFileIssue(file: string, message: string): PolicyIssue {
-  return { severity: 'error', file, line: 0, column: 0, field: '', message };
 }

@@ -1,4 +1,6 @@
 import { type Static, Type } from 'typebox';
+import type { IssuedSecret } from '../../credentials/issue.js';
+import { IssuedKeySchema, issuedKeyJson } from '../../credentials/routes/key-schemas.js';
 import { IdOf, IsoTime, NullableIsoTime, toIso } from '../../http/schemas.js';
 import { AGENT_STATUSES, type Agent, ENVIRONMENTS, RISK_CLASSES, riskLevel, TRUST_TIERS } from '../agent.js';
 
@@ -43,6 +45,17 @@ export const AgentSchema = Type.Object({
 export type AgentJson = Static<typeof AgentSchema>;
 
 export const AgentParams = Type.Object({ id: IdOf('agt') });
+
+/** A new agent (registered or spawned) with its first key, whose secret is shown only here. */
+export const AgentCreatedSchema = Type.Object({
+  agent: AgentSchema,
+  key: IssuedKeySchema,
+  secret: Type.String(),
+});
+
+export function agentCreatedJson(agent: Agent, key: IssuedSecret): Static<typeof AgentCreatedSchema> {
+  return { agent: agentJson(agent), key: issuedKeyJson(key), secret: key.secret };
+}
 
 export function agentJson(agent: Agent): AgentJson {
   return {

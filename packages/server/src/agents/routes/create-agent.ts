@@ -1,13 +1,12 @@
 import { Type } from 'typebox';
-import { IssuedKeySchema, issuedKeyJson } from '../../credentials/routes/key-schemas.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
 import { errorResponses, IdOf, IsoTime, StrictObject } from '../../http/schemas.js';
 import type { AgentService } from '../agent-service.js';
 import {
+  AgentCreatedSchema,
   AgentName,
-  AgentSchema,
-  agentJson,
+  agentCreatedJson,
   Environments,
   Labels,
   MaxChildren,
@@ -28,8 +27,6 @@ const Body = StrictObject({
   recertifyAt: Type.Optional(IsoTime),
 });
 
-const Created = Type.Object({ agent: AgentSchema, key: IssuedKeySchema, secret: Type.String() });
-
 /** POST /v1/agents: registers an agent and issues its first key, whose secret is shown only here. */
 export function registerCreateAgent(app: App, agents: AgentService): void {
   app.post(
@@ -40,7 +37,7 @@ export function registerCreateAgent(app: App, agents: AgentService): void {
         tags: ['agents'],
         summary: 'Register an agent',
         body: Body,
-        response: { 201: Created, ...errorResponses(409) },
+        response: { 201: AgentCreatedSchema, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -49,7 +46,7 @@ export function registerCreateAgent(app: App, agents: AgentService): void {
         ...input,
         ...(recertifyAt === undefined ? {} : { recertifyAt: Date.parse(recertifyAt) }),
       });
-      return reply.status(201).send({ agent: agentJson(agent), key: issuedKeyJson(key), secret: key.secret });
+      return reply.status(201).send(agentCreatedJson(agent, key));
     },
   );
 }

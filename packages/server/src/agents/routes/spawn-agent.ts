@@ -1,13 +1,12 @@
 import { Type } from 'typebox';
-import { IssuedKeySchema, issuedKeyJson } from '../../credentials/routes/key-schemas.js';
 import type { App } from '../../http/app.js';
 import { agentOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import type { AgentSpawner } from '../agent-spawn.js';
 import {
+  AgentCreatedSchema,
   AgentName,
-  AgentSchema,
-  agentJson,
+  agentCreatedJson,
   Environments,
   Labels,
   MaxChildren,
@@ -26,8 +25,6 @@ const Body = StrictObject({
   maxChildren: Type.Optional(MaxChildren),
 });
 
-const Created = Type.Object({ agent: AgentSchema, key: IssuedKeySchema, secret: Type.String() });
-
 /** POST /v1/agents/spawn: the calling agent registers a sub-agent that holds no more than it does. */
 export function registerSpawnAgent(app: App, spawner: AgentSpawner): void {
   app.post(
@@ -38,12 +35,12 @@ export function registerSpawnAgent(app: App, spawner: AgentSpawner): void {
         tags: ['agents'],
         summary: 'Spawn a sub-agent (agent key)',
         body: Body,
-        response: { 201: Created, ...errorResponses(409) },
+        response: { 201: AgentCreatedSchema, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
       const { agent, key } = await spawner.spawn(agentOf(request), request.body);
-      return reply.status(201).send({ agent: agentJson(agent), key: issuedKeyJson(key), secret: key.secret });
+      return reply.status(201).send(agentCreatedJson(agent, key));
     },
   );
 }
