@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueHumanToken } from '../src/credentials/issue.js';
 import { hashSecret } from '../src/credentials/secrets.js';
 import { newId } from '../src/ids.js';
 import type { Signal } from '../src/signals/signals.js';
-import { writeTransaction } from '../src/storage/database.js';
 import type { HumanRole } from '../src/tenants/roles.js';
-import { createTenant } from '../src/tenants/tenant-service.js';
+import { addHuman as addStoredHuman, createOtherTenant, type Method, request } from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST' | 'DELETE';
 
 describe.each(DATABASES)('agent keys (%s)', (db) => {
   let t: TestNode;
@@ -19,12 +15,7 @@ describe.each(DATABASES)('agent keys (%s)', (db) => {
   const signals: Signal[] = [];
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({
-      method,
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      ...(payload ? { payload } : {}),
-    });
+    request(t.node, method, url, token, payload);
 
   /** Whether an agent key authenticates: an empty spawn body is a 400 once past authentication. */
   const authenticates = async (secret: string) => {
@@ -33,27 +24,7 @@ describe.each(DATABASES)('agent keys (%s)', (db) => {
     return res.statusCode === 400;
   };
 
-  async function addHuman(roles: HumanRole[]): Promise<{ id: string; token: string }> {
-    const tenantId = t.node.bootstrap.tenant.id;
-    const id = newId('usr', now);
-    const token = await writeTransaction(t.node.storage, async (trx) => {
-      await trx
-        .insertInto('humans')
-        .values({
-          id,
-          tenant_id: tenantId,
-          email: `keys${++serial}@example.test`,
-          name: `Keys ${serial}`,
-          roles: JSON.stringify(roles),
-          status: 'active',
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      return issueHumanToken(trx, { tenantId, humanId: id, name: 'test', expiresAt: null, now });
-    });
-    return { id, token: token.secret };
-  }
+  const addHuman = (roles: HumanRole[]) => addStoredHuman(t.node, roles, { now });
 
   async function createAgent(ownerId: string, token = t.adminToken) {
     const res = await call('POST', '/v1/agents', token, {
@@ -86,13 +57,7 @@ describe.each(DATABASES)('agent keys (%s)', (db) => {
   beforeAll(async () => {
     t = await startTestNode(db, { clock: () => now });
     t.node.signals.subscribe((signal) => signals.push(signal));
-    const tenant = await createTenant(t.node.storage, t.node.audit, {
-      slug: 'other',
-      name: 'Other Inc',
-      adminEmail: 'admin@other.test',
-    });
-    if (!tenant) throw new Error('second tenant not created');
-    otherAdminToken = tenant.adminToken.secret;
+    otherAdminToken = (await createOtherTenant(t.node)).adminToken;
   });
   afterAll(() => t.close());
 

@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentCache } from '../src/agents/agent-cache.js';
-import { issueHumanToken } from '../src/credentials/issue.js';
 import { newId } from '../src/ids.js';
 import type { Notification, Notifier } from '../src/notify/notifier.js';
-import { writeTransaction } from '../src/storage/database.js';
 import type { HumanRole } from '../src/tenants/roles.js';
-import { createTenant } from '../src/tenants/tenant-service.js';
+import {
+  addHuman as addStoredHuman,
+  auditEventsOf,
+  createOtherTenant,
+  type Method,
+  request,
+} from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 class RecordingNotifier implements Notifier {
   readonly sent: Notification[] = [];
@@ -25,40 +27,13 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
   let serial = 0;
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({
-      method,
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      ...(payload ? { payload } : {}),
-    });
+    request(t.node, method, url, token, payload);
 
   /** A human straight in storage, so these tests do not depend on the humans routes. */
-  async function addHuman(
+  const addHuman = (
     roles: HumanRole[],
     options: { tenantId?: string; status?: 'active' | 'disabled' } = {},
-  ): Promise<{ id: string; token: string; email: string }> {
-    const now = Date.now();
-    const tenantId = options.tenantId ?? t.node.bootstrap.tenant.id;
-    const id = newId('usr', now);
-    const email = `person${++serial}@example.test`;
-    const token = await writeTransaction(t.node.storage, async (trx) => {
-      await trx
-        .insertInto('humans')
-        .values({
-          id,
-          tenant_id: tenantId,
-          email,
-          name: `Person ${serial}`,
-          roles: JSON.stringify(roles),
-          status: options.status ?? 'active',
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      return issueHumanToken(trx, { tenantId, humanId: id, name: 'test', expiresAt: null, now });
-    });
-    return { id, token: token.secret, email };
-  }
+  ) => addStoredHuman(t.node, roles, options);
 
   const baseAgent = () => ({
     name: `agent-${++serial}`,
@@ -74,26 +49,14 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
     return res.json() as { agent: Record<string, unknown> & { id: string; name: string }; secret: string };
   }
 
-  const auditOf = (subjectId: string) =>
-    t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', '=', subjectId)
-      .orderBy('seq')
-      .execute();
+  const auditOf = (subjectId: string) => auditEventsOf(t.node, subjectId);
 
   beforeAll(async () => {
     t = await startTestNode(db, { notifier });
     const created = t.node.bootstrap.created;
     if (!created) throw new Error('no bootstrap admin');
     adminId = created.adminId;
-    const tenant = await createTenant(t.node.storage, t.node.audit, {
-      slug: 'other',
-      name: 'Other Inc',
-      adminEmail: 'admin@other.test',
-    });
-    if (!tenant) throw new Error('second tenant not created');
-    other = { adminToken: tenant.adminToken.secret, adminId: tenant.adminId };
+    other = await createOtherTenant(t.node);
   });
   afterAll(() => t.close());
 

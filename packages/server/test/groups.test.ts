@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../src/tenants/tenant-service.js';
-import { bearer, seedAgent } from './helpers/seed-agent.js';
+import { auditEventsOf, type Method, request } from './helpers/api.js';
+import { seedAgent } from './helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 describe.each(DATABASES)('groups (%s)', (db) => {
   let t: TestNode;
@@ -14,18 +13,12 @@ describe.each(DATABASES)('groups (%s)', (db) => {
   let serial = 0;
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
+    request(t.node, method, url, token, payload);
 
   const ids = (n: number[]) => n.map((i) => humans[i]?.id ?? '');
   const groupName = () => `team-${++serial}`;
 
-  const auditOf = (subjectId: string) =>
-    t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', '=', subjectId)
-      .orderBy('seq')
-      .execute();
+  const auditOf = (subjectId: string) => auditEventsOf(t.node, subjectId);
 
   beforeAll(async () => {
     t = await startTestNode(db);

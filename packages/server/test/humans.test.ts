@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../src/tenants/tenant-service.js';
-import { bearer, seedAgent } from './helpers/seed-agent.js';
+import { auditEventsOf, createOtherTenant, type Method, request } from './helpers/api.js';
+import { seedAgent } from './helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 describe.each(DATABASES)('humans and the tenant (%s)', (db) => {
   let t: TestNode;
@@ -13,7 +12,7 @@ describe.each(DATABASES)('humans and the tenant (%s)', (db) => {
   let serial = 0;
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
+    request(t.node, method, url, token, payload);
 
   /** A new human of the default tenant with a token of their own. */
   async function makeHuman(roles: string[]): Promise<{ id: string; email: string; token: string }> {
@@ -30,25 +29,14 @@ describe.each(DATABASES)('humans and the tenant (%s)', (db) => {
     return { id, email, token: token.json().secret };
   }
 
-  const auditOf = (subjectId: string) =>
-    t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', '=', subjectId)
-      .orderBy('seq')
-      .execute();
+  const auditOf = (subjectId: string) => auditEventsOf(t.node, subjectId);
 
   beforeAll(async () => {
     t = await startTestNode(db);
     const me = await call('GET', '/v1/me', t.adminToken);
     adminId = me.json().human.id;
-    const other = await createTenant(t.node.storage, t.node.audit, {
-      slug: 'other',
-      name: 'Other Inc',
-      adminEmail: 'admin@other.test',
-    });
-    if (!other) throw new Error('second tenant not created');
-    otherTenant = { adminToken: other.adminToken.secret, humanId: other.adminId };
+    const other = await createOtherTenant(t.node);
+    otherTenant = { adminToken: other.adminToken, humanId: other.adminId };
     agentKey = (await seedAgent(t.node)).key;
   });
   afterAll(() => t.close());

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '../src/tenants/tenant-service.js';
+import { createOtherTenant, type Method, request } from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST';
 
 interface Created {
   agent: { id: string; name: string; ownerId: string; status: string } & Record<string, unknown>;
@@ -17,12 +15,7 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
   let serial = 0;
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({
-      method,
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      ...(payload ? { payload } : {}),
-    });
+    request(t.node, method, url, token, payload);
 
   const spawn = (secret: string | undefined, payload: object) =>
     call('POST', '/v1/agents/spawn', secret, payload);
@@ -55,13 +48,7 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
   beforeAll(async () => {
     t = await startTestNode(db);
     adminId = t.node.bootstrap.created?.adminId ?? '';
-    const tenant = await createTenant(t.node.storage, t.node.audit, {
-      slug: 'other',
-      name: 'Other Inc',
-      adminEmail: 'admin@other.test',
-    });
-    if (!tenant) throw new Error('second tenant not created');
-    other = { adminToken: tenant.adminToken.secret, adminId: tenant.adminId };
+    other = await createOtherTenant(t.node);
   });
   afterAll(() => t.close());
 

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/credentials/secrets.js';
-import { createTenant } from '../src/tenants/tenant-service.js';
-import { bearer, seedAgent } from './helpers/seed-agent.js';
+import { auditEventsOf, createOtherTenant, type Method, request } from './helpers/api.js';
+import { seedAgent } from './helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 describe.each(DATABASES)('human API tokens (%s)', (db) => {
   let t: TestNode;
@@ -15,7 +13,7 @@ describe.each(DATABASES)('human API tokens (%s)', (db) => {
   let serial = 0;
 
   const call = (method: Method, url: string, token?: string, payload?: object) =>
-    t.node.app.inject({ method, url, headers: token ? bearer(token) : {}, ...(payload ? { payload } : {}) });
+    request(t.node, method, url, token, payload);
 
   async function makeHuman(roles: string[]): Promise<{ id: string; token: string; tokenId: string }> {
     const email = `holder${++serial}@example.test`;
@@ -29,29 +27,14 @@ describe.each(DATABASES)('human API tokens (%s)', (db) => {
     return { id, token: token.json().secret, tokenId: token.json().token.id };
   }
 
-  const auditOf = (subjectId: string) =>
-    t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', '=', subjectId)
-      .orderBy('seq')
-      .execute();
+  const auditOf = (subjectId: string) => auditEventsOf(t.node, subjectId);
 
   beforeAll(async () => {
     // The node's clock is ours, so expiry can be tested without waiting.
     t = await startTestNode(db, { clock: () => fakeNow });
     adminId = (await call('GET', '/v1/me', t.adminToken)).json().human.id;
-    const other = await createTenant(t.node.storage, t.node.audit, {
-      slug: 'other',
-      name: 'Other',
-      adminEmail: 'admin@other.test',
-    });
-    if (!other) throw new Error('second tenant not created');
-    otherTenant = {
-      adminToken: other.adminToken.secret,
-      humanId: other.adminId,
-      tokenId: other.adminToken.id,
-    };
+    const other = await createOtherTenant(t.node);
+    otherTenant = { adminToken: other.adminToken, humanId: other.adminId, tokenId: other.tokenId };
     agentKey = (await seedAgent(t.node)).key;
   });
   afterAll(() => t.close());
