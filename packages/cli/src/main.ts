@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { agents } from './commands/agents.js';
+import { audit } from './commands/audit.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
@@ -20,8 +21,11 @@ Commands:
   agents <command>     register and govern agents on a Warden server
                        (create, list, show, update, activate, suspend, resume, retire,
                        keys, rotate-key, revoke-key)
+  audit <command>      search, export, verify and shred the audit log
+                       (query, export, verify, shred)
 
-Run "warden policy <command> --help" or "warden agents --help" for a command's options.
+Run "warden policy <command> --help", "warden agents --help" or "warden audit --help" for a
+command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -50,6 +54,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'agents') return agents(io, argv.slice(1), process.env);
+  if (command === 'audit') return audit(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);

@@ -115,9 +115,11 @@ describe('warden migrate', () => {
         cwd: dir,
       };
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.join('')).toContain('applied 0001-initial, 0002-agent-suspended-from');
+      expect(outputs.join('')).toContain(
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log',
+      );
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.at(-1)).toContain('up to date (0002-agent-suspended-from)');
+      expect(outputs.at(-1)).toContain('up to date (0003-merkle-audit-log)');
     } finally {
       if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
       else process.env.WARDEN_DATA_DIR = previous;

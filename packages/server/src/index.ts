@@ -1,3 +1,4 @@
+export * from './audit/verify/index.js';
 export { type Config, ConfigError, isPostgres, loadConfig } from './config/config.js';
 export { seedDemo } from './demo/demo.js';
 export { createNode, type NodeOptions, type WardenNode } from './main.js';

@@ -1,7 +1,9 @@
 import { AgentCache } from './agents/agent-cache.js';
 import { registerAgentRoutes } from './agents/routes/register.js';
 import type { AuditLog } from './audit/audit-log.js';
-import { TableAuditLog } from './audit/table-audit-log.js';
+import { type AuditTrail, createAuditTrail } from './audit/audit-trail.js';
+import { startRetentionJob } from './audit/retention-job.js';
+import { registerAuditRoutes } from './audit/routes/register.js';
 import type { Config } from './config/config.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
@@ -45,6 +47,7 @@ export interface WardenNode {
   readonly storage: Storage;
   readonly signals: Signals;
   readonly audit: AuditLog;
+  readonly auditTrail: AuditTrail;
   readonly policies: PolicyService;
   readonly registry: PolicyRegistry;
   readonly bootstrap: Bootstrap;
@@ -70,9 +73,18 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     storage.dialect === 'postgres' && storage.postgresUrl
       ? await PostgresSignals.connect(storage.postgresUrl, options.signalNamespace)
       : new LocalSignals();
-  const audit = new TableAuditLog();
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
+  const app = await createApp({ logLevel: config.logLevel, authenticator, version: WARDEN_VERSION });
+  let auditTrail: AuditTrail;
+  try {
+    auditTrail = await createAuditTrail({ config, storage, signals, clock, log: app.log });
+  } catch (error) {
+    await signals.close();
+    await storage.close();
+    throw error;
+  }
+  const audit = auditTrail.log;
   const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, clock);
@@ -85,6 +97,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     usage,
     recorder,
     tasks: new TaskOwners(storage),
+    protection: auditTrail.protection,
     clock,
   });
 
@@ -100,6 +113,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       ? await policies.activate(bootstrap.tenant.id, read.files, { type: 'system', id: 'startup' })
       : read;
     if (!result.ok) {
+      await auditTrail.close();
       await signals.close();
       await storage.close();
       const first = result.issues[0];
@@ -109,7 +123,6 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     }
   }
 
-  const app = await createApp({ logLevel: config.logLevel, authenticator, version: WARDEN_VERSION });
   const notifier =
     options.notifier ??
     (config.webhookUrl && config.webhookSecret
@@ -128,9 +141,15 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     defaultTenantId: bootstrap.tenant.id,
   });
   registerDecideRoute(app, decideService);
-  registerReportOutcomeRoute(app, new OutcomeService(storage, audit, usage, clock));
+  registerReportOutcomeRoute(
+    app,
+    new OutcomeService(storage, audit, usage, auditTrail.protection, config.auditMaxOutputBytes, clock),
+  );
   registerReadDecisionRoutes(app, new DecisionReader(storage));
+  // audit routes
+  registerAuditRoutes(app, { storage, auditTrail, signals, clock });
 
+  const stopRetention = startRetentionJob({ storage, auditTrail, signals, clock, log: app.log });
   lastUsed.start();
   policies.startSync(config.policySyncIntervalMs);
   const pruneTimer = setInterval(() => void usage.prune(clock()).catch(() => {}), 10 * 60_000);
@@ -142,6 +161,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     storage,
     signals,
     audit,
+    auditTrail,
     policies,
     registry,
     bootstrap,
@@ -155,6 +175,8 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       await app.close();
       await recorder.idle();
       await lastUsed.stop().catch(() => {});
+      await stopRetention();
+      await auditTrail.close();
       await signals.close();
       await storage.close();
     },

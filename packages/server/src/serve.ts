@@ -19,6 +19,24 @@ export interface ServeOptions {
 export async function serve(options: ServeOptions): Promise<WardenNode> {
   const { config, print } = options;
   const node = await createNode(config);
+  // Before listening: a signal that arrives while the banner prints or the demo seeds must still
+  // stop the node cleanly (and sign its last checkpoint), not kill it.
+  if (options.handleSignals) {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      print(`\n${signal}: finishing in-flight requests…`);
+      const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
+      force.unref();
+      node.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  }
   const baseUrl = (await node.listen()).replace('[::1]', 'localhost');
   const tenant = node.bootstrap.tenant;
   const version = node.registry.versionOf(tenant.id);
@@ -43,21 +61,5 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
   print('');
   print('Press Ctrl-C to stop.');
 
-  if (options.handleSignals) {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      print(`\n${signal}: finishing in-flight requests…`);
-      const force = setTimeout(() => process.exit(1), config.shutdownGraceMs);
-      force.unref();
-      node.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  }
   return node;
 }

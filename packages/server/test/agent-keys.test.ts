@@ -3,7 +3,13 @@ import { hashSecret } from '../src/credentials/secrets.js';
 import { newId } from '../src/ids.js';
 import type { Signal } from '../src/signals/signals.js';
 import type { HumanRole } from '../src/tenants/roles.js';
-import { addHuman as addStoredHuman, createOtherTenant, type Method, request } from './helpers/api.js';
+import {
+  addHuman as addStoredHuman,
+  auditEventsOf,
+  createOtherTenant,
+  type Method,
+  request,
+} from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
 
 describe.each(DATABASES)('agent keys (%s)', (db) => {
@@ -45,14 +51,7 @@ describe.each(DATABASES)('agent keys (%s)', (db) => {
   };
 
   const auditTypes = async (subjectIds: string[]) =>
-    (
-      await t.node.storage.db
-        .selectFrom('audit_events')
-        .select(['type', 'payload'])
-        .where('subject_id', 'in', subjectIds)
-        .orderBy('seq')
-        .execute()
-    ).map((e) => e.type);
+    (await auditEventsOf(t.node, subjectIds)).map((e) => e.type);
 
   beforeAll(async () => {
     t = await startTestNode(db, { clock: () => now });

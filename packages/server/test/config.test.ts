@@ -24,6 +24,36 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 8080, databaseUrl: 'postgres://db/warden', logLevel: 'warn' });
   });
 
+  it('keeps the audit key files and anchor in the data directory unless told otherwise', () => {
+    const config = loadConfig({ env: { WARDEN_DATA_DIR: '/srv/warden' } });
+    expect(config).toMatchObject({
+      auditLogName: 'warden',
+      auditSigningKeyFile: '/srv/warden/audit-signing.key',
+      auditKeyEncryptionKeyFile: '/srv/warden/audit-kek.key',
+      auditAnchorDir: '/srv/warden/audit-anchor',
+      auditCheckpointEvery: 1000,
+      auditCheckpointIntervalMs: 1000,
+      auditRedactPaths: [],
+    });
+    const moved = loadConfig({
+      env: {
+        WARDEN_AUDIT_ANCHOR_DIR: '/mnt/worm/warden',
+        WARDEN_AUDIT_REDACT_PATHS: '$.args.notes, $..password',
+        WARDEN_AUDIT_SUBJECT_PATHS: '$.args.customer_id',
+      },
+    });
+    expect(moved.auditAnchorDir).toBe('/mnt/worm/warden');
+    expect(moved.auditRedactPaths).toEqual(['$.args.notes', '$..password']);
+    expect(moved.auditSubjectPaths).toEqual(['$.args.customer_id']);
+  });
+
+  it('refuses an audit anchor webhook without its secret, and a log name a checkpoint cannot carry', () => {
+    expect(() =>
+      loadConfig({ env: { WARDEN_AUDIT_ANCHOR_WEBHOOK_URL: 'https://anchor.example/in' } }),
+    ).toThrow(/WARDEN_AUDIT_ANCHOR_WEBHOOK_SECRET: required/);
+    expect(() => loadConfig({ env: { WARDEN_AUDIT_LOG_NAME: 'my log+1' } })).toThrow(/WARDEN_AUDIT_LOG_NAME/);
+  });
+
   it('stops on a bad setting with a message naming it', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ WARDEN_PORT: 'eighty' }, /WARDEN_PORT: must be an integer from 0 to 65535, got "eighty"/],

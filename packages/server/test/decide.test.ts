@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../src/tenants/tenant-service.js';
+import { auditEventsOf } from './helpers/api.js';
 import { bearer, seedAgent } from './helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
 
@@ -21,11 +22,7 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
   afterAll(() => t.close());
 
   async function auditEventsFor(subjectId: string) {
-    return t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', '=', subjectId)
-      .execute();
+    return auditEventsOf(t.node, subjectId);
   }
 
   it('allows a granted call, answers the full decision, and audits it exactly once', async () => {
@@ -46,8 +43,14 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
     expect(body.evaluationMicros).toBeGreaterThanOrEqual(0);
     const events = await auditEventsFor(body.decisionId);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'decision.allow', subject_type: 'decision' });
-    expect(JSON.parse(events[0]?.actor ?? '{}')).toEqual({ type: 'agent', id: support.agent.id });
+    expect(events[0]).toMatchObject({
+      type: 'decision.allow',
+      subject: { type: 'decision', id: body.decisionId },
+      tool: 'kb.articles.search',
+      effect: 'allow',
+    });
+    expect(events[0]?.payload).toMatchObject({ args: { query: 'refund policy' } });
+    expect(events[0]?.actor).toEqual({ type: 'agent', id: support.agent.id });
   });
 
   it('records when the agent and its key were last used, for the inventory', async () => {

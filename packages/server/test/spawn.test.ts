@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOtherTenant, type Method, request } from './helpers/api.js';
+import { auditEventsOf, createOtherTenant, type Method, request } from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
 
 interface Created {
@@ -86,16 +86,11 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
     // The child's key works: the child can in turn call agent routes.
     expect((await spawn(body.secret, {})).statusCode).toBe(400);
 
-    const events = await t.node.storage.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('subject_id', 'in', [body.agent.id, body.key.id])
-      .orderBy('seq')
-      .execute();
+    const events = await auditEventsOf(t.node, [body.agent.id, body.key.id]);
     expect(events.map((e) => e.type)).toEqual(['agent.spawn', 'key.create']);
     for (const event of events) {
-      expect(JSON.parse(event.actor)).toEqual({ type: 'agent', id: parent.agent.id });
-      expect(event.payload).not.toContain(body.secret);
+      expect(event.actor).toEqual({ type: 'agent', id: parent.agent.id });
+      expect(event.row.body + JSON.stringify(event.payload)).not.toContain(body.secret);
     }
     const got = await call('GET', `/v1/agents/${parent.agent.id}`, t.adminToken);
     expect(got.json().children).toEqual([body.agent.id]);

@@ -64,8 +64,8 @@ describe.each(DATABASES)('human API tokens (%s)', (db) => {
 
       const events = await auditOf(token.id);
       expect(events.map((e) => e.type)).toEqual(['token.create']);
-      expect(JSON.parse(events[0]?.actor ?? '{}')).toEqual({ type: 'human', id: adminId });
-      expect(JSON.parse(events[0]?.payload ?? '{}')).toMatchObject({ humanId: human.id, name: 'laptop' });
+      expect(events[0]?.actor).toEqual({ type: 'human', id: adminId });
+      expect(events[0]?.payload).toMatchObject({ humanId: human.id, name: 'laptop' });
       const raw = JSON.stringify(events);
       expect(raw).not.toContain(secret);
       expect(raw).not.toContain(hashSecret(secret));
@@ -206,7 +206,7 @@ describe.each(DATABASES)('human API tokens (%s)', (db) => {
 
       const events = await auditOf(tokenId);
       expect(events.map((e) => e.type)).toEqual(['token.create', 'token.revoke']);
-      expect(JSON.parse(events[1]?.actor ?? '{}')).toEqual({ type: 'human', id: human.id });
+      expect(events[1]?.actor).toEqual({ type: 'human', id: human.id });
       expect(JSON.stringify(events)).not.toContain(hashSecret(secret));
 
       const again = await call('DELETE', `/v1/tokens/${tokenId}`, t.adminToken);

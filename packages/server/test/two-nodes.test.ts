@@ -1,77 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyFromDatabase } from '../src/audit/verify/index.js';
+import { loadConfig } from '../src/config/config.js';
+import { openStorage } from '../src/storage/database.js';
+import { call, createAgentOn, type NodeProcess, startProcess, stopProcess } from './helpers/node-process.js';
 import { createTestDatabase, EXAMPLE_POLICIES, type TestDatabaseHandle } from './helpers/test-node.js';
-
-const CLI = join(import.meta.dirname, '../../cli/src/bin.ts');
-
-interface NodeProcess {
-  readonly url: string;
-  readonly dataDir: string;
-  readonly child: ChildProcess;
-}
-
-/** A real `warden up` process (from the sources) on the shared database. */
-async function startProcess(database: TestDatabaseHandle, policyDir: string): Promise<NodeProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'warden-node-'));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'up'], {
-    env: {
-      ...process.env,
-      WARDEN_DATABASE_URL: database.url,
-      WARDEN_DATA_DIR: dataDir,
-      WARDEN_PORT: '0',
-      WARDEN_POLICY_DIR: policyDir,
-      WARDEN_LOG_LEVEL: 'warn',
-      WARDEN_POLICY_SYNC_INTERVAL_MS: '60000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    child.once('exit', (code) => reject(new Error(`warden up exited with ${code}:\n${output}`)));
-  });
-  return { url, dataDir, child };
-}
-
-async function stopProcess(node: NodeProcess): Promise<void> {
-  if (node.child.exitCode === null) {
-    const exited = new Promise((resolve) => node.child.once('exit', resolve));
-    node.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(node.dataDir, { recursive: true, force: true });
-}
-
-/** The fields these tests read from the API's answers. */
-interface ApiBody {
-  readonly effect?: string;
-  readonly code?: string;
-  readonly version?: string;
-  readonly changed?: boolean;
-  readonly previousVersion?: string | null;
-  readonly secret?: string;
-  readonly human?: { readonly id: string };
-  readonly agent?: { readonly id: string };
-  readonly key?: { readonly id: string };
-}
-
-async function call(url: string, token: string, method: string, path: string, body?: object) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as ApiBody };
-}
 
 /** Polls until `check` holds; returns how long it took in ms, or fails after `limitMs`. */
 async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
@@ -86,6 +21,7 @@ async function within(limitMs: number, check: () => Promise<boolean>): Promise<n
 describe('two server processes on one PostgreSQL database', () => {
   let database: TestDatabaseHandle;
   let policyDir: string;
+  let keyDir: string;
   let a: NodeProcess;
   let b: NodeProcess;
   let admin: string;
@@ -94,34 +30,20 @@ describe('two server processes on one PostgreSQL database', () => {
     database = await createTestDatabase('postgres');
     policyDir = mkdtempSync(join(tmpdir(), 'warden-policies-'));
     cpSync(EXAMPLE_POLICIES, policyDir, { recursive: true });
-    a = await startProcess(database, policyDir);
-    b = await startProcess(database, policyDir);
+    keyDir = mkdtempSync(join(tmpdir(), 'warden-keys-'));
+    a = await startProcess({ databaseUrl: database.url, policyDir, keyDir });
+    b = await startProcess({ databaseUrl: database.url, policyDir, keyDir });
     admin = readFileSync(join(a.dataDir, 'admin-token'), 'utf8').trim();
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([a && stopProcess(a), b && stopProcess(b)]);
     rmSync(policyDir, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
     await database.drop();
   });
 
-  async function newAgent(name: string) {
-    const me = await call(a.url, admin, 'GET', '/v1/me');
-    const created = await call(a.url, admin, 'POST', '/v1/agents', {
-      name,
-      ownerId: me.body.human?.id,
-      purpose: 'two-node test',
-      risk: 'internal',
-      environments: ['staging'],
-      roles: ['support-assistant'],
-    });
-    expect(created.status).toBe(201);
-    return {
-      id: created.body.agent?.id ?? '',
-      key: created.body.secret ?? '',
-      keyId: created.body.key?.id ?? '',
-    };
-  }
+  const newAgent = (name: string) => createAgentOn(a.url, admin, name);
 
   const decideOn = (node: NodeProcess, key: string) =>
     call(node.url, key, 'POST', '/v1/decide', { tool: 'kb.articles.search', args: { query: 'x' } });
@@ -163,4 +85,41 @@ describe('two server processes on one PostgreSQL database', () => {
       async () => (await call(b.url, admin, 'GET', '/v1/policies')).body.version === reloaded.body.version,
     );
   });
-}, 90_000);
+
+  it('appends decisions from both nodes at once into one gapless log that verifies', async () => {
+    const agents = await Promise.all([newAgent('append-a'), newAgent('append-b')]);
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => decideOn(i % 2 === 0 ? a : b, agents[i % 2]?.key ?? '')),
+    );
+    expect(answers.filter((r) => r.status !== 200)).toEqual([]);
+    const storage = openStorage(loadConfig({ overrides: { databaseUrl: database.url, dataDir: keyDir } }));
+    try {
+      const events = await storage.db
+        .selectFrom('audit_events')
+        .select(['seq', 'subject_id'])
+        .orderBy('seq')
+        .execute();
+      expect(events.map((e) => Number(e.seq))).toEqual(events.map((_, i) => i));
+      const logged = new Set(events.map((e) => e.subject_id));
+      for (const answer of answers) expect(logged.has(answer.body.decisionId ?? '')).toBe(true);
+      // Both nodes sign every second; wait for a checkpoint covering everything.
+      await within(5000, async () => {
+        const latest = await storage.db
+          .selectFrom('audit_checkpoints')
+          .select((eb) => eb.fn.max('size').as('size'))
+          .executeTakeFirst();
+        return Number(latest?.size ?? 0) >= events.length;
+      });
+      const report = await verifyFromDatabase(storage, 'default', {
+        full: true,
+        verifierKey: readFileSync(join(keyDir, 'audit-signing.key.pub'), 'utf8').trim(),
+        logName: 'warden',
+        anchorDir: join(keyDir, 'anchor'),
+      });
+      expect(report.failures).toEqual([]);
+      expect(report).toMatchObject({ verdict: 'verified', size: events.length });
+    } finally {
+      await storage.close();
+    }
+  });
+});

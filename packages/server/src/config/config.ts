@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 
@@ -62,6 +62,62 @@ const settings = {
     ),
     default: 'info',
   },
+  auditLogName: {
+    env: 'WARDEN_AUDIT_LOG_NAME',
+    // Checkpoint origins are "<name>/<tenant id>"; the signed-note format forbids spaces and "+".
+    schema: Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,200}$' }),
+    default: 'warden',
+  },
+  auditSigningKeyFile: {
+    env: 'WARDEN_AUDIT_SIGNING_KEY_FILE',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  auditKeyEncryptionKeyFile: {
+    env: 'WARDEN_AUDIT_KEK_FILE',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  auditAnchorDir: {
+    env: 'WARDEN_AUDIT_ANCHOR_DIR',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  auditAnchorWebhookUrl: {
+    env: 'WARDEN_AUDIT_ANCHOR_WEBHOOK_URL',
+    schema: Type.String({ pattern: '^https?://' }),
+    default: undefined,
+  },
+  auditAnchorWebhookSecret: {
+    env: 'WARDEN_AUDIT_ANCHOR_WEBHOOK_SECRET',
+    schema: Type.String({ minLength: 16 }),
+    default: undefined,
+  },
+  auditCheckpointEvery: {
+    env: 'WARDEN_AUDIT_CHECKPOINT_EVERY',
+    schema: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    default: 1_000,
+  },
+  auditCheckpointIntervalMs: {
+    env: 'WARDEN_AUDIT_CHECKPOINT_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+    default: 1_000,
+  },
+  auditRedactPaths: {
+    env: 'WARDEN_AUDIT_REDACT_PATHS',
+    schema: Type.Array(Type.String({ minLength: 1 })),
+    default: [] as string[],
+  },
+  auditSubjectPaths: {
+    env: 'WARDEN_AUDIT_SUBJECT_PATHS',
+    schema: Type.Array(Type.String({ minLength: 1 })),
+    default: [] as string[],
+  },
+  auditMaxOutputBytes: {
+    env: 'WARDEN_AUDIT_MAX_OUTPUT_BYTES',
+    schema: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
+    default: 16_384,
+  },
   shutdownGraceMs: {
     env: 'WARDEN_SHUTDOWN_GRACE_MS',
     schema: Type.Integer({ minimum: 0, maximum: 600_000 }),
@@ -72,10 +128,15 @@ const settings = {
 type Settings = typeof settings;
 type SettingValue<K extends keyof Settings> = Static<Settings[K]['schema']>;
 
+type DerivedSettings = 'auditSigningKeyFile' | 'auditKeyEncryptionKeyFile' | 'auditAnchorDir';
+
 export type Config = {
-  readonly [K in keyof Settings]: Settings[K]['default'] extends undefined
+  readonly [K in Exclude<keyof Settings, DerivedSettings>]: Settings[K]['default'] extends undefined
     ? SettingValue<K> | undefined
     : SettingValue<K>;
+} & {
+  /** Always set: when not configured, they live in the data directory. */
+  readonly [K in DerivedSettings]: string;
 };
 
 export class ConfigError extends Error {
@@ -110,7 +171,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (fromEnv !== undefined && fromEnv !== '') [value, source] = [fromEnv, setting.env];
     if (override !== undefined) [value, source] = [override, key];
     if (value === undefined) continue;
-    const converted = typeof value === 'string' ? Value.Convert(setting.schema, value) : value;
+    const converted = typeof value === 'string' ? fromText(setting.schema, value) : value;
     if (!Value.Check(setting.schema, converted)) {
       throw new ConfigError(source, describe(setting.schema, value));
     }
@@ -118,6 +179,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   for (const key of Object.keys(file)) {
     if (!(key in settings)) throw new ConfigError(`${key} (in ${env.WARDEN_CONFIG})`, 'unknown setting');
+  }
+  if (config.auditAnchorWebhookUrl !== undefined && config.auditAnchorWebhookSecret === undefined) {
+    throw new ConfigError(
+      'WARDEN_AUDIT_ANCHOR_WEBHOOK_SECRET',
+      'required when WARDEN_AUDIT_ANCHOR_WEBHOOK_URL is set (anchored checkpoints are signed)',
+    );
   }
   if (config.webhookUrl !== undefined && config.webhookSecret === undefined) {
     throw new ConfigError(
@@ -127,7 +194,31 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   config.dataDir = resolve(config.dataDir as string);
   if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
+  const audit = auditFiles(config.dataDir as string);
+  for (const key of Object.keys(audit) as DerivedSettings[]) {
+    config[key] = resolve((config[key] as string | undefined) ?? audit[key]);
+  }
   return Object.freeze(config) as Config;
+}
+
+/** Where the audit log's key files and anchor directory live unless configured elsewhere. */
+export function auditFiles(dataDir: string) {
+  return {
+    auditSigningKeyFile: resolve(dataDir, 'audit-signing.key'),
+    auditKeyEncryptionKeyFile: resolve(dataDir, 'audit-kek.key'),
+    auditAnchorDir: resolve(dataDir, 'audit-anchor'),
+  };
+}
+
+/** A setting given as text (environment): lists are comma-separated, the rest converted by schema. */
+function fromText(schema: TSchema, text: string): unknown {
+  if ((schema as { type?: unknown }).type === 'array') {
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+  return Value.Convert(schema, text);
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

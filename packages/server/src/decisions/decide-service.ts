@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, type DecisionInput, decide, type JsonObject } from '@warden/policy';
 import { type Agent, agentFacts, type Environment } from '../agents/agent.js';
 import type { AgentCache } from '../agents/agent-cache.js';
+import type { DataProtection } from '../audit/data-protection.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { invalidField, WardenError } from '../http/errors.js';
 import { newId } from '../ids.js';
@@ -23,6 +24,9 @@ export interface DecideRequest {
     readonly environment?: Environment;
     readonly reasoning?: string;
     readonly model?: string;
+    readonly modelVersion?: string;
+    readonly promptVersion?: string;
+    readonly toolVersion?: string;
   };
   /** Agent ids this agent acts for, outermost orchestrator first. */
   readonly delegation?: readonly string[];
@@ -34,6 +38,8 @@ export interface DecideDeps {
   readonly usage: UsageStore;
   readonly recorder: DecisionRecorder;
   readonly tasks: TaskOwners;
+  /** Seals data-subject fields and redacts what is stored of the call. */
+  readonly protection: DataProtection;
   readonly clock: () => number;
 }
 
@@ -118,7 +124,21 @@ export class DecideService {
     }
 
     const decisionId = newId('dec', now);
-    const args = request.args ?? {};
+    const args = (request.args ?? {}) as JsonObject;
+    // What is stored of the call, in the decision row and in the audit event alike: subject fields
+    // sealed, sensitive values redacted. The digest is of the exact call, for binding approvals.
+    const stored = await deps.protection.protect(
+      principal.tenantId,
+      {
+        args,
+        ...(context.reasoning !== undefined ? { reasoning: context.reasoning } : {}),
+      },
+      now,
+    );
+    const storedContext = {
+      ...context,
+      ...(stored.value.reasoning !== undefined ? { reasoning: stored.value.reasoning } : {}),
+    };
     await deps.recorder.record({
       decision: {
         id: decisionId,
@@ -127,7 +147,7 @@ export class DecideService {
         key_id: principal.keyId,
         task_id: taskId,
         tool: request.tool,
-        args: JSON.stringify(args),
+        args: JSON.stringify(stored.value.args),
         effect: decision.effect,
         code: decision.code,
         reason: decision.reason,
@@ -140,7 +160,7 @@ export class DecideService {
           delegation: decision.delegation,
           delegators: request.delegation ?? [],
           environment,
-          context,
+          context: storedContext,
         }),
         policy_version: decision.policyVersion,
         evaluation_micros: decision.evaluationMicros,
@@ -176,20 +196,31 @@ export class DecideService {
           type: 'agent',
           id: agent.id,
           ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+          ...(request.delegation?.length ? { delegation: [...request.delegation] } : {}),
+          ...(context.initiator ? { initiator: context.initiator } : {}),
+          ...(context.interface ? { interface: context.interface } : {}),
         },
         subject: { type: 'decision', id: decisionId },
+        ...(taskId
+          ? { task: { id: taskId, ...(context.parentTaskId ? { parent: context.parentTaskId } : {}) } }
+          : {}),
+        tool: request.tool,
+        effect: decision.effect,
+        rules: [...decision.rules],
+        policyVersion: decision.policyVersion,
         payload: {
-          tool: request.tool,
+          ...stored.value,
           argsDigest: digest(args),
-          effect: decision.effect,
           code: decision.code,
           reason: decision.reason,
           decidingRule: decision.decidingRule,
-          rules: [...decision.rules],
-          policyVersion: decision.policyVersion,
-          taskId,
-          delegation: [...(request.delegation ?? [])],
+          decidingAgent: decision.decidingAgent,
+          ...(decision.approval ? { approval: decision.approval as unknown as JsonObject } : {}),
+          environment,
+          ...versionsOf(context),
+          evaluationMicros: decision.evaluationMicros,
         },
+        redactions: stored.counts,
         at: now,
       },
     });
@@ -205,6 +236,16 @@ export class DecideService {
     }
     return agents;
   }
+}
+
+/** The model, prompt and tool versions the agent reported, when it did. */
+function versionsOf(context: NonNullable<DecideRequest['context']>): JsonObject {
+  const versions: { [key: string]: string } = {};
+  for (const key of ['model', 'modelVersion', 'promptVersion', 'toolVersion'] as const) {
+    const value = context[key];
+    if (value !== undefined) versions[key] = value;
+  }
+  return versions;
 }
 
 /** The environment of this call: given, and one the agent is registered for, or the agent's only one. */

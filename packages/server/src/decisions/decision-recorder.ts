@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
-import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
+import type { Storage, Trx } from '../storage/database.js';
+import { GroupCommit } from '../storage/group-commit.js';
 import type { DecisionsTable, TasksTable } from '../storage/schema.js';
 import type { UsageIncrement, UsageStore } from '../usage/usage-store.js';
 
@@ -12,62 +13,30 @@ export interface DecisionWrite {
   readonly audit: AuditEventInput;
 }
 
-interface Pending {
-  readonly write: DecisionWrite;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
 const MAX_BATCH = 200;
 
 /**
- * Group commit for the decide path. Decisions that arrive while a transaction is committing wait
- * and go into the next one together, so a durable commit (an fsync) is shared by many decisions
- * instead of paid by each. Every caller still learns of its own commit: `record` resolves only once
- * the transaction holding its decision has committed, and rejects if it failed.
+ * The decide path's writes, group-committed: a decision's answer leaves only after the transaction
+ * holding it (its row, task, usage and audit event) has committed, but one commit serves many.
  */
 export class DecisionRecorder {
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly commits: GroupCommit<DecisionWrite>;
 
   constructor(
-    private readonly storage: Storage,
+    storage: Storage,
     private readonly audit: AuditLog,
     private readonly usage: UsageStore,
-  ) {}
+  ) {
+    this.commits = new GroupCommit(storage, (trx, writes) => this.write(trx, writes), MAX_BATCH);
+  }
 
   record(write: DecisionWrite): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      // Start on the next turn of the event loop, not now: every request that arrived in this turn
-      // then joins the same transaction. (With SQLite a transaction runs entirely in microtasks, so
-      // starting at once would commit each decision alone.)
-      if (!this.flushing)
-        this.flushing = new Promise<void>((done) => setImmediate(() => this.drain().then(done)));
-    });
+    return this.commits.submit(write);
   }
 
   /** Resolves when everything queued so far has been written (or has failed). */
-  async idle(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        await writeTransaction(this.storage, (trx) =>
-          this.write(
-            trx,
-            batch.map((p) => p.write),
-          ),
-        );
-        for (const pending of batch) pending.resolve();
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
-      }
-    }
-    this.flushing = undefined;
+  idle(): Promise<void> {
+    return this.commits.idle();
   }
 
   private async write(trx: Trx, writes: readonly DecisionWrite[]): Promise<void> {

@@ -1,5 +1,7 @@
 import type { JsonValue } from '@warden/policy';
 import type { AuditLog } from '../audit/audit-log.js';
+import { capJson } from '../audit/cap.js';
+import type { DataProtection } from '../audit/data-protection.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { WardenError } from '../http/errors.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
@@ -31,6 +33,8 @@ export class OutcomeService {
     private readonly storage: Storage,
     private readonly audit: AuditLog,
     private readonly usage: UsageStore,
+    private readonly protection: DataProtection,
+    private readonly maxOutputBytes: number,
     private readonly clock: () => number,
   ) {}
 
@@ -40,6 +44,18 @@ export class OutcomeService {
     report: OutcomeReport,
   ): Promise<RecordedOutcome> {
     const now = this.clock();
+    // Stored output and error are capped, subject fields sealed and sensitive values redacted,
+    // in the decision row as in the audit event.
+    const stored = await this.protection.protect(
+      principal.tenantId,
+      {
+        ...(report.output !== undefined
+          ? { output: capJson(report.output as JsonValue, this.maxOutputBytes) }
+          : {}),
+        ...(report.error !== undefined ? { error: report.error } : {}),
+      },
+      now,
+    );
     try {
       return await writeTransaction(this.storage, async (trx) => {
         const decision = await trx
@@ -54,7 +70,13 @@ export class OutcomeService {
           throw new WardenError('conflict', `the outcome of decision ${decisionId} was already reported`);
         }
         const violation = decision.effect === 'deny' && report.status === 'succeeded';
-        const recorded: RecordedOutcome = { ...report, decisionId, violation, reportedAt: now };
+        const recorded: RecordedOutcome = {
+          ...report,
+          ...stored.value,
+          decisionId,
+          violation,
+          reportedAt: now,
+        };
         await trx
           .updateTable('decisions')
           .set({ outcome_status: report.status, outcome: JSON.stringify(recorded), outcome_at: now })
@@ -71,24 +93,24 @@ export class OutcomeService {
             records: report.records ?? 0,
           },
         ]);
-        const payload: { [key: string]: JsonValue } = {
-          decisionId,
-          tool: decision.tool,
-          taskId: decision.task_id,
-          effect: decision.effect,
-          status: report.status,
-          costUsd: report.costUsd ?? null,
-          tokens: report.tokens ?? null,
-          records: report.records ?? null,
-          durationMs: report.durationMs ?? null,
-          error: report.error ?? null,
-        };
         await this.audit.append(trx, principal.tenantId, [
           {
             type: violation ? 'decision.violation' : 'decision.outcome',
             actor: { type: 'agent', id: principal.agentId },
             subject: { type: 'decision', id: decisionId },
-            payload,
+            ...(decision.task_id ? { task: { id: decision.task_id } } : {}),
+            tool: decision.tool,
+            effect: decision.effect,
+            outcome: report.status,
+            payload: {
+              ...stored.value,
+              decisionId,
+              costUsd: report.costUsd ?? null,
+              tokens: report.tokens ?? null,
+              records: report.records ?? null,
+              durationMs: report.durationMs ?? null,
+            },
+            redactions: stored.counts,
             at: now,
           },
         ]);

@@ -7,7 +7,8 @@ export type Signal =
   | { readonly type: 'agent.changed'; readonly tenantId: string; readonly agentId: string }
   | { readonly type: 'human.changed'; readonly tenantId: string; readonly humanId: string }
   | { readonly type: 'credential.revoked'; readonly tenantId: string; readonly hashes: readonly string[] }
-  | { readonly type: 'policy.activated'; readonly tenantId: string; readonly version: string };
+  | { readonly type: 'policy.activated'; readonly tenantId: string; readonly version: string }
+  | { readonly type: 'audit.keys_destroyed'; readonly tenantId: string; readonly keyIds: readonly string[] };
 
 export type SignalHandler = (signal: Signal) => void;
 

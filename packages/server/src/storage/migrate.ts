@@ -2,11 +2,13 @@ import { type Migration, type MigrationProvider, type MigrationResultSet, Migrat
 import type { Storage } from './database.js';
 import { initial } from './migrations/0001-initial.js';
 import { agentSuspendedFrom } from './migrations/0002-agent-suspended-from.js';
+import { merkleAuditLog } from './migrations/0003-merkle-audit-log.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-agent-suspended-from': agentSuspendedFrom,
+  '0003-merkle-audit-log': merkleAuditLog,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The tables, as Kysely sees them. Portable types only, so one query runs on SQLite and PostgreSQL:
  * times are epoch milliseconds (bigint), JSON is text, booleans are 0/1.
@@ -15,8 +17,11 @@ export interface Database {
   tasks: TasksTable;
   decisions: DecisionsTable;
   agent_usage: AgentUsageTable;
+  audit_log_state: AuditLogStateTable;
   audit_events: AuditEventsTable;
-  audit_heads: AuditHeadsTable;
+  audit_nodes: AuditNodesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_keys: AuditKeysTable;
 }
 
 export interface TenantsTable {
@@ -24,6 +29,8 @@ export interface TenantsTable {
   slug: string;
   name: string;
   created_at: number;
+  /** After this many days an event's payload is shredded (its retention key destroyed). */
+  audit_retention_days: Generated<number>;
 }
 
 export interface HumansTable {
@@ -171,21 +178,66 @@ export interface AgentUsageTable {
   records: number;
 }
 
-export interface AuditEventsTable {
-  id: string;
+export interface AuditLogStateTable {
   tenant_id: string;
-  seq: number;
-  type: string;
-  /** JSON: who acted, and on whose behalf. */
-  actor: string;
-  subject_type: string;
-  subject_id: string;
-  /** JSON. */
-  payload: string;
-  created_at: number;
+  size: number;
+  /** JSON array of base64 hashes: the roots of the perfect subtrees covering [0, size), largest first. */
+  compact_range: string;
+  /** base64 RFC 6962 root of the log at `size`. */
+  root: string;
+  updated_at: number;
 }
 
-export interface AuditHeadsTable {
+/** One leaf. Every column but `body` and `leaf_hash` is a copy of a field of the body, for queries. */
+export interface AuditEventsTable {
   tenant_id: string;
+  /** 0, 1, 2, ... per tenant, without gaps: the leaf index. */
   seq: number;
+  id: string;
+  type: string;
+  created_at: number;
+  actor_type: string;
+  actor_id: string;
+  /** The agent the event is about: the acting agent, or the subject when that is an agent. */
+  agent_id: string | null;
+  on_behalf_of: string | null;
+  subject_type: string;
+  subject_id: string;
+  task_id: string | null;
+  tool: string | null;
+  effect: string | null;
+  outcome: string | null;
+  /** JSON array of rule ids. */
+  rules: string | null;
+  /** RFC 8785 canonical JSON of the stored event: exactly the bytes the leaf hash covers. */
+  body: string;
+  /** base64 SHA-256(0x00 || body). */
+  leaf_hash: string;
+}
+
+export interface AuditNodesTable {
+  tenant_id: string;
+  level: number;
+  idx: number;
+  /** base64 hash of the perfect subtree of 2^level leaves starting at idx * 2^level. */
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  size: number;
+  root: string;
+  created_at: number;
+  /** The C2SP signed note. */
+  note: string;
+}
+
+export interface AuditKeysTable {
+  tenant_id: string;
+  /** `ret:<YYYY-MM>` (retention period) or `sub:<digest>` (data subject). */
+  id: string;
+  /** base64 key, wrapped; null once destroyed. */
+  material: string | null;
+  created_at: number;
+  destroyed_at: number | null;
 }

@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../../src/audit/stored-event.js';
 import { issueHumanToken } from '../../src/credentials/issue.js';
 import { newId } from '../../src/ids.js';
 import type { WardenNode } from '../../src/main.js';
@@ -17,14 +18,21 @@ export function request(node: WardenNode, method: Method, url: string, token?: s
   });
 }
 
-/** The audit events about one subject, in log order. */
-export function auditEventsOf(node: WardenNode, subjectId: string) {
-  return node.storage.db
+/** The audit events about these subjects, in log order, decoded with their payloads opened. */
+export async function auditEventsOf(node: WardenNode, subjectIds: string | readonly string[]) {
+  const rows = await node.storage.db
     .selectFrom('audit_events')
     .selectAll()
-    .where('subject_id', '=', subjectId)
+    .where('subject_id', 'in', typeof subjectIds === 'string' ? [subjectIds] : [...subjectIds])
     .orderBy('seq')
     .execute();
+  return Promise.all(
+    rows.map(async (row) => {
+      const event = JSON.parse(row.body) as StoredEvent;
+      const payload = await node.auditTrail.sealer.openPayload(row.tenant_id, row.id, event.payload);
+      return { ...event, row, payload: payload as Record<string, unknown> | null };
+    }),
+  );
 }
 
 /** A second tenant with its own admin, for wrong-tenant tests. */

@@ -1,0 +1,149 @@
+import { type ApiClient, createClient, RequestFailed } from '../http-client.js';
+import { EXIT, paint, UsageError } from '../io.js';
+import {
+  checkEnum,
+  checkId,
+  checkInteger,
+  checkText,
+  checkTime,
+  stringOf,
+  type Values,
+} from './agents-args.js';
+import { arrayField, type Json, printJson, table, text } from './agents-format.js';
+import type { AuditCommand } from './audit.js';
+
+const ORDERS = ['asc', 'desc'] as const;
+const MAX_LIMIT = 500;
+
+export const auditQuery: AuditCommand = {
+  help: `Usage: warden audit query [filters] [--limit <n>] [--all]
+
+Searches the audit log (admin, auditor), oldest first. Every filter narrows the result.
+Quote patterns with * (--tool 'github.*') so the shell passes them on as they are.
+
+  --agent <agt_id>         events of this agent (acting, or acted upon)
+  --tool <tool>            this tool, or a prefix ending in * (github.*)
+  --type <type>            this event type, or a prefix ending in .* (decision.*)
+  --effect <effect>        allow, review or deny
+  --outcome <status>       succeeded or failed
+  --task <task id>         events of this task
+  --on-behalf-of <who>     events of agents acting for this person
+  --rule <rule id>         decisions this rule took part in
+  --from <iso>             at or after this time
+  --to <iso>               before this time
+  --order <asc|desc>       oldest (asc, the default) or newest first
+  --limit <n>              events per page (1 to ${MAX_LIMIT}, default 100)
+  --cursor <cursor>        start from this page (the nextCursor of a previous --json answer)
+  --all                    follow every page to the end
+`,
+  options: {
+    agent: { type: 'string' },
+    tool: { type: 'string' },
+    type: { type: 'string' },
+    effect: { type: 'string' },
+    outcome: { type: 'string' },
+    task: { type: 'string' },
+    'on-behalf-of': { type: 'string' },
+    rule: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    order: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+  },
+  prepare(values) {
+    const query = eventQuery(values);
+    const all = values.all === true;
+    let cursor = stringOf(values, 'cursor');
+    return async (connection, io, json) => {
+      const api = createClient(connection);
+      const events: Json[] = [];
+      const seen = new Set<string>();
+      let answer: unknown;
+      for (;;) {
+        const page = await fetchPage(api, query, cursor);
+        answer = page.body;
+        events.push(...page.events);
+        cursor = page.nextCursor;
+        if (!all || cursor === undefined) break;
+        // A server that hands back a cursor twice would otherwise keep us here forever.
+        if (seen.has(cursor))
+          throw new RequestFailed(`error: the server repeated the page cursor "${cursor}"; stopping`);
+        seen.add(cursor);
+      }
+      if (json) {
+        printJson(io, all ? { events, nextCursor: cursor ?? null } : answer);
+        return EXIT.ok;
+      }
+      if (events.length === 0) io.out('no events match\n');
+      else io.out(table(io, HEADERS, events.map(row)));
+      if (cursor !== undefined)
+        io.err(paint(io, 'dim', `more events: run again with --all, or with --cursor ${cursor}\n`));
+      return EXIT.ok;
+    };
+  },
+};
+
+const HEADERS = ['SEQ', 'TIME', 'TYPE', 'AGENT', 'TOOL', 'EFFECT', 'OUTCOME'];
+
+function row(event: Json): string[] {
+  return [
+    text(event.seq),
+    text(event.time),
+    text(event.type),
+    text(agentOf(event)),
+    text(event.tool),
+    text(event.effect),
+    text(event.outcome),
+  ];
+}
+
+/** The agent an event is about: the one acting, else the one acted upon. */
+function agentOf(event: Json): unknown {
+  for (const party of [event.actor, event.subject]) {
+    const { type, id } = (party ?? {}) as { type?: unknown; id?: unknown };
+    if (type === 'agent') return id;
+  }
+  return undefined;
+}
+
+function eventQuery(values: Values): URLSearchParams {
+  const query = new URLSearchParams();
+  const add = (flag: string, param: string, check: (value: string) => string | number) => {
+    const value = stringOf(values, flag);
+    if (value !== undefined) query.set(param, String(check(value)));
+  };
+  add('agent', 'agent', (v) => checkId('--agent', 'agt', v));
+  add('tool', 'tool', (v) => checkText('--tool', v));
+  add('type', 'type', (v) => checkText('--type', v));
+  add('effect', 'effect', (v) => checkText('--effect', v));
+  add('outcome', 'outcome', (v) => checkText('--outcome', v));
+  add('task', 'task', (v) => checkText('--task', v));
+  add('on-behalf-of', 'onBehalfOf', (v) => checkText('--on-behalf-of', v));
+  add('rule', 'rule', (v) => checkText('--rule', v));
+  add('from', 'from', (v) => checkTime('--from', v));
+  add('to', 'to', (v) => checkTime('--to', v));
+  add('order', 'order', (v) => checkEnum('--order', ORDERS, v));
+  add('limit', 'limit', (v) => {
+    const limit = checkInteger('--limit', v, 1);
+    if (limit > MAX_LIMIT) throw new UsageError(`--limit: at most ${MAX_LIMIT}, got ${limit}`);
+    return limit;
+  });
+  add('cursor', 'cursor', (v) => checkText('--cursor', v));
+  return query;
+}
+
+async function fetchPage(
+  api: ApiClient,
+  query: URLSearchParams,
+  cursor: string | undefined,
+): Promise<{ body: unknown; events: Json[]; nextCursor: string | undefined }> {
+  const params = new URLSearchParams(query);
+  if (cursor !== undefined) params.set('cursor', cursor);
+  const search = params.toString();
+  const body = await api.request('GET', `/v1/audit/events${search ? `?${search}` : ''}`);
+  const events = arrayField(body, 'events');
+  const next = (body as { nextCursor?: unknown }).nextCursor;
+  return { body, events, nextCursor: typeof next === 'string' && next ? next : undefined };
+}

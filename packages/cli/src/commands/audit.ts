@@ -1,0 +1,102 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  type Connection,
+  DEFAULT_URL,
+  RequestFailed,
+  resolveConnection,
+  TOKEN_FILE,
+} from '../http-client.js';
+import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { Values } from './agents-args.js';
+import { auditExport } from './audit-export.js';
+import { auditQuery } from './audit-query.js';
+import { auditShred } from './audit-shred.js';
+import { runAuditVerify } from './audit-verify.js';
+
+/** What a `warden audit` subcommand runs once its arguments are checked and the server is known. */
+export type AuditExecute = (connection: Connection, io: CliIo, json: boolean) => Promise<number>;
+
+export interface AuditCommand {
+  readonly help: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Checks the arguments (throwing UsageError) before anything touches the network. */
+  prepare(values: Values): AuditExecute;
+}
+
+const COMMANDS: Readonly<Record<string, AuditCommand>> = {
+  query: auditQuery,
+  export: auditExport,
+  shred: auditShred,
+};
+
+const CONNECTION_HELP = `
+Connection:
+  --url <url>       the Warden server (default: WARDEN_URL, else ${DEFAULT_URL})
+  --token <token>   a human API token (default: WARDEN_TOKEN, else the file ${TOKEN_FILE})
+  --json            print the server's JSON answer instead of text
+`;
+
+export const AUDIT_HELP = `Usage: warden audit <command> [options]
+
+Reads, exports, verifies and erases parts of the tamper-evident audit log.
+
+Commands:
+  query                 search audit events (admin, auditor)
+  export --format f     download the log as JSONL (verifiable) or CSV (admin, auditor)
+  shred --subject s     erase a data subject's sealed values (admin, security)
+  verify                check the log's integrity, from the database or an export file
+${CONNECTION_HELP}
+Run "warden audit <command> --help" for a command's options.
+`;
+
+/** `warden audit <sub> ...`: check the arguments, then connect, then call the API. */
+export async function audit(
+  io: CliIo,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(AUDIT_HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  // Verification works offline too (a database or a file), so it has its own arguments.
+  if (sub === 'verify') return runAuditVerify(rest, io);
+  const command = COMMANDS[sub];
+  if (!command) throw new UsageError(`unknown command "audit ${sub}"\n\n${AUDIT_HELP}`);
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ...command.options,
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const flags = values as Values;
+  if (flags.help === true) {
+    io.out(`${command.help}${CONNECTION_HELP}`);
+    return EXIT.ok;
+  }
+  const extra = positionals[0];
+  if (extra !== undefined) throw new UsageError(`audit ${sub}: unexpected argument "${extra}"`);
+  const execute = command.prepare(flags);
+  const connection = await resolveConnection(
+    {
+      url: typeof flags.url === 'string' ? flags.url : undefined,
+      token: typeof flags.token === 'string' ? flags.token : undefined,
+    },
+    env,
+    io.cwd,
+  );
+  try {
+    return await execute(connection, io, flags.json === true);
+  } catch (error) {
+    if (!(error instanceof RequestFailed)) throw error;
+    io.err(`${error.message}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,59 @@
+import type { Dialect, Trx } from '../storage/database.js';
+import { CompactRange, EMPTY_ROOT } from './merkle/index.js';
+
+/**
+ * The tenant's log state row: its size and compact range, which is all an append needs. Reading it
+ * with a row lock (PostgreSQL) serialises appends per tenant across nodes, which is what makes the
+ * sequence gap-free; on SQLite the write transaction already holds the database's write lock.
+ */
+export async function lockLogState(
+  trx: Trx,
+  dialect: Dialect,
+  tenantId: string,
+  now: number,
+): Promise<CompactRange> {
+  let row = await selectState(trx, dialect, tenantId);
+  if (!row) {
+    await trx
+      .insertInto('audit_log_state')
+      .values({
+        tenant_id: tenantId,
+        size: 0,
+        compact_range: '[]',
+        root: EMPTY_ROOT.toString('base64'),
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('tenant_id').doNothing())
+      .execute();
+    row = await selectState(trx, dialect, tenantId);
+    if (!row) throw new Error(`audit log state for ${tenantId} could not be created`);
+  }
+  const hashes = (JSON.parse(row.compact_range) as string[]).map((h) => Buffer.from(h, 'base64'));
+  return CompactRange.from(row.size, hashes);
+}
+
+export async function saveLogState(
+  trx: Trx,
+  tenantId: string,
+  range: CompactRange,
+  now: number,
+): Promise<void> {
+  await trx
+    .updateTable('audit_log_state')
+    .set({
+      size: range.size,
+      compact_range: JSON.stringify(range.hashes.map((h) => h.toString('base64'))),
+      root: range.root().toString('base64'),
+      updated_at: now,
+    })
+    .where('tenant_id', '=', tenantId)
+    .execute();
+}
+
+function selectState(trx: Trx, dialect: Dialect, tenantId: string) {
+  const query = trx
+    .selectFrom('audit_log_state')
+    .select(['size', 'compact_range'])
+    .where('tenant_id', '=', tenantId);
+  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}

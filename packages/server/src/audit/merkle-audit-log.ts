@@ -1,0 +1,83 @@
+import { canonicalJson, type JsonObject } from '@warden/policy';
+import { newId } from '../ids.js';
+import type { Dialect, Trx } from '../storage/database.js';
+import type { AuditEventsTable, AuditNodesTable } from '../storage/schema.js';
+import type { AuditEventInput, AuditLog, AuditRecord } from './audit-log.js';
+import { lockLogState, saveLogState } from './log-state.js';
+import { leafHash } from './merkle/index.js';
+import type { Redactor } from './redaction/index.js';
+import type { PayloadSealer } from './sealing/payload-sealer.js';
+import { columnsOf, storedEvent } from './stored-event.js';
+
+/** Rows per INSERT: well inside SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const ROWS_PER_INSERT = 1_000;
+
+/** Told of every append (before its commit), e.g. so the checkpointer can sign every N events. */
+export type AppendListener = (tenantId: string, size: number) => void;
+
+/**
+ * The tenant's audit trail as an RFC 6962 Merkle log. Each event is redacted, its payload sealed with
+ * the retention key, then, under the lock on the tenant's log state, given the next sequence number
+ * and stored with its leaf hash; the interior nodes the append completes are stored for proofs, and
+ * the compact range is saved so the next append starts from it rather than from the log.
+ */
+export class MerkleAuditLog implements AuditLog {
+  private readonly listeners = new Set<AppendListener>();
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly redactor: Redactor,
+    private readonly sealer: PayloadSealer,
+  ) {}
+
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async append(trx: Trx, tenantId: string, events: readonly AuditEventInput[]): Promise<AuditRecord[]> {
+    if (events.length === 0) return [];
+    // Redaction and sealing need no lock: do them before taking it.
+    const prepared = [];
+    for (const event of events) {
+      const id = newId('evt', event.at);
+      const { value, counts } = event.redactions
+        ? { value: event.payload, counts: event.redactions }
+        : this.redactor.redact(event.payload);
+      const payload = await this.sealer.sealPayload(trx, tenantId, id, event.at, value as JsonObject);
+      prepared.push({ event, id, payload, counts });
+    }
+
+    const now = events[events.length - 1]?.at ?? Date.now();
+    const range = await lockLogState(trx, this.dialect, tenantId, now);
+    const rows: AuditEventsTable[] = [];
+    const nodes: AuditNodesTable[] = [];
+    const records: AuditRecord[] = [];
+    for (const { event, id, payload, counts } of prepared) {
+      const seq = range.size;
+      const stored = storedEvent(event, { id, seq, tenantId }, payload, counts);
+      const body = canonicalJson(stored);
+      const leaf = leafHash(body);
+      range.appendLeaf(leaf, (ref, hash) =>
+        nodes.push({ tenant_id: tenantId, level: ref.level, idx: ref.index, hash: hash.toString('base64') }),
+      );
+      rows.push({ ...columnsOf(stored), body, leaf_hash: leaf.toString('base64') });
+      records.push({ id, tenantId, seq });
+    }
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      await trx
+        .insertInto('audit_events')
+        .values(rows.slice(i, i + ROWS_PER_INSERT))
+        .execute();
+    }
+    for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) {
+      await trx
+        .insertInto('audit_nodes')
+        .values(nodes.slice(i, i + ROWS_PER_INSERT))
+        .execute();
+    }
+    await saveLogState(trx, tenantId, range, now);
+    for (const listener of this.listeners) listener(tenantId, range.size);
+    return records;
+  }
+}

@@ -1,0 +1,11 @@
+export { DETECTOR_NAMES, type Detector, type DetectorName, redactionMarker, type Span } from './detector.js';
+export { cardDetector, isCardNumber } from './detectors/card.js';
+export { emailDetector } from './detectors/email.js';
+export { ibanDetector } from './detectors/iban.js';
+export { createPhoneDetector } from './detectors/phone.js';
+export { secretDetector } from './detectors/secret.js';
+export { ssnDetector } from './detectors/ssn.js';
+export { MAX_DEPTH } from './json-object.js';
+export { compileJsonPath, type JsonPath, type PathSegment } from './json-path.js';
+export { mapAtPaths } from './map-at-paths.js';
+export { DEFAULT_MAX_STRING_LENGTH, type Redaction, Redactor, type RedactorOptions } from './redactor.js';

@@ -1,0 +1,58 @@
+import { type Storage, type Trx, writeTransaction } from './database.js';
+
+interface Pending<T> {
+  readonly item: T;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: items submitted while a transaction is committing wait and go into the next one
+ * together, so one durable commit (an fsync) is shared by many writers instead of paid by each.
+ * Every caller still learns of its own commit: `submit` resolves only once the transaction holding
+ * its item has committed, and rejects if it failed.
+ */
+export class GroupCommit<T> {
+  private queue: Pending<T>[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly write: (trx: Trx, items: readonly T[]) => Promise<void>,
+    private readonly maxBatch = 200,
+  ) {}
+
+  submit(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      // Start on the next turn of the event loop, not now: every request that arrived in this turn
+      // then joins the same transaction. (With SQLite a transaction runs entirely in microtasks, so
+      // starting at once would commit each item alone.)
+      if (!this.flushing)
+        this.flushing = new Promise<void>((done) => setImmediate(() => this.drain().then(done)));
+    });
+  }
+
+  /** Resolves when everything submitted so far has been written (or has failed). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        await writeTransaction(this.storage, (trx) =>
+          this.write(
+            trx,
+            batch.map((p) => p.item),
+          ),
+        );
+        for (const pending of batch) pending.resolve();
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    this.flushing = undefined;
+  }
+}
