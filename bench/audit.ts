@@ -102,6 +102,7 @@ async function writerProcess(databaseUrl: string, dataDir: string, count: number
   await appendLoad(node, 1_000, WRITERS);
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.destroy();
   const started = Date.now();
   await appendLoad(node, count, WRITERS);
   process.stdout.write(`${JSON.stringify({ count, ms: Date.now() - started })}\n`);

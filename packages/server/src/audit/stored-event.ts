@@ -33,30 +33,48 @@ export interface StoredEvent {
   readonly payload: SealedBox | JsonObject;
 }
 
+/**
+ * Builds the stored event with every object's keys in sorted order, so its canonical JSON is plain
+ * JSON.stringify (canonicalJson's fast path) on the append path.
+ */
 export function storedEvent(
   input: AuditEventInput,
   place: { readonly id: string; readonly seq: number; readonly tenantId: string },
   payload: SealedBox | JsonObject,
   redactions: { readonly [detector: string]: number },
 ): StoredEvent {
+  const { actor, subject, task } = input;
   return {
-    v: 1,
+    actor: {
+      ...(actor.delegation?.length ? { delegation: actor.delegation } : {}),
+      id: actor.id,
+      ...(actor.initiator !== undefined ? { initiator: actor.initiator } : {}),
+      ...(actor.interface !== undefined ? { interface: actor.interface } : {}),
+      ...(actor.onBehalfOf !== undefined ? { onBehalfOf: actor.onBehalfOf } : {}),
+      type: actor.type,
+    },
+    ...(input.effect !== undefined ? { effect: input.effect } : {}),
     id: place.id,
+    ...(input.outcome !== undefined ? { outcome: input.outcome } : {}),
+    payload,
+    ...(input.policyVersion !== undefined ? { policyVersion: input.policyVersion } : {}),
+    ...(Object.keys(redactions).length > 0 ? { redactions: sortedCounts(redactions) } : {}),
+    ...(input.rules ? { rules: input.rules } : {}),
     seq: place.seq,
+    subject: { id: subject.id, type: subject.type },
+    ...(task ? { task: { id: task.id, ...(task.parent !== undefined ? { parent: task.parent } : {}) } } : {}),
     tenant: place.tenantId,
     time: new Date(input.at).toISOString(),
-    type: input.type,
-    actor: input.actor,
-    subject: input.subject,
-    ...(input.task ? { task: input.task } : {}),
     ...(input.tool !== undefined ? { tool: input.tool } : {}),
-    ...(input.effect !== undefined ? { effect: input.effect } : {}),
-    ...(input.outcome !== undefined ? { outcome: input.outcome } : {}),
-    ...(input.rules ? { rules: input.rules } : {}),
-    ...(input.policyVersion !== undefined ? { policyVersion: input.policyVersion } : {}),
-    ...(Object.keys(redactions).length > 0 ? { redactions } : {}),
-    payload,
+    type: input.type,
+    v: 1,
   };
+}
+
+function sortedCounts(counts: { readonly [detector: string]: number }): { [detector: string]: number } {
+  const sorted: { [detector: string]: number } = {};
+  for (const key of Object.keys(counts).sort()) sorted[key] = counts[key] as number;
+  return sorted;
 }
 
 export type EventColumns = Omit<AuditEventsTable, 'body' | 'leaf_hash'>;

@@ -8,7 +8,6 @@ import {
   verifierKeyFor,
 } from '../../src/audit/checkpoint/index.js';
 import { CompactRange, leafHash } from '../../src/audit/merkle/index.js';
-import { canonicalText, isCanonicalJsonText } from '../../src/audit/verify/canonical-text.js';
 import {
   type LogStream,
   trustedCheckpointFromNote,
@@ -56,10 +55,11 @@ describe('canonical JSON check', () => {
     '{"a":-0}',
     '{"":1,"a":{}}',
   ];
-  it.each(samples)('agrees with canonicalJson on %s', (text) => {
+  // canonicalJson writes objects whose keys are already in order with JSON.stringify and sorts the
+  // others: the same value with its keys reversed must give the same text.
+  it.each(samples)('gives the same text on both paths for %s', (text) => {
     const value = JSON.parse(text);
-    expect(canonicalText(value)).toBe(canonicalJson(value));
-    expect(isCanonicalJsonText(text, value)).toBe(canonicalJson(value) === text);
+    expect(canonicalJson(value)).toBe(canonicalJson(reverseKeys(value)));
   });
 
   it('hashes a body like leafHash, including characters beyond ASCII', () => {
@@ -467,3 +467,13 @@ describe.each(DATABASES)('verifying a tenant log (%s)', (db) => {
     expect(report.failures[0]?.message).toContain(`[0, ${(signed[0] as number) - 1}]`);
   });
 });
+
+function reverseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reverseKeys(v)]),
+  );
+}

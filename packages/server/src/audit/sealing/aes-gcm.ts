@@ -2,13 +2,27 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs are cut from a pool of random bytes: one system call per 512 seals instead of one each. */
+const POOL_IVS = 512;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function nextIv(): Buffer {
+  if (poolOffset >= pool.length) {
+    pool = randomBytes(IV_BYTES * POOL_IVS);
+    poolOffset = 0;
+  }
+  const iv = pool.subarray(poolOffset, poolOffset + IV_BYTES);
+  poolOffset += IV_BYTES;
+  return iv;
+}
 
 /**
  * AES-256-GCM with associated data: the result is base64(iv || ciphertext || tag). The associated
  * data binds a box to where it belongs (tenant, key, event), so a box moved elsewhere fails to open.
  */
 export function seal(key: Buffer, plaintext: string, associatedData: string): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

@@ -26,7 +26,7 @@ export class PayloadSealer {
     const keyId = retentionKeyId(at);
     const key = await this.keys.keyForWrite(trx, tenantId, keyId, at);
     return {
-      $sealed: { key: keyId, box: seal(key, JSON.stringify(payload), `${tenantId}|${eventId}|${keyId}`) },
+      $sealed: { box: seal(key, JSON.stringify(payload), `${tenantId}|${eventId}|${keyId}`), key: keyId },
     };
   }
 
@@ -48,7 +48,7 @@ export class PayloadSealer {
   async sealSubject(tenantId: string, subject: string, now: number): Promise<SealedBox> {
     const keyId = this.keys.subjectKeyId(tenantId, subject);
     const key = await this.keys.keyForWriteNow(tenantId, keyId, now);
-    return { $sealed: { key: keyId, box: seal(key, JSON.stringify(subject), `${tenantId}|${keyId}`) } };
+    return { $sealed: { box: seal(key, JSON.stringify(subject), `${tenantId}|${keyId}`), key: keyId } };
   }
 
   /** A copy of `value` with every subject box opened, or replaced by SHREDDED when its key is gone. */

@@ -1,5 +1,5 @@
+import { canonicalJson } from '@warden/policy';
 import { columnsOf, type EventColumns, type StoredEvent } from '../stored-event.js';
-import { isCanonicalJsonText } from './canonical-text.js';
 import { storedEventProblem } from './event-shape.js';
 import { bodyLeafHash } from './leaf-hash.js';
 import type { Findings } from './report.js';
@@ -75,7 +75,7 @@ function parseStoredEvent(event: VerifiableEvent, findings: Findings): StoredEve
       return undefined;
     }
     // Only the canonical form is hashed by the writer; any other spelling was written by someone else.
-    if (!isCanonicalJsonText(body, parsed)) {
+    if (canonicalJson(parsed) !== body) {
       findings.add({ code: 'malformed_event', seq, message: `the body of seq ${seq} is not canonical JSON` });
       return undefined;
     }

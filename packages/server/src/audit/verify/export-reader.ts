@@ -1,4 +1,4 @@
-import { canonicalText } from './canonical-text.js';
+import { canonicalJson } from '@warden/policy';
 import type { RangeHashes } from './engine.js';
 import type { VerifiableEvent } from './event-checks.js';
 import {
@@ -96,7 +96,7 @@ export async function* readExportEvents(
       if (typeof fields.event !== 'object' || fields.event === null) {
         throw new ExportFormatError(line, '"event" is not an object');
       }
-      page.push({ seq, body: canonicalText(fields.event), parsed: fields.event });
+      page.push({ seq, body: canonicalJson(fields.event), parsed: fields.event });
       seq += 1;
       if (page.length === PAGE_SIZE) {
         yield page;
