@@ -118,7 +118,7 @@ export function createClient(connection: Connection): ApiClient {
   };
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -126,7 +126,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-function serverError(url: string, status: number, body: unknown): string {
+/** The line to print for an error answer: the server's message and code, or what went wrong. */
+export function serverError(url: string, status: number, body: unknown): string {
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   if (error === undefined || typeof error.message !== 'string') {
     return `error: the server at ${url} answered HTTP ${status} without a Warden error body (does --url point at a Warden server?)`;
@@ -136,10 +137,11 @@ function serverError(url: string, status: number, body: unknown): string {
   return `error: ${error.message} (${code}${request})`;
 }
 
-function unreachable(url: string, error: unknown): string {
+/** The line to print when fetch failed: timed out (or aborted at `timeoutMs`), refused, unknown host. */
+export function unreachable(url: string, error: unknown, timeoutMs = TIMEOUT_MS): string {
   const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'TimeoutError')
-    return `error: the Warden server at ${url} did not answer within ${TIMEOUT_MS / 1000}s`;
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return `error: the Warden server at ${url} did not answer within ${timeoutMs / 1000}s`;
   const code = causeCode(error);
   if (code === 'ECONNREFUSED') {
     return `error: cannot connect to the Warden server at ${url}: connection refused. Is it running? Start it, or point --url (or WARDEN_URL) at it.`;

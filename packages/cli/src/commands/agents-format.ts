@@ -1,14 +1,12 @@
-import type { ParseArgsConfig } from 'node:util';
 import { type ApiClient, isRecord, RequestFailed } from '../http-client.js';
 import { type CliIo, paint } from '../io.js';
 import type { Values } from './agents-args.js';
+import type { SubcommandSpec } from './subcommand.js';
 
 /** What a `warden agents` subcommand runs once its arguments are checked and the connection is known. */
 export type Execute = (api: ApiClient, io: CliIo, json: boolean) => Promise<number>;
 
-export interface AgentsCommand {
-  readonly help: string;
-  readonly options: NonNullable<ParseArgsConfig['options']>;
+export interface AgentsCommand extends SubcommandSpec {
   /** Names of the positional arguments, in order. */
   readonly positionals: readonly string[];
   /** Checks the arguments (throwing UsageError) before anything touches the network. */

@@ -1,5 +1,3 @@
-import { type ApiClient, RequestFailed } from '../http-client.js';
-import { EXIT, paint } from '../io.js';
 import {
   checkEnum,
   checkId,
@@ -13,7 +11,8 @@ import {
   TIERS,
   type Values,
 } from './agents-args.js';
-import { type AgentsCommand, arrayField, type Json, printJson, table, text } from './agents-format.js';
+import { type AgentsCommand, type Json, text } from './agents-format.js';
+import { type PagedList, printPagedList } from './paged-list.js';
 
 export const list: AgentsCommand = {
   help: `Usage: warden agents list [filters] [--limit <n>] [--all]
@@ -48,39 +47,17 @@ Lists agents, newest first, one page at a time.
   positionals: [],
   prepare(values) {
     const query = listQuery(values);
-    const all = values.all === true;
-    let cursor = stringOf(values, 'cursor');
-    return async (api, io, json) => {
-      const agents: Json[] = [];
-      const seen = new Set<string>();
-      let answer: unknown;
-      for (;;) {
-        const page = await fetchPage(api, query, cursor);
-        answer = page.body;
-        agents.push(...page.agents);
-        cursor = page.nextCursor;
-        if (!all || cursor === undefined) break;
-        // A server that hands back a cursor twice would otherwise keep us here forever.
-        if (seen.has(cursor))
-          throw new RequestFailed(`error: the server repeated the page cursor "${cursor}"; stopping`);
-        seen.add(cursor);
-      }
-      if (json) {
-        // One page is printed as it came; --all merges the pages into one answer of the same shape.
-        printJson(io, all ? { agents, nextCursor: cursor ?? null } : answer);
-        return EXIT.ok;
-      }
-      if (agents.length === 0) io.out('no agents match\n');
-      else io.out(table(io, HEADERS, agents.map(row)));
-      if (cursor !== undefined) {
-        io.err(paint(io, 'dim', `more agents: run again with --all, or with --cursor ${cursor}\n`));
-      }
-      return EXIT.ok;
-    };
+    const options = { query, cursor: stringOf(values, 'cursor'), all: values.all === true };
+    return (api, io, json) => printPagedList(AGENTS, api, io, { ...options, json });
   },
 };
 
-const HEADERS = ['ID', 'NAME', 'STATUS', 'TIER', 'RISK', 'ENVIRONMENTS', 'OWNER', 'LAST ACTIVE'];
+const AGENTS: PagedList = {
+  path: '/v1/agents',
+  field: 'agents',
+  headers: ['ID', 'NAME', 'STATUS', 'TIER', 'RISK', 'ENVIRONMENTS', 'OWNER', 'LAST ACTIVE'],
+  row,
+};
 
 function row(agent: Json): string[] {
   return [
@@ -112,18 +89,4 @@ function listQuery(values: Values): URLSearchParams {
   add('limit', 'limit', (v) => checkInteger('--limit', v, 1));
   add('cursor', 'cursor', (v) => checkText('--cursor', v));
   return query;
-}
-
-async function fetchPage(
-  api: ApiClient,
-  query: URLSearchParams,
-  cursor: string | undefined,
-): Promise<{ body: unknown; agents: Json[]; nextCursor: string | undefined }> {
-  const params = new URLSearchParams(query);
-  if (cursor !== undefined) params.set('cursor', cursor);
-  const search = params.toString();
-  const body = await api.request('GET', `/v1/agents${search ? `?${search}` : ''}`);
-  const agents = arrayField(body, 'agents');
-  const next = (body as { nextCursor?: unknown }).nextCursor;
-  return { body, agents, nextCursor: typeof next === 'string' && next ? next : undefined };
 }

@@ -1,7 +1,5 @@
-import { parseArgs } from 'node:util';
-import { createClient, DEFAULT_URL, RequestFailed, resolveConnection, TOKEN_FILE } from '../http-client.js';
+import { createClient, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
-import type { Values } from './agents-args.js';
 import { create } from './agents-create.js';
 import type { AgentsCommand } from './agents-format.js';
 import { keys, revokeKey, rotateKey } from './agents-keys.js';
@@ -9,6 +7,7 @@ import { activate, resume, retire, suspend } from './agents-lifecycle.js';
 import { list } from './agents-list.js';
 import { show } from './agents-show.js';
 import { update } from './agents-update.js';
+import { parseSubcommand, withConnection } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
   create,
@@ -64,40 +63,17 @@ export async function agents(
   }
   const command = COMMANDS[sub];
   if (!command) throw new UsageError(`unknown command "agents ${sub}"\n\n${AGENTS_HELP}`);
-  const { values, positionals } = parseArgs({
-    args: [...rest],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ...command.options,
-      url: { type: 'string' },
-      token: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const flags = values as Values;
-  if (flags.help === true) {
-    io.out(`${command.help}${CONNECTION_HELP}`);
-    return EXIT.ok;
-  }
-  const extra = positionals[command.positionals.length];
-  if (extra !== undefined) throw new UsageError(`agents ${sub}: unexpected argument "${extra}"`);
-  const execute = command.prepare(flags, positionals);
-  const connection = await resolveConnection(
-    { url: stringFlag(flags.url), token: stringFlag(flags.token) },
-    env,
-    io.cwd,
+  const parsed = parseSubcommand(
+    io,
+    `agents ${sub}`,
+    command,
+    rest,
+    command.positionals.length,
+    CONNECTION_HELP,
   );
-  try {
-    return await execute(createClient(connection), io, flags.json === true);
-  } catch (error) {
-    if (!(error instanceof RequestFailed)) throw error;
-    io.err(`${error.message}\n`);
-    return EXIT.failed;
-  }
-}
-
-function stringFlag(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  if (typeof parsed === 'number') return parsed;
+  const execute = command.prepare(parsed.flags, parsed.positionals);
+  return withConnection(io, parsed.flags, env, (connection) =>
+    execute(createClient(connection), io, parsed.flags.json === true),
+  );
 }

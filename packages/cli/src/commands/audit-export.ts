@@ -2,7 +2,14 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Connection, isRecord, RequestFailed } from '../http-client.js';
+import {
+  type Connection,
+  isRecord,
+  parseJson,
+  RequestFailed,
+  serverError,
+  unreachable,
+} from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import { VERSION } from '../version.js';
 import { checkEnum, checkText, checkTime, stringOf } from './agents-args.js';
@@ -155,31 +162,11 @@ async function openDownload(connection: Connection, path: string): Promise<Respo
       signal: abort.signal,
     });
   } catch (error) {
-    const cause = (error as { cause?: unknown }).cause;
-    const detail = abort.signal.aborted
-      ? `no answer within ${HEADERS_TIMEOUT_MS / 1000}s`
-      : cause instanceof Error
-        ? cause.message
-        : (error as Error).message;
-    throw new RequestFailed(`error: cannot connect to the Warden server at ${connection.url}: ${detail}`);
+    throw new RequestFailed(unreachable(connection.url, error, HEADERS_TIMEOUT_MS));
   } finally {
     clearTimeout(timer);
   }
   if (response.ok) return response;
-  const body = await response.text().catch(() => '');
-  throw new RequestFailed(errorLine(connection.url, response.status, body));
-}
-
-function errorLine(url: string, status: number, body: string): string {
-  let error: unknown;
-  try {
-    error = (JSON.parse(body) as { error?: unknown }).error;
-  } catch {
-    error = undefined;
-  }
-  if (!isRecord(error) || typeof error.message !== 'string')
-    return `error: the server at ${url} answered HTTP ${status} without a Warden error body (does --url point at a Warden server?)`;
-  const code = typeof error.code === 'string' ? error.code : `HTTP ${status}`;
-  const request = typeof error.requestId === 'string' ? `, request ${error.requestId}` : '';
-  return `error: ${error.message} (${code}${request})`;
+  const parsed = parseJson(await response.text().catch(() => ''));
+  throw new RequestFailed(serverError(connection.url, response.status, parsed.ok ? parsed.value : undefined));
 }

@@ -1,5 +1,5 @@
-import { type ApiClient, createClient, RequestFailed } from '../http-client.js';
-import { EXIT, paint, UsageError } from '../io.js';
+import { createClient } from '../http-client.js';
+import { UsageError } from '../io.js';
 import {
   checkEnum,
   checkId,
@@ -9,8 +9,9 @@ import {
   stringOf,
   type Values,
 } from './agents-args.js';
-import { arrayField, type Json, printJson, table, text } from './agents-format.js';
+import { type Json, text } from './agents-format.js';
 import type { AuditCommand } from './audit.js';
+import { type PagedList, printPagedList } from './paged-list.js';
 
 const ORDERS = ['asc', 'desc'] as const;
 const MAX_LIMIT = 500;
@@ -54,38 +55,18 @@ Quote patterns with * (--tool 'github.*') so the shell passes them on as they ar
   },
   prepare(values) {
     const query = eventQuery(values);
-    const all = values.all === true;
-    let cursor = stringOf(values, 'cursor');
-    return async (connection, io, json) => {
-      const api = createClient(connection);
-      const events: Json[] = [];
-      const seen = new Set<string>();
-      let answer: unknown;
-      for (;;) {
-        const page = await fetchPage(api, query, cursor);
-        answer = page.body;
-        events.push(...page.events);
-        cursor = page.nextCursor;
-        if (!all || cursor === undefined) break;
-        // A server that hands back a cursor twice would otherwise keep us here forever.
-        if (seen.has(cursor))
-          throw new RequestFailed(`error: the server repeated the page cursor "${cursor}"; stopping`);
-        seen.add(cursor);
-      }
-      if (json) {
-        printJson(io, all ? { events, nextCursor: cursor ?? null } : answer);
-        return EXIT.ok;
-      }
-      if (events.length === 0) io.out('no events match\n');
-      else io.out(table(io, HEADERS, events.map(row)));
-      if (cursor !== undefined)
-        io.err(paint(io, 'dim', `more events: run again with --all, or with --cursor ${cursor}\n`));
-      return EXIT.ok;
-    };
+    const options = { query, cursor: stringOf(values, 'cursor'), all: values.all === true };
+    return (connection, io, json) =>
+      printPagedList(EVENTS, createClient(connection), io, { ...options, json });
   },
 };
 
-const HEADERS = ['SEQ', 'TIME', 'TYPE', 'AGENT', 'TOOL', 'EFFECT', 'OUTCOME'];
+const EVENTS: PagedList = {
+  path: '/v1/audit/events',
+  field: 'events',
+  headers: ['SEQ', 'TIME', 'TYPE', 'AGENT', 'TOOL', 'EFFECT', 'OUTCOME'],
+  row,
+};
 
 function row(event: Json): string[] {
   return [
@@ -132,18 +113,4 @@ function eventQuery(values: Values): URLSearchParams {
   });
   add('cursor', 'cursor', (v) => checkText('--cursor', v));
   return query;
-}
-
-async function fetchPage(
-  api: ApiClient,
-  query: URLSearchParams,
-  cursor: string | undefined,
-): Promise<{ body: unknown; events: Json[]; nextCursor: string | undefined }> {
-  const params = new URLSearchParams(query);
-  if (cursor !== undefined) params.set('cursor', cursor);
-  const search = params.toString();
-  const body = await api.request('GET', `/v1/audit/events${search ? `?${search}` : ''}`);
-  const events = arrayField(body, 'events');
-  const next = (body as { nextCursor?: unknown }).nextCursor;
-  return { body, events, nextCursor: typeof next === 'string' && next ? next : undefined };
 }

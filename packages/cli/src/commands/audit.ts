@@ -1,24 +1,16 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import {
-  type Connection,
-  DEFAULT_URL,
-  RequestFailed,
-  resolveConnection,
-  TOKEN_FILE,
-} from '../http-client.js';
+import { type Connection, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import type { Values } from './agents-args.js';
 import { auditExport } from './audit-export.js';
 import { auditQuery } from './audit-query.js';
 import { auditShred } from './audit-shred.js';
 import { runAuditVerify } from './audit-verify.js';
+import { parseSubcommand, type SubcommandSpec, withConnection } from './subcommand.js';
 
 /** What a `warden audit` subcommand runs once its arguments are checked and the server is known. */
 export type AuditExecute = (connection: Connection, io: CliIo, json: boolean) => Promise<number>;
 
-export interface AuditCommand {
-  readonly help: string;
-  readonly options: NonNullable<ParseArgsConfig['options']>;
+export interface AuditCommand extends SubcommandSpec {
   /** Checks the arguments (throwing UsageError) before anything touches the network. */
   prepare(values: Values): AuditExecute;
 }
@@ -64,39 +56,10 @@ export async function audit(
   if (sub === 'verify') return runAuditVerify(rest, io);
   const command = COMMANDS[sub];
   if (!command) throw new UsageError(`unknown command "audit ${sub}"\n\n${AUDIT_HELP}`);
-  const { values, positionals } = parseArgs({
-    args: [...rest],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ...command.options,
-      url: { type: 'string' },
-      token: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const flags = values as Values;
-  if (flags.help === true) {
-    io.out(`${command.help}${CONNECTION_HELP}`);
-    return EXIT.ok;
-  }
-  const extra = positionals[0];
-  if (extra !== undefined) throw new UsageError(`audit ${sub}: unexpected argument "${extra}"`);
-  const execute = command.prepare(flags);
-  const connection = await resolveConnection(
-    {
-      url: typeof flags.url === 'string' ? flags.url : undefined,
-      token: typeof flags.token === 'string' ? flags.token : undefined,
-    },
-    env,
-    io.cwd,
+  const parsed = parseSubcommand(io, `audit ${sub}`, command, rest, 0, CONNECTION_HELP);
+  if (typeof parsed === 'number') return parsed;
+  const execute = command.prepare(parsed.flags);
+  return withConnection(io, parsed.flags, env, (connection) =>
+    execute(connection, io, parsed.flags.json === true),
   );
-  try {
-    return await execute(connection, io, flags.json === true);
-  } catch (error) {
-    if (!(error instanceof RequestFailed)) throw error;
-    io.err(`${error.message}\n`);
-    return EXIT.failed;
-  }
 }

@@ -107,7 +107,11 @@ export async function createAuditTrail({
 }
 
 async function loadKeyEncryptionKey(path: string): Promise<Buffer> {
-  const text = await readOrCreateSecretFile(path, () => `${randomBytes(32).toString('base64')}\n`);
+  const text = await readOrCreateSecretFile(
+    path,
+    'Key-encryption key file',
+    () => `${randomBytes(32).toString('base64')}\n`,
+  );
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) throw new Error(`${path} must hold a base64 32-byte key`);
   return key;

@@ -33,7 +33,6 @@ export class Checkpointer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
-  private readonly unsigned = new Map<string, number>();
   private readonly signedSize = new Map<string, number>();
   /** Per origin, the newest checkpoint no anchor took yet: it covers every older one. */
   private readonly unanchored = new Map<string, AnchorEntry>();
@@ -47,7 +46,6 @@ export class Checkpointer {
 
   /** Hears of appends; once `every` events are unsigned, a checkpoint is made without waiting. */
   appended(tenantId: string, size: number): void {
-    this.unsigned.set(tenantId, size);
     if (size - (this.signedSize.get(tenantId) ?? 0) >= this.options.every) void this.run();
   }
 

@@ -1,47 +1,79 @@
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { displayPath } from '../display-path.js';
+import { errorCode, fsyncDirectory, writeNewFile } from './checkpoint/durable-fs.js';
 
 /**
- * Reads a secret kept in a file outside the database, creating it on first use. The file is created
- * with mode 0600 by an exclusive open, so nodes starting together end up sharing one secret rather
- * than each writing its own; a file readable by others is refused, since the secret would not be one.
+ * Reads a secret kept in a file outside the database (the checkpoint signing key, the key-encryption
+ * key), creating it with mode 0600 on first use. Several processes may start at once against one
+ * file; all of them end up with the secret that landed first. A file readable by others is refused,
+ * since the secret would not be one.
  */
-export async function readOrCreateSecretFile(path: string, create: () => string): Promise<string> {
-  try {
-    return await readSecret(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+export async function readOrCreateSecretFile(
+  path: string,
+  label: string,
+  create: () => string,
+): Promise<string> {
+  const existing = await readSecretFile(path, label);
+  if (existing !== undefined) return existing;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    const file = await open(path, 'wx', 0o600);
-    try {
-      await file.writeFile(create(), 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await chmod(path, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return readSecret(path);
+  const content = create();
+  if (await placeOnce(path, content)) return content;
+  const winner = await readSecretFile(path, label);
+  if (winner === undefined) throw new Error(`${label} ${displayPath(path)} vanished while being created`);
+  return winner;
 }
 
-async function readSecret(path: string): Promise<string> {
-  if (process.platform !== 'win32') {
-    const { mode } = await stat(path);
-    if ((mode & 0o077) !== 0) {
+async function readSecretFile(path: string, label: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    // Windows reports made-up permission bits; the check would refuse every key there.
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+      const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
       throw new Error(
-        `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+        `${label} ${displayPath(path)} is readable by others (mode ${mode}); ` +
+          `restrict it with: chmod 600 ${displayPath(path)}`,
       );
     }
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
   }
-  const text = await readFile(path, 'utf8');
-  // Another node may have created the file a moment ago and not written it yet.
-  if (text.trim() === '') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    return readFile(path, 'utf8');
+}
+
+/**
+ * Puts the complete file at `path` unless one is already there; false when another writer won. A
+ * hard link is atomic and never replaces an existing file, so a concurrent reader sees either no file
+ * or a whole one (rename would silently replace a key another process already started using).
+ */
+async function placeOnce(path: string, content: string): Promise<boolean> {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeNewFile(temporary, content, 0o600);
+  try {
+    await link(temporary, path);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') return false;
+    // Some filesystems (certain FUSE and network mounts) have no hard links; exclusive create is the
+    // next best thing there, with a small window where a concurrent reader may see a partial file.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+    return placeExclusively(path, content);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
   }
-  return text;
+  await fsyncDirectory(dirname(path));
+  return true;
+}
+
+async function placeExclusively(path: string, content: string): Promise<boolean> {
+  try {
+    await writeNewFile(path, content, 0o600);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  await fsyncDirectory(dirname(path));
+  return true;
 }
