@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { agents } from './commands/agents.js';
+import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
@@ -23,9 +24,11 @@ Commands:
                        keys, rotate-key, revoke-key)
   audit <command>      search, export, verify and shred the audit log
                        (query, export, verify, shred)
+  approvals <command>  review requests waiting for a human decision
+                       (list, show, approve, deny, wait)
 
-Run "warden policy <command> --help", "warden agents --help" or "warden audit --help" for a
-command's options.
+Run "warden policy <command> --help", "warden agents --help", "warden audit --help" or
+"warden approvals --help" for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -55,6 +58,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (command === 'agents') return agents(io, argv.slice(1), process.env);
   if (command === 'audit') return audit(io, argv.slice(1), process.env);
+  if (command === 'approvals') return approvals(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addHuman } from '../../server/test/helpers/api.js';
 import { startTestNode, type TestNode } from '../../server/test/helpers/test-node.js';
 import { run } from '../src/index.js';
 
@@ -66,7 +67,24 @@ describe('warden agents against a real server', () => {
     expect(body.secret).toMatch(/^wdn_a_/);
     const id = body.agent.id as string;
 
-    expect((await cli('activate', id)).code).toBe(0);
+    // A pii agent is activated by approving its registration, not directly.
+    const activate = await cli('activate', id);
+    expect(activate.code).toBe(1);
+    expect(activate.err).toContain('registration request');
+    const security = await addHuman(t.node, ['security']);
+    const approvalId = /apr_[0-9a-z]{26}/.exec(activate.err)?.[0] as string;
+    let approved = '';
+    const code = await run(['approvals', 'approve', approvalId, '--url', url, '--token', security.token], {
+      out: (text) => {
+        approved += text;
+      },
+      err: (text) => {
+        approved += text;
+      },
+      color: false,
+      cwd: process.cwd(),
+    });
+    expect(code, approved).toBe(0);
     const list = await cli('list', '--status', 'active', '--role', 'support-assistant');
     expect(list.code).toBe(0);
     expect(list.out).toContain('cli-e2e');
@@ -116,10 +134,10 @@ describe('warden migrate', () => {
       };
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.join('')).toContain(
-        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log',
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals',
       );
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.at(-1)).toContain('up to date (0003-merkle-audit-log)');
+      expect(outputs.at(-1)).toContain('up to date (0004-approvals)');
     } finally {
       if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
       else process.env.WARDEN_DATA_DIR = previous;

@@ -3,11 +3,12 @@ import type { ApprovalRequirement, Effect } from './model.js';
 /**
  * Why a decision came out as it did:
  * - `rule`: a matched rule decided (its id is `decidingRule`, its reason is `reason`);
+ * - `grant`: no rule allowed the call, but a temporary grant of the agent did (its id is `decidingRule`);
  * - `no_grant`: no rule allowed the call (zero access by default);
  * - `condition_error`: a rule's condition could not be evaluated, which counts as a deny;
  * - `invalid_input`: the input itself was unusable (e.g. arguments that are not JSON).
  */
-export type DecisionCode = 'rule' | 'no_grant' | 'condition_error' | 'invalid_input';
+export type DecisionCode = 'rule' | 'grant' | 'no_grant' | 'condition_error' | 'invalid_input';
 
 export interface ConditionFailure {
   readonly rule: string;
@@ -28,6 +29,7 @@ export interface Decision {
   readonly code: DecisionCode;
   /** The deciding rule's reason, or an explanation of the code; says what to do next. */
   readonly reason: string;
+  /** The deciding rule's id, or the temporary grant's id when `code` is `grant`. */
   readonly decidingRule: string | null;
   /** The agent whose verdict decided; differs from the calling agent when a delegator was stricter. */
   readonly decidingAgent: string;
@@ -36,6 +38,17 @@ export interface Decision {
   readonly conditionErrors: readonly ConditionFailure[];
   /** For review: the strictest merge of every matched review rule's requirement. Null otherwise. */
   readonly approval: ApprovalRequirement | null;
+  /**
+   * For an allow decided by an allow rule that samples (mode `sample`): that rule's requirement,
+   * whose `sampleRate` is the share of such calls to review after the fact. Null otherwise.
+   */
+  readonly sample: ApprovalRequirement | null;
+  /**
+   * The `metadata.owner` of every policy whose matched rule contributed to `approval` or `sample`,
+   * without duplicates, in bundle order; empty otherwise. None of them may approve the request
+   * (separation of duties).
+   */
+  readonly approvalOwners: readonly string[];
   /** One verdict per agent of the delegation chain (delegators first, then the caller); empty when not delegated. */
   readonly delegation: readonly AgentVerdict[];
   readonly policyVersion: string;

@@ -16,8 +16,15 @@ export type {
 } from './conditions/condition-engine.js';
 export { ConditionError } from './conditions/condition-engine.js';
 export { type DecideOptions, decide } from './decide/decide.js';
-export { mergeApprovals } from './decide/merge-approval.js';
-export { MAX_ARGS_DEPTH, validateArguments, validateInput } from './decide/validate-input.js';
+export { grantFor, grantReason } from './decide/grants.js';
+export { approverKey, mergeApprovals } from './decide/merge-approval.js';
+export {
+  MAX_ARGS_DEPTH,
+  MAX_GRANT_TOOLS,
+  MAX_GRANTS,
+  validateArguments,
+  validateInput,
+} from './decide/validate-input.js';
 export type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from './decision.js';
 export type {
   AgentFacts,
@@ -25,6 +32,7 @@ export type {
   DecisionInput,
   JsonObject,
   JsonValue,
+  TemporaryGrant,
   TimeFacts,
   UsageFacts,
 } from './input.js';
@@ -45,6 +53,7 @@ export {
   type SourceFile,
   toBundlePath,
 } from './load/load-bundle.js';
+export { parseApprover } from './load/policy-schema.js';
 export type * from './model.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';

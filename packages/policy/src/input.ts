@@ -3,6 +3,15 @@ import type { TrustTier } from './model.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * A temporary grant from an approved access request: it allows the listed tools (names or globs,
+ * with the same glob semantics as rules) as if by an allow rule placed after every rule of the bundle.
+ */
+export interface TemporaryGrant {
+  readonly id: string;
+  readonly tools: readonly string[];
+}
+
 /** The agent as the caller (the server, or a test case) knows it. */
 export interface AgentFacts {
   readonly id: string;
@@ -15,6 +24,11 @@ export interface AgentFacts {
   readonly owner?: string;
   /** Risk classification of the data it touches: public, internal, pii, financial, phi. */
   readonly risk?: string;
+  /**
+   * The agent's unexpired temporary grants. Never visible to conditions: a rule cannot make its
+   * answer depend on which access requests were approved.
+   */
+  readonly grants?: readonly TemporaryGrant[];
 }
 
 export interface ContextFacts {

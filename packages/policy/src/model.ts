@@ -27,8 +27,13 @@ export interface ApprovalRequirement {
   readonly onTimeout: 'deny' | 'escalate';
   /** Set when onTimeout is `escalate`. */
   readonly escalateTo: readonly Approver[];
-  /** `pre`: decide before execution; `post`: execute, review afterwards. */
-  readonly mode: 'pre' | 'post';
+  /**
+   * `pre`: decide before execution; `post`: execute, review afterwards; `sample` (allow rules only):
+   * execute, and send a share (`sampleRate`) of the allowed calls to an after-the-fact review.
+   */
+  readonly mode: 'pre' | 'post' | 'sample';
+  /** The share of allowed calls to review, 0 < rate <= 1. Present exactly when mode is `sample`. */
+  readonly sampleRate?: number;
 }
 
 /** Every listed criterion must hold; within one list any entry may match. Empty = every agent. */
@@ -52,7 +57,10 @@ export interface Rule {
   /** CEL source, absent when the rule is unconditional. */
   readonly when?: string;
   readonly reason: string;
-  /** Present exactly when effect is `review`. */
+  /**
+   * Always present when effect is `review`; on an `allow` rule, present only as a sampling
+   * requirement (mode `sample`); never on a `deny` rule.
+   */
   readonly approval?: ApprovalRequirement;
   /** Where the rule starts, and the line of its `when` (for condition errors). */
   readonly source: SourceLocation & { readonly whenLine: number };

@@ -30,13 +30,13 @@ export function loadErrors(files: Record<string, string>) {
 /** A one-policy YAML document with the given rules (YAML text, indented under `rules:`). */
 export function policy(
   rules: string,
-  options: { kind?: string; name?: string; agents?: string } = {},
+  options: { kind?: string; name?: string; agents?: string; owner?: string } = {},
 ): string {
   return `apiVersion: warden/v1
 kind: ${options.kind ?? 'Policy'}
 metadata:
   name: ${options.name ?? 'test-policy'}
-  owner: owner@example.com
+  owner: ${options.owner ?? 'owner@example.com'}
 spec:
 ${options.agents ? `  agents:\n${indent(options.agents, 4)}\n` : ''}  rules:
 ${indent(rules, 4)}

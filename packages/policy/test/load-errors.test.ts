@@ -137,12 +137,14 @@ describe('loading: parse and schema errors name file, line, field and what was e
       'asks for 3 approvals but only 2 approvers are listed',
     );
     expect(firstError({ 'p.yaml': review('{approvers: [group:leads], mode: later}') }).message).toBe(
-      'expected one of pre, post, got "later"',
+      'expected one of pre, post, sample, got "later"',
     );
     expect(
       firstError({ 'p.yaml': rule('- {id: a, effect: allow, tools: [x], approval: {approvers: [group:x]}}') })
         .message,
-    ).toBe("only review rules take an approval; this rule's effect is allow");
+    ).toBe(
+      "only review rules and sampling allow rules (mode: sample) take an approval; this rule's effect is allow",
+    );
     expect(
       firstError({ 'p.yaml': review('{approvers: [group:a], steps: [{name: s, approvers: [group:b]}]}') })
         .message,

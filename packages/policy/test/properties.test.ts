@@ -137,6 +137,9 @@ describe('decision properties', () => {
           else expect(d.rules.length).toBeGreaterThan(0);
           if (d.effect === 'review') expect(d.approval).not.toBeNull();
           else expect(d.approval).toBeNull();
+          // These bundles never sample, so only a review names owners who may not approve.
+          expect(d.sample).toBeNull();
+          expect(d.approvalOwners).toEqual(d.effect === 'review' ? ['owner@example.com'] : []);
         },
       ),
       { numRuns: 150 },

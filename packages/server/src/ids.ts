@@ -1,6 +1,21 @@
 import { randomFillSync } from 'node:crypto';
 
-export type IdPrefix = 'ten' | 'usr' | 'grp' | 'agt' | 'key' | 'tok' | 'dec' | 'tsk' | 'evt' | 'pol' | 'req';
+export type IdPrefix =
+  | 'ten'
+  | 'usr'
+  | 'grp'
+  | 'agt'
+  | 'key'
+  | 'tok'
+  | 'dec'
+  | 'tsk'
+  | 'evt'
+  | 'pol'
+  | 'req'
+  | 'apr'
+  | 'grt'
+  | 'inc'
+  | 'ntf';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

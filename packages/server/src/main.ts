@@ -1,5 +1,17 @@
+import { AccessService } from './access/access-service.js';
+import { GrantCache } from './access/grant-cache.js';
+import { GrantService } from './access/grant-service.js';
+import { registerAccessRoutes } from './access/routes/access-routes.js';
 import { AgentCache } from './agents/agent-cache.js';
 import { registerAgentRoutes } from './agents/routes/register.js';
+import { ApprovalReader } from './approvals/approval-reader.js';
+import { type ApprovalOptions, ApprovalService } from './approvals/approval-service.js';
+import { ApprovalWatch } from './approvals/approval-watch.js';
+import { startDeadlineSweeper } from './approvals/deadline-sweeper.js';
+import { DecisionApprovals } from './approvals/decision-approvals.js';
+import { Registrations } from './approvals/registration.js';
+import { WebhookRollbackCaller } from './approvals/rollback-caller.js';
+import { registerApprovalRoutes } from './approvals/routes/register.js';
 import type { AuditLog } from './audit/audit-log.js';
 import { type AuditTrail, createAuditTrail } from './audit/audit-trail.js';
 import { startRetentionJob } from './audit/retention-job.js';
@@ -18,8 +30,9 @@ import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js
 import { TaskOwners } from './decisions/task-owners.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
-import { LogNotifier, type Notifier } from './notify/notifier.js';
-import { WebhookNotifier } from './notify/webhook-notifier.js';
+import { createNotifier } from './notify/create-notifier.js';
+import type { Notifier } from './notify/notifier.js';
+import { registerNotificationRoutes } from './notify/routes/register.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService } from './policies/policy-service.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
@@ -89,9 +102,48 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, clock);
 
+  const notifications = createNotifier({ config, storage, log: app.log, clock });
+  const notifier = options.notifier ?? notifications.notifier;
+  // Links in notifications use WARDEN_PUBLIC_URL, else the address this node listens on.
+  let listeningUrl = `http://${config.host}:${config.port}`;
+  const approvalOptions: ApprovalOptions = {
+    get publicUrl() {
+      return config.publicUrl ?? listeningUrl;
+    },
+    grantTtlSeconds: config.approvalGrantTtlSeconds,
+    maxTimeoutSeconds: config.approvalMaxTimeoutSeconds,
+    onCallFirstSeconds: config.onCallFirstSeconds,
+    // A security or legal group that does not exist yet falls back to people with the role.
+    fallbackRoles: { [config.approvalSecurityGroup]: ['security'], [config.approvalLegalGroup]: ['admin'] },
+  };
+  const approvals = new ApprovalService({
+    storage,
+    audit,
+    signals,
+    notifier,
+    rollbacks: new WebhookRollbackCaller(config.webhookSecret, app.log, config.webhookRetryBaseMs),
+    log: app.log,
+    clock,
+    options: approvalOptions,
+  });
+  const registrations = new Registrations(approvals, approvalOptions, {
+    securityGroup: config.approvalSecurityGroup,
+    legalGroup: config.approvalLegalGroup,
+  });
+  const watch = new ApprovalWatch(signals);
+  const approvalReader = new ApprovalReader(storage, watch, approvalOptions);
+
   const usage = new UsageStore(storage);
   const recorder = new DecisionRecorder(storage, audit, usage);
   const decideService = new DecideService({
+    grants: new GrantCache(storage, signals, config.credentialCacheTtlMs),
+    approvals: new DecisionApprovals({
+      storage,
+      audit,
+      approvals,
+      options: approvalOptions,
+      random: Math.random,
+    }),
     agents: agentCache,
     registry,
     usage,
@@ -123,15 +175,24 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     }
   }
 
-  const notifier =
-    options.notifier ??
-    (config.webhookUrl && config.webhookSecret
-      ? new WebhookNotifier(config.webhookUrl, config.webhookSecret, app.log)
-      : new LogNotifier((message, data) => app.log.info(data, message)));
-
   registerHealthRoutes(app, { storage, registry, tenantId: bootstrap.tenant.id });
   registerHumanRoutes(app, { storage, audit, signals, clock });
-  registerAgentRoutes(app, { storage, audit, signals, notifier, agentCache, clock });
+  registerAgentRoutes(app, { storage, audit, signals, notifier, agentCache, clock, registrations });
+  registerApprovalRoutes(app, { storage, service: approvals, reader: approvalReader, watch });
+  registerAccessRoutes(
+    app,
+    new AccessService({
+      storage,
+      approvals,
+      options: approvalOptions,
+      maxDurationSeconds: config.accessMaxDurationSeconds,
+      securityGroup: config.approvalSecurityGroup,
+      clock,
+    }),
+    new GrantService({ storage, audit, signals, clock }),
+    approvalReader,
+  );
+  registerNotificationRoutes(app, { queue: notifications.queue });
   registerAgentKeyRoutes(app, { storage, audit, signals, clock });
   registerPolicyRoutes(app, {
     storage,
@@ -150,6 +211,14 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   registerAuditRoutes(app, { storage, auditTrail, signals, clock });
 
   const stopRetention = startRetentionJob({ storage, auditTrail, signals, clock, log: app.log });
+  const sweeper = startDeadlineSweeper({
+    storage,
+    approvals,
+    clock,
+    intervalMs: config.approvalSweepIntervalMs,
+    log: app.log,
+  });
+  notifications.start();
   lastUsed.start();
   policies.startSync(config.policySyncIntervalMs);
   const pruneTimer = setInterval(() => void usage.prune(clock()).catch(() => {}), 10 * 60_000);
@@ -167,12 +236,15 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     bootstrap,
     lastUsed,
     async listen() {
-      return app.listen({ host: config.host, port: config.port });
+      listeningUrl = await app.listen({ host: config.host, port: config.port });
+      return listeningUrl;
     },
     async close() {
       policies.stopSync();
       clearInterval(pruneTimer);
       await app.close();
+      await sweeper.stop();
+      await notifications.stop();
       await recorder.idle();
       await lastUsed.stop().catch(() => {});
       await stopRetention();

@@ -90,6 +90,7 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         lastActiveAt: null,
+        rollbackUrl: null,
       });
       expect(body.key).toEqual({
         id: expect.stringMatching(/^key_/),
@@ -473,13 +474,17 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
     const post = (agentId: string, action: string, token?: string, payload?: object) =>
       call('POST', `/v1/agents/${agentId}/${action}`, token, payload);
 
-    it('activates pending agents (admin only), and refuses other states naming the status', async () => {
-      const { agent } = await createAgent({ risk: 'financial' });
+    it('activates a risky agent only through its registration approval, and refuses other states naming the status', async () => {
+      const { agent } = await createAgent({ risk: 'pii' });
       const security = await addHuman(['security']);
       expect((await post(agent.id, 'activate', security.token)).statusCode).toBe(403);
-      const res = await post(agent.id, 'activate', t.adminToken);
-      expect(res.statusCode).toBe(200);
-      expect(res.json().agent.status).toBe('active');
+      const direct = await post(agent.id, 'activate', t.adminToken);
+      expect(direct.statusCode).toBe(409);
+      const approvalId = direct.json().error.details.approvalId;
+      expect(direct.json().error.message).toContain(approvalId);
+      const approved = await call('POST', `/v1/approvals/${approvalId}/approve`, security.token, {});
+      expect(approved.statusCode).toBe(200);
+      expect((await call('GET', `/v1/agents/${agent.id}`, t.adminToken)).json().agent.status).toBe('active');
       const again = await post(agent.id, 'activate', t.adminToken, {});
       expect(again.statusCode).toBe(409);
       expect(again.json().error.message).toContain('is active');
@@ -532,15 +537,24 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
       expect((await post(agent.id, 'resume', security.token)).json().error.message).toContain('is active');
     });
 
-    it('resumes an agent suspended while pending back to pending: activation stays with admins', async () => {
+    it('resumes an agent suspended while pending back to pending: activation stays with its registration', async () => {
       const security = await addHuman(['security']);
-      const { agent } = await createAgent({ risk: 'financial' });
+      const { agent } = await createAgent({ risk: 'pii' });
       expect(agent.status).toBe('pending');
       expect((await post(agent.id, 'suspend', security.token, { reason: 'check' })).statusCode).toBe(200);
       const resumed = await post(agent.id, 'resume', security.token);
       expect(resumed.statusCode).toBe(200);
       expect(resumed.json().agent.status).toBe('pending');
-      expect((await post(agent.id, 'activate', t.adminToken)).json().agent.status).toBe('active');
+      const [registration] = (
+        await call('GET', `/v1/approvals?kind=registration&agentId=${agent.id}`, t.adminToken)
+      ).json().approvals;
+      expect((await post(agent.id, 'activate', t.adminToken)).json().error.details.approvalId).toBe(
+        registration.id,
+      );
+      expect(
+        (await call('POST', `/v1/approvals/${registration.id}/approve`, security.token, {})).statusCode,
+      ).toBe(200);
+      expect((await call('GET', `/v1/agents/${agent.id}`, t.adminToken)).json().agent.status).toBe('active');
     });
 
     it('retires an agent, revoking all its keys, and keeps its row and history', async () => {

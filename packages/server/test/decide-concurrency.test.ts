@@ -53,7 +53,10 @@ describe.each(DATABASES)('concurrent decisions (%s)', (db) => {
       expect(new Set(decisionEvents.map((e) => e.subject_id))).toEqual(ids);
       // The tenant's sequence has no gaps and no duplicates.
       expect(events.map((e) => Number(e.seq))).toEqual(Array.from({ length: events.length }, (_, i) => i));
-      expect(events.length).toBe(Number(before.n) + 1000);
+      // Besides the decisions: one approval request per review decision, opened in its transaction.
+      const reviews = responses.filter((r) => (r.body as { effect?: string }).effect === 'review').length;
+      expect(events.filter((e) => e.type === 'approval.request')).toHaveLength(reviews);
+      expect(events.length).toBe(Number(before.n) + 1000 + reviews);
       const rows = await t.node.storage.db
         .selectFrom('decisions')
         .select((eb) => eb.fn.countAll<number>().as('n'))

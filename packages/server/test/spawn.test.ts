@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEventsOf, createOtherTenant, type Method, request } from './helpers/api.js';
+import { addHuman, auditEventsOf, createOtherTenant, type Method, request } from './helpers/api.js';
 import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
 
 interface Created {
@@ -38,8 +38,16 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
     expect(res.statusCode).toBe(201);
     const created = res.json() as Created;
     if (created.agent.status === 'pending') {
-      const activated = await call('POST', `/v1/agents/${created.agent.id}/activate`, admin.token, {});
-      expect(activated.statusCode).toBe(200);
+      // A risky parent is activated the way every risky agent is: security approves its registration.
+      const security = await addHuman(t.node, ['security']);
+      const listed = await call(
+        'GET',
+        `/v1/approvals?kind=registration&agentId=${created.agent.id}`,
+        admin.token,
+      );
+      const approvalId = listed.json().approvals[0].id;
+      const approved = await call('POST', `/v1/approvals/${approvalId}/approve`, security.token, {});
+      expect(approved.statusCode).toBe(200);
       created.agent.status = 'active';
     }
     return created;
@@ -80,6 +88,7 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       lastActiveAt: null,
+      rollbackUrl: null,
     });
     expect(body.key).toMatchObject({ id: expect.stringMatching(/^key_/), expiresAt: null });
     expect(body.secret).toMatch(/^wdn_a_/);
@@ -96,7 +105,7 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
     expect(got.json().children).toEqual([body.agent.id]);
   });
 
-  it("inherits the parent's risk; a risky child waits for an admin", async () => {
+  it("inherits the parent's risk; a risky child waits for its registration approval", async () => {
     const parent = await createParent({ risk: 'pii', environments: ['production'] });
     const res = await spawn(parent.secret, { name: `risky-${++serial}`, purpose: 'reads customer records' });
     expect(res.statusCode).toBe(201);
@@ -105,6 +114,16 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
       riskLevel: 'medium',
       status: 'pending',
       environments: ['production'],
+    });
+    const registration = await call(
+      'GET',
+      `/v1/approvals?kind=registration&agentId=${res.json().agent.id}`,
+      t.adminToken,
+    );
+    expect(registration.json().approvals[0]).toMatchObject({
+      status: 'pending',
+      requester: { type: 'agent', id: parent.agent.id },
+      steps: [{ name: 'security' }],
     });
     const low = await spawn(parent.secret, { name: `low-${++serial}`, purpose: 'x', risk: 'public' });
     expect(low.json().agent).toMatchObject({ risk: 'public', status: 'active' });

@@ -258,7 +258,8 @@ function constantValue(program: Program): boolean | undefined {
 }
 
 function bindVariables(v: ConditionVariables): Record<string, unknown> {
-  const a: AgentFacts = v.agent;
+  // Field by field: nothing of the agent beyond the declared fields (its grants above all) is reachable.
+  const a: Omit<AgentFacts, 'grants'> = v.agent;
   const c: ContextFacts = v.context;
   const bound: Record<string, unknown> = {
     agent: new AgentVar(

@@ -35,7 +35,8 @@ export class ConditionError extends Error {
 
 /** What a condition can read: the documented variables of the policy language. */
 export interface ConditionVariables {
-  readonly agent: AgentFacts;
+  /** Without `grants`: which access requests were approved must not change what a rule says. */
+  readonly agent: Omit<AgentFacts, 'grants'>;
   readonly tool: { readonly name: string; readonly server: string };
   readonly args: JsonObject;
   readonly context: ContextFacts;

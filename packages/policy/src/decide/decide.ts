@@ -1,8 +1,9 @@
 import type { CompiledRule, PolicyBundle } from '../compile/compile-bundle.js';
 import type { Activation, ConditionVariables } from '../conditions/condition-engine.js';
 import type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from '../decision.js';
-import type { AgentFacts, DecisionInput, JsonObject } from '../input.js';
-import type { ApprovalRequirement, Effect } from '../model.js';
+import type { AgentFacts, DecisionInput, JsonObject, TemporaryGrant } from '../input.js';
+import type { Effect } from '../model.js';
+import { grantFor, grantReason } from './grants.js';
 import { mergeApprovals } from './merge-approval.js';
 import { validateInput } from './validate-input.js';
 
@@ -17,12 +18,14 @@ export interface DecideOptions {
 const EMPTY_ARGS: JsonObject = Object.freeze({}) as JsonObject;
 const NO_OPTIONS: DecideOptions = {};
 const NO_ERRORS: readonly ConditionFailure[] = Object.freeze([]);
+const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
+const NO_OWNERS: readonly string[] = Object.freeze([]);
 const monotonicClock = () => performance.now();
 const EFFECT_RANK: Readonly<Record<Effect, number>> = { allow: 0, review: 1, deny: 2 };
 
 /**
- * Decides one proposed tool call (Warden's decision semantics, steps 2-5 and 7; see
- * docs/policy-language.md, "How a decision is made"). Pure: the answer
+ * Decides one proposed tool call (Warden's decision semantics, steps 2-5 and 7, plus temporary
+ * grants and sampling; see docs/policy-language.md, "How a decision is made"). Pure: the answer
  * depends only on the bundle and the input. Never throws for bad input: it denies with `invalid_input`.
  */
 export function decide(
@@ -41,7 +44,8 @@ export function decide(
     return decision(
       bundle,
       own,
-      own.approvals,
+      own.reviews,
+      own.sample,
       own.verdict.rules,
       own.conditionErrors,
       [],
@@ -59,12 +63,15 @@ export function decide(
   for (const judgement of judged) {
     if (EFFECT_RANK[judgement.verdict.effect] > EFFECT_RANK[strictest.verdict.effect]) strictest = judgement;
   }
-  // Only review verdicts carry approvals, and a review is decided only when no agent denied.
-  const approvals = judged.flatMap((j) => j.approvals);
+  // Only review verdicts carry reviews, and a review is decided only when no agent denied.
+  const reviews = judged.flatMap((j) => j.reviews);
+  // Like the rest of the answer, sampling follows the deciding verdict: for an allow (every agent
+  // allowed), that is the caller's own.
   return decision(
     bundle,
     strictest,
-    approvals,
+    reviews,
+    strictest.sample,
     unionInBundleOrder(judged),
     judged.flatMap((j) => j.conditionErrors),
     [...judged.slice(1).reverse(), own].map((j) => j.verdict),
@@ -77,7 +84,10 @@ const NO_AGENTS: readonly AgentFacts[] = Object.freeze([]);
 interface Judgement {
   readonly verdict: AgentVerdict;
   readonly reason: string;
-  readonly approvals: readonly ApprovalRequirement[];
+  /** The matched rules whose requirements make up the approval; empty unless the verdict is review. */
+  readonly reviews: readonly CompiledRule[];
+  /** The deciding allow rule, when it samples. */
+  readonly sample: CompiledRule | undefined;
   readonly matched: readonly CompiledRule[];
   readonly conditionErrors: readonly ConditionFailure[];
 }
@@ -85,7 +95,8 @@ interface Judgement {
 /**
  * Decides for one agent: the candidate rules come from the tool index; the first matched rule of
  * each effect is kept as it goes, so combining is free. An explicit deny explains itself better than
- * a failed condition, so it decides before a condition error does.
+ * a failed condition, so it decides before a condition error does. The agent's temporary grants act
+ * as an allow rule after every rule: they are looked at only when no rule granted the call.
  */
 function judge(
   bundle: PolicyBundle,
@@ -101,7 +112,7 @@ function judge(
   // Guardrails only restrict: a guardrail's review applies to a call some Policy grants, it never
   // turns "no grant" into "ask a human".
   let granted = false;
-  let approvals: ApprovalRequirement[] | undefined;
+  let reviews: CompiledRule[] | undefined;
   let activation: Activation | undefined;
   for (const group of bundle.candidates(input.tool)) {
     if (!group.selects(agent)) continue;
@@ -131,8 +142,8 @@ function judge(
         review ??= compiled;
         if (compiled.policy.kind === 'Policy') granted = true;
         if (compiled.rule.approval) {
-          approvals ??= [];
-          approvals.push(compiled.rule.approval);
+          reviews ??= [];
+          reviews.push(compiled);
         }
       }
     }
@@ -140,15 +151,24 @@ function judge(
   const rules = matched.map(ruleId);
   const errors = conditionErrors ?? NO_ERRORS;
   const failure = errors[0];
+  let grant: TemporaryGrant | undefined;
+  const grants = agent.grants;
+  if (!granted && !deny && !failure && grants !== undefined && grants.length > 0) {
+    grant = grantFor(grants, input.tool);
+    // A grant is a grant like any other: a Guardrail review still applies to the call.
+    if (grant) granted = true;
+  }
   let effect: AgentVerdict['effect'] = 'deny';
   let code: DecisionCode = 'rule';
   let deciding: CompiledRule | undefined;
+  let decidingRule: string | null = null;
   let reason: string;
   if (deny) {
     deciding = deny;
     reason = deny.reason;
   } else if (failure) {
     code = 'condition_error';
+    decidingRule = failure.rule;
     reason = `Rule '${failure.rule}' could not be evaluated (${failure.message}), so the call is denied; fix the rule or give the input it needs.`;
   } else if (review && granted) {
     effect = 'review';
@@ -158,15 +178,21 @@ function judge(
     effect = 'allow';
     deciding = allow;
     reason = allow.reason;
+  } else if (grant) {
+    effect = 'allow';
+    code = 'grant';
+    decidingRule = grant.id;
+    reason = grantReason(grant, input.tool);
   } else {
     code = 'no_grant';
     reason = `No rule grants agent '${agent.id}' the tool '${input.tool}'; access is denied by default. Request access or ask the agent's owner.`;
   }
-  const decidingRule = deciding ? deciding.rule.id : failure && !deny ? failure.rule : null;
+  if (deciding) decidingRule = deciding.rule.id;
   return {
     verdict: { agentId: agent.id, effect, code, decidingRule, rules },
     reason,
-    approvals: effect === 'review' && approvals ? approvals : [],
+    reviews: effect === 'review' && reviews ? reviews : NO_RULES,
+    sample: effect === 'allow' && deciding?.rule.approval?.mode === 'sample' ? deciding : undefined,
     matched,
     conditionErrors: errors,
   };
@@ -175,13 +201,16 @@ function judge(
 function decision(
   bundle: PolicyBundle,
   deciding: Judgement,
-  approvals: readonly ApprovalRequirement[],
+  reviews: readonly CompiledRule[],
+  sample: CompiledRule | undefined,
   rules: readonly string[],
   conditionErrors: readonly ConditionFailure[],
   delegation: readonly AgentVerdict[],
   elapsedMs: number,
 ): Decision {
   const { verdict } = deciding;
+  const review = verdict.effect === 'review';
+  const sampled = verdict.effect === 'allow' && sample !== undefined;
   return {
     effect: verdict.effect,
     code: verdict.code,
@@ -190,7 +219,9 @@ function decision(
     decidingAgent: verdict.agentId,
     rules,
     conditionErrors,
-    approval: verdict.effect === 'review' ? mergeApprovals(approvals) : null,
+    approval: review ? mergeApprovals(reviews.flatMap(requirementOf)) : null,
+    sample: sampled ? (sample.rule.approval ?? null) : null,
+    approvalOwners: review ? ownersOf(reviews) : sampled ? ownersOf([sample]) : NO_OWNERS,
     delegation,
     policyVersion: bundle.version,
     evaluationMicros: Math.round(elapsedMs * 100_000) / 100,
@@ -213,13 +244,30 @@ function invalidInput(
   };
   return decision(
     bundle,
-    { verdict, reason, approvals: [], matched: [], conditionErrors: NO_ERRORS },
-    [],
+    { verdict, reason, reviews: NO_RULES, sample: undefined, matched: [], conditionErrors: NO_ERRORS },
+    NO_RULES,
+    undefined,
     [],
     NO_ERRORS,
     [],
     elapsedMs,
   );
+}
+
+function requirementOf(compiled: CompiledRule) {
+  return compiled.rule.approval ?? [];
+}
+
+/** Owners of the policies behind the rules, once each, in bundle order (separation of duties). */
+function ownersOf(contributing: readonly CompiledRule[]): readonly string[] {
+  const ordered =
+    contributing.length > 1 ? [...contributing].sort((a, b) => a.order - b.order) : contributing;
+  const owners: string[] = [];
+  for (const compiled of ordered) {
+    const owner = compiled.policy.metadata.owner;
+    if (!owners.includes(owner)) owners.push(owner);
+  }
+  return owners;
 }
 
 function unionInBundleOrder(judged: readonly Judgement[]): string[] {
@@ -234,7 +282,7 @@ function variables(
   delegators: readonly AgentFacts[],
 ): ConditionVariables {
   return {
-    agent,
+    agent: agent.grants === undefined ? agent : withoutGrants(agent),
     tool: { name: input.tool, server: input.toolServer ?? '' },
     args: input.args ?? EMPTY_ARGS,
     context: input.context ?? {},
@@ -242,6 +290,12 @@ function variables(
     time: input.time,
     delegation: { depth: delegators.length, chain: delegators.map(agentId) },
   };
+}
+
+/** Conditions never see grants, whatever the engine: a copy without them, made only when there are some. */
+function withoutGrants(agent: AgentFacts): Omit<AgentFacts, 'grants'> {
+  const { grants: _, ...facts } = agent;
+  return facts;
 }
 
 function ruleId(compiled: CompiledRule): string {

@@ -4,9 +4,12 @@ import type { ApprovalRequirement, ApprovalStep, Approver } from '../model.js';
  * Several review rules can match one call (a refund over $500 and a refund over $1,000). Each
  * rule's requirement must hold, so the merge keeps every step (a step with the same approvers
  * appears once, with the higher count), the shortest timeout, `deny` on timeout if any rule asks
- * for it, and `pre` (approve before execution) if any rule asks for it.
+ * for it, and `pre` (approve before execution) if any rule asks for it. Only review requirements
+ * merge: sampling requirements (mode `sample`) are left out.
  */
-export function mergeApprovals(requirements: readonly ApprovalRequirement[]): ApprovalRequirement | null {
+export function mergeApprovals(all: readonly ApprovalRequirement[]): ApprovalRequirement | null {
+  // A sampling requirement reviews a share of allowed calls; it never holds a reviewed call back.
+  const requirements = all.some(isSample) ? all.filter((r) => !isSample(r)) : all;
   if (requirements.length <= 1) return requirements[0] ?? null;
   const steps: ApprovalStep[] = [];
   const stepIndex = new Map<string, number>();
@@ -40,6 +43,10 @@ export function mergeApprovals(requirements: readonly ApprovalRequirement[]): Ap
     escalateTo: onTimeout === 'deny' ? [] : escalateTo,
     mode: requirements.some((r) => r.mode === 'pre') ? 'pre' : 'post',
   };
+}
+
+function isSample(requirement: ApprovalRequirement): boolean {
+  return requirement.mode === 'sample';
 }
 
 export function approverKey(approver: Approver): string {

@@ -1,9 +1,12 @@
 import type { DecisionInput } from '../input.js';
-import { TOOL_NAME } from '../load/policy-schema.js';
+import { TOOL_NAME, TOOL_PATTERN } from '../load/policy-schema.js';
 
 export const MAX_ARGS_DEPTH = 32;
 export const MAX_ARGS_NODES = 100_000;
 export const MAX_DELEGATION_CHAIN = 32;
+export const MAX_GRANTS = 1000;
+export const MAX_GRANT_TOOLS = 100;
+const MAX_GRANT_ID_LENGTH = 200;
 
 /**
  * Checks that arguments are JSON: plain objects, arrays, strings, finite numbers, booleans and null,
@@ -45,6 +48,10 @@ export function validateInput(input: DecisionInput): string | undefined {
   if (typeof input !== 'object' || input === null) return 'the input must be an object';
   if (typeof input.agent?.id !== 'string' || input.agent.id === '')
     return 'agent.id must be a non-empty string';
+  if (input.agent.grants !== undefined) {
+    const problem = validateGrants(input.agent.grants, 'agent.grants');
+    if (problem) return problem;
+  }
   if (typeof input.tool !== 'string' || !TOOL_NAME.test(input.tool)) {
     return 'tool must be a tool name of letters, digits, "_", ".", ":", "/" and "-" (at most 200 characters)';
   }
@@ -65,6 +72,34 @@ export function validateInput(input: DecisionInput): string | undefined {
     for (const [i, agent] of input.delegation.entries()) {
       if (typeof agent?.id !== 'string' || agent.id === '')
         return `delegation[${i}].id must be a non-empty string`;
+      if (agent.grants !== undefined) {
+        const problem = validateGrants(agent.grants, `delegation[${i}].grants`);
+        if (problem) return problem;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Grants come from the server, not from the agent, but a malformed one must deny rather than throw
+ * halfway through a decision or, worse, grant more than it says.
+ */
+function validateGrants(grants: unknown, path: string): string | undefined {
+  if (!Array.isArray(grants)) return `${path} must be a list of {id, tools}`;
+  if (grants.length > MAX_GRANTS) return `${path} holds more than ${MAX_GRANTS} grants`;
+  for (let i = 0; i < grants.length; i++) {
+    const grant: unknown = grants[i];
+    if (!isPlainRecord(grant)) return `${path}[${i}] must be an object {id, tools}`;
+    if (typeof grant.id !== 'string' || grant.id === '' || grant.id.length > MAX_GRANT_ID_LENGTH)
+      return `${path}[${i}].id must be a non-empty string of at most ${MAX_GRANT_ID_LENGTH} characters`;
+    const tools = grant.tools;
+    if (!Array.isArray(tools) || tools.length === 0 || tools.length > MAX_GRANT_TOOLS)
+      return `${path}[${i}].tools must be a list of 1 to ${MAX_GRANT_TOOLS} tool names or globs`;
+    for (let j = 0; j < tools.length; j++) {
+      const tool: unknown = tools[j];
+      if (typeof tool !== 'string' || !TOOL_PATTERN.test(tool))
+        return `${path}[${i}].tools[${j}] must be a tool name or glob of letters, digits, "_", ".", ":", "/", "-" and "*"`;
     }
   }
   return undefined;

@@ -48,6 +48,13 @@ export function lintBundle(bundle: PolicyBundle): PolicyIssue[] {
         "review rule names no approvers; requests will wait for the tenant's default reviewers",
       );
     }
+    if (rule.approval?.mode === 'sample' && rule.approval.steps.length === 0) {
+      warn(
+        compiled,
+        'approval',
+        "sampling rule names no approvers; sampled calls will wait for the tenant's default reviewers",
+      );
+    }
     if (rule.effect === 'allow') {
       const shadow = unconditionalDenies.find((deny) => shadows(deny, compiled));
       if (shadow) {

@@ -14,7 +14,7 @@ import {
   type TrustTier,
 } from '../model.js';
 import { parseDuration } from './duration.js';
-import type { FieldChecker } from './field-checker.js';
+import { describe, type FieldChecker, isPlainObject } from './field-checker.js';
 import type { YamlDocument, YamlPath } from './yaml-file.js';
 
 export const API_VERSION = 'warden/v1';
@@ -181,18 +181,26 @@ function readRule(
   const reason =
     raw.reason === undefined ? '' : checker.string([...path, 'reason'], raw.reason, { maxLength: 1000 });
   let approval: ApprovalRequirement | undefined;
-  if (raw.approval !== undefined && effect !== undefined && effect !== 'review') {
+  // An allow rule takes an approval only to sample its calls: a requirement that would hold the call
+  // back is what a review rule is for.
+  const samples = effect === 'allow' && isPlainObject(raw.approval) && raw.approval.mode === 'sample';
+  if (raw.approval !== undefined && effect !== undefined && effect !== 'review' && !samples) {
     checker.error(
       [...path, 'approval'],
-      `only review rules take an approval; this rule's effect is ${effect}`,
+      `only review rules and sampling allow rules (mode: sample) take an approval; this rule's effect is ${effect}`,
     );
-  } else if (effect === 'review') {
-    approval = readApproval(checker, [...path, 'approval'], raw.approval);
+  } else if (effect === 'review' || samples) {
+    approval = readApproval(
+      checker,
+      [...path, 'approval'],
+      raw.approval,
+      effect === 'review' ? 'review' : 'allow',
+    );
   }
   const line = doc.locate(path).line;
   if (!id || !effect || !tools || (when === undefined && raw.when !== undefined) || reason === undefined)
     return undefined;
-  if (effect === 'review' && !approval) return undefined;
+  if ((effect === 'review' || raw.approval !== undefined) && !approval) return undefined;
   return {
     id,
     effect,
@@ -205,11 +213,15 @@ function readRule(
 }
 
 const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
+// Sampled calls have already run; their review is a queue worked through in days, not an hour.
+const DEFAULT_SAMPLE_TIMEOUT_SECONDS = 7 * 86_400;
+const RATE_HINT = 'a share of calls above 0 and at most 1, such as 0.05, or a percentage such as "5%"';
 
 function readApproval(
   checker: FieldChecker,
   path: YamlPath,
   value: unknown,
+  effect: 'allow' | 'review',
 ): ApprovalRequirement | undefined {
   // A review rule without approvers still yields a requirement (the tenant's default reviewers
   // decide); `warden policy lint` warns about it.
@@ -230,6 +242,7 @@ function readApproval(
     'onTimeout',
     'escalateTo',
     'mode',
+    'rate',
   ]);
   if (!raw) return undefined;
   let steps: ApprovalStep[] | undefined;
@@ -250,7 +263,23 @@ function readApproval(
     if (raw.required !== undefined) checker.error([...path, 'required'], 'needs approvers to count');
     steps = [];
   }
-  let timeoutSeconds: number | undefined = DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+  const mode =
+    raw.mode === undefined
+      ? 'pre'
+      : checker.oneOf([...path, 'mode'], raw.mode, ['pre', 'post', 'sample'] as const);
+  if (mode === 'sample' && effect === 'review') {
+    checker.error([...path, 'mode'], 'sample mode is for allow rules; a review rule reviews every call');
+  }
+  let sampleRate: number | undefined;
+  if (mode === 'sample') {
+    if (raw.rate === undefined)
+      checker.error([...path, 'rate'], `is required when mode is sample: ${RATE_HINT}`);
+    else sampleRate = readRate(checker, [...path, 'rate'], raw.rate);
+  } else if (raw.rate !== undefined && mode !== undefined) {
+    checker.error([...path, 'rate'], 'only applies when mode is sample');
+  }
+  let timeoutSeconds: number | undefined =
+    mode === 'sample' ? DEFAULT_SAMPLE_TIMEOUT_SECONDS : DEFAULT_APPROVAL_TIMEOUT_SECONDS;
   if (raw.timeout !== undefined) {
     const text = checker.string([...path, 'timeout'], raw.timeout);
     timeoutSeconds = text === undefined ? undefined : parseDuration(text);
@@ -269,8 +298,6 @@ function readApproval(
     raw.onTimeout === undefined
       ? 'deny'
       : checker.oneOf([...path, 'onTimeout'], raw.onTimeout, ['deny', 'escalate'] as const);
-  const mode =
-    raw.mode === undefined ? 'pre' : checker.oneOf([...path, 'mode'], raw.mode, ['pre', 'post'] as const);
   let escalateTo: Approver[] | undefined = [];
   if (onTimeout === 'escalate') {
     if (raw.escalateTo === undefined) {
@@ -284,7 +311,24 @@ function readApproval(
     checker.error([...path, 'escalateTo'], 'only applies when onTimeout is escalate');
   }
   if (!steps || timeoutSeconds === undefined || !onTimeout || !mode || !escalateTo) return undefined;
-  return { steps, timeoutSeconds, onTimeout, escalateTo, mode };
+  if (mode !== 'sample') return { steps, timeoutSeconds, onTimeout, escalateTo, mode };
+  if (effect !== 'allow' || sampleRate === undefined) return undefined;
+  return { steps, timeoutSeconds, onTimeout, escalateTo, mode, sampleRate };
+}
+
+/** A sampling rate: a number such as 0.05, or a percentage string such as "5%" or "0.5%". */
+function readRate(checker: FieldChecker, path: YamlPath, value: unknown): number | undefined {
+  let rate: number | undefined;
+  if (typeof value === 'number') rate = value;
+  else if (typeof value === 'string') {
+    const match = /^(\d+(?:\.\d+)?)%$/.exec(value);
+    if (match) rate = Number(match[1]) / 100;
+  }
+  if (rate === undefined || !Number.isFinite(rate) || rate <= 0 || rate > 1) {
+    checker.error(path, `expected ${RATE_HINT}, got ${describe(value)}`);
+    return undefined;
+  }
+  return rate;
 }
 
 function readSteps(checker: FieldChecker, path: YamlPath, value: unknown): ApprovalStep[] | undefined {

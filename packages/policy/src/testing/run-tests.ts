@@ -36,6 +36,13 @@ export function runCase(bundle: PolicyBundle, testCase: PolicyTestCase): CaseRes
       );
     }
   }
+  if (expect.sampled !== undefined && (decision.sample !== null) !== expect.sampled) {
+    failures.push(
+      expect.sampled
+        ? `expected the call to be sampled, but no sampling rule decided it`
+        : `expected the call not to be sampled, got a sample rate of ${decision.sample?.sampleRate}`,
+    );
+  }
   // A deny that only came from a broken condition is flagged unless the case says it expects one.
   if (decision.code === 'condition_error' && expect.code === undefined) {
     for (const error of decision.conditionErrors) {

@@ -1,9 +1,17 @@
 import { approverKey } from '../decide/merge-approval.js';
 import { validateArguments } from '../decide/validate-input.js';
-import type { AgentFacts, ContextFacts, DecisionInput, JsonObject, TimeFacts, UsageFacts } from '../input.js';
+import type {
+  AgentFacts,
+  ContextFacts,
+  DecisionInput,
+  JsonObject,
+  TemporaryGrant,
+  TimeFacts,
+  UsageFacts,
+} from '../input.js';
 import type { PolicyIssue } from '../issues.js';
 import { FieldChecker, isPlainObject } from '../load/field-checker.js';
-import { API_VERSION, parseApprover } from '../load/policy-schema.js';
+import { API_VERSION, parseApprover, TOOL_PATTERN } from '../load/policy-schema.js';
 import { parseYamlFile, type YamlPath } from '../load/yaml-file.js';
 import { EFFECTS, type Effect, TRUST_TIERS } from '../model.js';
 
@@ -19,10 +27,12 @@ export interface PolicyTestCase {
     readonly rules?: readonly string[];
     /** Compared as a set with every approver of every step of the merged requirement. */
     readonly approvers?: readonly string[];
+    /** Whether the decision samples the call (`Decision.sample` is set). */
+    readonly sampled?: boolean;
   };
 }
 
-const CODES = ['rule', 'no_grant', 'condition_error', 'invalid_input'] as const;
+const CODES = ['rule', 'grant', 'no_grant', 'condition_error', 'invalid_input'] as const;
 const USAGE_KEYS = [
   'cost_today_usd',
   'cost_month_usd',
@@ -205,6 +215,7 @@ function readAgent(
     'labels',
     'owner',
     'risk',
+    'grants',
   ]);
   if (!raw) return undefined;
   const id = checker.requiredString([...path, 'id'], raw.id);
@@ -213,6 +224,7 @@ function readAgent(
   const tier = raw.tier === undefined ? undefined : checker.oneOf([...path, 'tier'], raw.tier, TRUST_TIERS);
   const roles = raw.roles === undefined ? undefined : checker.stringList([...path, 'roles'], raw.roles);
   const labels = raw.labels === undefined ? undefined : checker.stringMap([...path, 'labels'], raw.labels);
+  const grants = raw.grants === undefined ? undefined : readGrants(checker, [...path, 'grants'], raw.grants);
   if (!id) return undefined;
   const facts: Record<string, unknown> = {
     id,
@@ -223,9 +235,35 @@ function readAgent(
     labels,
     owner: optionalString('owner'),
     risk: optionalString('risk'),
+    grants,
   };
   for (const key of Object.keys(facts)) if (facts[key] === undefined) delete facts[key];
   return facts as unknown as AgentFacts;
+}
+
+/** Temporary grants as the server passes them: `[{id, tools: [names or globs]}]`. */
+function readGrants(checker: FieldChecker, path: YamlPath, value: unknown): TemporaryGrant[] | undefined {
+  if (!Array.isArray(value)) {
+    checker.error(path, 'expected a list of grants, each {id, tools}');
+    return undefined;
+  }
+  const grants: TemporaryGrant[] = [];
+  value.forEach((item, index) => {
+    const raw = checker.object([...path, index], item, ['id', 'tools']);
+    if (!raw) return;
+    const id = checker.requiredString([...path, index, 'id'], raw.id, { maxLength: 200 });
+    if (raw.tools === undefined) checker.error([...path, index, 'tools'], 'is required');
+    const tools =
+      raw.tools === undefined
+        ? undefined
+        : checker.stringList([...path, index, 'tools'], raw.tools, {
+            pattern: TOOL_PATTERN,
+            patternHint: 'a tool name or glob',
+          });
+    if (tools?.length === 0) checker.error([...path, index, 'tools'], 'must name at least one tool or glob');
+    else if (id && tools) grants.push({ id, tools });
+  });
+  return grants.length === value.length ? grants : undefined;
 }
 
 function readContext(checker: FieldChecker, at: YamlPath, value: unknown): ContextFacts | undefined {
@@ -277,7 +315,7 @@ function readExpect(
     checker.error(path, 'is required: at least the expected effect');
     return undefined;
   }
-  const raw = checker.object(path, value, ['effect', 'code', 'rules', 'approvers']);
+  const raw = checker.object(path, value, ['effect', 'code', 'rules', 'approvers', 'sampled']);
   if (!raw) return undefined;
   const effect = checker.oneOf([...path, 'effect'], raw.effect, EFFECTS);
   const code = raw.code === undefined ? undefined : checker.oneOf([...path, 'code'], raw.code, CODES);
@@ -295,11 +333,15 @@ function readExpect(
       return approver ? [approverKey(approver)] : [];
     });
   }
+  let sampled: boolean | undefined;
+  if (typeof raw.sampled === 'boolean') sampled = raw.sampled;
+  else if (raw.sampled !== undefined) checker.error([...path, 'sampled'], 'expected true or false');
   if (!effect) return undefined;
   return {
     effect,
     ...(code ? { code } : {}),
     ...(rules ? { rules } : {}),
     ...(approvers ? { approvers } : {}),
+    ...(sampled === undefined ? {} : { sampled }),
   };
 }

@@ -13,6 +13,7 @@ export interface AgentPatch {
   readonly ownerId?: string;
   readonly recertifyAt?: number | null;
   readonly tier?: TrustTier;
+  readonly rollbackUrl?: string | null;
 }
 
 export type Changes = Record<string, { from: JsonValue; to: JsonValue }>;
@@ -45,6 +46,8 @@ export function applyPatch(agent: Agent, patch: AgentPatch): { next: Agent; chan
   if (patch.recertifyAt !== undefined && patch.recertifyAt !== agent.recertifyAt)
     set('recertifyAt', patch.recertifyAt, toIso(agent.recertifyAt), toIso(patch.recertifyAt));
   if (patch.tier !== undefined && patch.tier !== agent.tier) set('tier', patch.tier, agent.tier, patch.tier);
+  if (patch.rollbackUrl !== undefined && patch.rollbackUrl !== agent.rollbackUrl)
+    set('rollbackUrl', patch.rollbackUrl, agent.rollbackUrl, patch.rollbackUrl);
   return { next, changes };
 }
 

@@ -1,3 +1,4 @@
+import type { Registrations } from '../approvals/registration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Signals } from '../signals/signals.js';
 import type { Storage } from '../storage/database.js';
@@ -9,6 +10,8 @@ export interface AgentDeps extends NotifyDeps {
   readonly audit: AuditLog;
   readonly signals: Signals;
   readonly clock: () => number;
+  /** Opens the approval request that activates a medium or high-risk agent. */
+  readonly registrations: Registrations;
 }
 
 /** Unique-constraint violations on either database: a concurrent writer took the name first. */

@@ -2,7 +2,7 @@ import { revokeAgentKeys } from '../credentials/agent-keys-store.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
 import { forbidden, notFound, WardenError } from '../http/errors.js';
 import { type Trx, writeTransaction } from '../storage/database.js';
-import type { Agent, AgentStatus } from './agent.js';
+import { type Agent, type AgentStatus, riskLevel } from './agent.js';
 import { isGuardian, isOwnerOf } from './agent-access.js';
 import type { AgentDeps } from './agent-deps.js';
 import { agentNotification, describeActor, sendNotifications } from './agent-notify.js';
@@ -84,6 +84,17 @@ export class AgentLifecycle {
           { status: agent.status },
         );
       }
+      if (action === 'activate' && riskLevel(agent.risk) !== 'low') {
+        const pending = await this.deps.registrations.pending(trx, tenantId, agentId);
+        if (pending) return { registration: { approvalId: pending, afterCommit: async () => {} }, agent };
+        const opened = await this.deps.registrations.open(
+          trx,
+          agent,
+          { type: 'human', id: principal.humanId },
+          now,
+        );
+        return { registration: opened, agent };
+      }
       const next: Agent = { ...agent, status: await targetStatus(trx, action, rule, agent), updatedAt: now };
       await trx
         .updateTable('agents')
@@ -134,6 +145,16 @@ export class AgentLifecycle {
         );
       return { agent: next, hashes: revoked.map((key) => key.hash), notification };
     });
+    if ('registration' in outcome && outcome.registration) {
+      const { registration } = outcome;
+      await registration.afterCommit();
+      const level = riskLevel(outcome.agent.risk);
+      throw new WardenError(
+        'conflict',
+        `agent ${outcome.agent.name} is ${level}-risk: it becomes active when its registration request ${registration.approvalId} is approved (security${level === 'high' ? ', then legal' : ''}), not by direct activation`,
+        { approvalId: registration.approvalId },
+      );
+    }
     await signals.publish({ type: 'agent.changed', tenantId, agentId });
     if (outcome.hashes.length > 0) {
       await signals.publish({ type: 'credential.revoked', tenantId, hashes: outcome.hashes });

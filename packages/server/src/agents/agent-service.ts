@@ -33,6 +33,7 @@ export interface CreateAgentInput {
   readonly labels?: Readonly<Record<string, string>>;
   readonly maxChildren?: number;
   readonly recertifyAt?: number;
+  readonly rollbackUrl?: string;
 }
 
 const RISK_RANK = { low: 0, medium: 1, high: 2 } as const;
@@ -63,7 +64,7 @@ export class AgentService {
     const tenantId = principal.tenantId;
     const now = clock();
     try {
-      return await writeTransaction(storage, async (trx) => {
+      const created = await writeTransaction(storage, async (trx) => {
         if (!(await findActiveHuman(trx, tenantId, input.ownerId))) {
           throw invalidField('body.ownerId', `${input.ownerId} is not an active human of this tenant`);
         }
@@ -86,6 +87,7 @@ export class AgentService {
           createdAt: now,
           updatedAt: now,
           lastActiveAt: null,
+          rollbackUrl: input.rollbackUrl ?? null,
         };
         await trx.insertInto('agents').values(agentToRow(agent)).execute();
         const key = await issueAgentKey(trx, { tenantId, agentId: agent.id, expiresAt: null, now });
@@ -100,8 +102,13 @@ export class AgentService {
           },
           keyCreateEvent(actor, agent.id, key),
         ]);
-        return { agent, key };
+        // Medium and high-risk agents wait for security (and legal) to approve their registration.
+        const registration =
+          agent.status === 'pending' ? await this.deps.registrations.open(trx, agent, actor, now) : undefined;
+        return { agent, key, registration };
       });
+      await created.registration?.afterCommit();
+      return { agent: created.agent, key: created.key };
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(input.name);
       throw error;
@@ -143,7 +150,8 @@ export class AgentService {
       const applied = applyPatch(agent, patch);
       let next = applied.next;
       const changes = applied.changes;
-      if (Object.keys(changes).length === 0) return { agent, changes, notifications: [] };
+      if (Object.keys(changes).length === 0)
+        return { agent, changes, notifications: [], registration: undefined };
       const newOwner = changes.ownerId ? await findActiveHuman(trx, tenantId, next.ownerId) : undefined;
       if (changes.ownerId && !newOwner) {
         throw invalidField('body.ownerId', `${next.ownerId} is not an active human of this tenant`);
@@ -156,6 +164,8 @@ export class AgentService {
         changes.status = { from: agent.status, to: 'pending' };
         next = { ...next, status: 'pending' };
       }
+      const reRegister =
+        changes.status?.to === 'pending' && !(await this.deps.registrations.pending(trx, tenantId, agentId));
       next = { ...next, updatedAt: now };
       const { id: _id, tenant_id: _tenant, created_at: _created, ...row } = agentToRow(next);
       await trx
@@ -173,6 +183,9 @@ export class AgentService {
           at: now,
         },
       ]);
+      const registration = reRegister
+        ? await this.deps.registrations.open(trx, next, { type: 'human', id: principal.humanId }, now)
+        : undefined;
 
       const who = describeActor(await findHuman(trx, tenantId, principal.humanId), principal.humanId);
       const summary = `${who} changed ${Object.keys(changes).join(', ')} of agent ${agent.name}`;
@@ -182,10 +195,11 @@ export class AgentService {
       const notifications: Notification[] = recipients
         .filter((recipient) => recipient !== undefined)
         .map((recipient) => agentNotification('agent.update', next, recipient, summary, data, now));
-      return { agent: next, changes, notifications };
+      return { agent: next, changes, notifications, registration };
     });
     if (Object.keys(outcome.changes).length > 0) {
       await signals.publish({ type: 'agent.changed', tenantId, agentId });
+      await outcome.registration?.afterCommit();
       sendNotifications(this.deps, outcome.notifications);
     }
     return { agent: outcome.agent, changes: outcome.changes };
@@ -207,5 +221,6 @@ export function agentPayload(agent: Agent): { [key: string]: JsonValue } {
     maxChildren: agent.maxChildren,
     status: agent.status,
     recertifyAt: toIso(agent.recertifyAt),
+    rollbackUrl: agent.rollbackUrl,
   };
 }

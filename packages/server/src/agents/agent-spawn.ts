@@ -38,7 +38,7 @@ export class AgentSpawner {
     const cached = await this.agentCache.get(tenantId, principal.agentId);
     assertCanSpawn(cached, principal.agentId);
     const now = clock();
-    let outcome: { agent: Agent; key: IssuedSecret };
+    let outcome: { agent: Agent; key: IssuedSecret; afterCommit?: () => Promise<void> };
     try {
       outcome = await writeTransaction(storage, async (trx) => {
         // The parent row stays locked until commit: concurrent spawns count children one at a time.
@@ -67,12 +67,15 @@ export class AgentSpawner {
           },
           keyCreateEvent(actor, child.id, key),
         ]);
-        return { agent: child, key };
+        if (child.status !== 'pending') return { agent: child, key };
+        const registration = await this.deps.registrations.open(trx, child, actor, now);
+        return { agent: child, key, afterCommit: registration.afterCommit };
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(input.name);
       throw error;
     }
+    await outcome.afterCommit?.();
     const owner = await findHuman(storage.db, tenantId, outcome.agent.ownerId);
     if (owner) {
       const parentName = cached?.name ?? principal.agentId;
@@ -81,7 +84,7 @@ export class AgentSpawner {
         agentNotification('agent.spawn', outcome.agent, owner, summary, { parentId: principal.agentId }, now),
       ]);
     }
-    return outcome;
+    return { agent: outcome.agent, key: outcome.key };
   }
 }
 
@@ -141,5 +144,6 @@ function childOf(parent: Agent, input: SpawnInput, now: number): Agent {
     createdAt: now,
     updatedAt: now,
     lastActiveAt: null,
+    rollbackUrl: null,
   };
 }

@@ -29,6 +29,8 @@ export interface Agent {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly lastActiveAt: number | null;
+  /** Called when a post-mode review rejects an action the agent already took. */
+  readonly rollbackUrl: string | null;
 }
 
 /** Agents touching personal, financial or health data are medium or high risk: a human activates them. */
@@ -57,6 +59,7 @@ export function agentFromRow(row: AgentsTable): Agent {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastActiveAt: row.last_active_at,
+    rollbackUrl: row.rollback_url,
   };
 }
 
@@ -80,6 +83,7 @@ export function agentToRow(agent: Agent): Omit<AgentsTable, 'suspended_from'> {
     created_at: agent.createdAt,
     updated_at: agent.updatedAt,
     last_active_at: agent.lastActiveAt,
+    rollback_url: agent.rollbackUrl,
   };
 }
 

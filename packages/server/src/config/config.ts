@@ -118,6 +118,62 @@ const settings = {
     schema: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
     default: 16_384,
   },
+  publicUrl: {
+    env: 'WARDEN_PUBLIC_URL',
+    // Links in notifications point here (the dashboard and API as humans reach them).
+    schema: Type.String({ pattern: '^https?://[^\\s]+$' }),
+    default: undefined,
+  },
+  slackWebhookUrl: {
+    env: 'WARDEN_SLACK_WEBHOOK_URL',
+    schema: Type.String({ pattern: '^https?://' }),
+    default: undefined,
+  },
+  webhookMaxAttempts: {
+    env: 'WARDEN_WEBHOOK_MAX_ATTEMPTS',
+    schema: Type.Integer({ minimum: 1, maximum: 50 }),
+    default: 8,
+  },
+  webhookRetryBaseMs: {
+    env: 'WARDEN_WEBHOOK_RETRY_BASE_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+    default: 1_000,
+  },
+  approvalMaxTimeoutSeconds: {
+    env: 'WARDEN_APPROVAL_MAX_TIMEOUT_SECONDS',
+    schema: Type.Integer({ minimum: 1, maximum: 30 * 86_400 }),
+    default: 7 * 86_400,
+  },
+  approvalGrantTtlSeconds: {
+    env: 'WARDEN_APPROVAL_GRANT_TTL_SECONDS',
+    schema: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    default: 900,
+  },
+  approvalSweepIntervalMs: {
+    env: 'WARDEN_APPROVAL_SWEEP_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    default: 500,
+  },
+  onCallFirstSeconds: {
+    env: 'WARDEN_ONCALL_FIRST_SECONDS',
+    schema: Type.Integer({ minimum: 0, maximum: 86_400 }),
+    default: 300,
+  },
+  accessMaxDurationSeconds: {
+    env: 'WARDEN_ACCESS_MAX_DURATION_SECONDS',
+    schema: Type.Integer({ minimum: 60, maximum: 365 * 86_400 }),
+    default: 7 * 86_400,
+  },
+  approvalSecurityGroup: {
+    env: 'WARDEN_APPROVAL_SECURITY_GROUP',
+    schema: Type.String({ minLength: 1 }),
+    default: 'security',
+  },
+  approvalLegalGroup: {
+    env: 'WARDEN_APPROVAL_LEGAL_GROUP',
+    schema: Type.String({ minLength: 1 }),
+    default: 'legal',
+  },
   shutdownGraceMs: {
     env: 'WARDEN_SHUTDOWN_GRACE_MS',
     schema: Type.Integer({ minimum: 0, maximum: 600_000 }),

@@ -1,14 +1,26 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type DecisionInput, decide, type JsonObject } from '@warden/policy';
+import {
+  type AgentFacts,
+  type ApprovalRequirement,
+  canonicalJson,
+  type DecisionInput,
+  decide,
+  type JsonObject,
+  type UsageFacts,
+} from '@warden/policy';
+import type { ActiveGrant, GrantCache } from '../access/grant-cache.js';
 import { type Agent, agentFacts, type Environment } from '../agents/agent.js';
 import type { AgentCache } from '../agents/agent-cache.js';
+import type { ApprovalRequest } from '../approvals/approval.js';
+import type { PreparedApproval } from '../approvals/approval-builder.js';
+import type { ActionReview, DecisionApprovals } from '../approvals/decision-approvals.js';
 import type { DataProtection } from '../audit/data-protection.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { invalidField, WardenError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
 import type { UsageStore } from '../usage/usage-store.js';
-import { type RecordedDecision, serverDeny } from './decision.js';
+import { type ApprovalRef, type RecordedDecision, serverDeny } from './decision.js';
 import type { DecisionRecorder } from './decision-recorder.js';
 import type { TaskOwners } from './task-owners.js';
 
@@ -27,7 +39,11 @@ export interface DecideRequest {
     readonly modelVersion?: string;
     readonly promptVersion?: string;
     readonly toolVersion?: string;
+    /** What the agent recommends doing; shown to the approver of a review. */
+    readonly recommendation?: string;
   };
+  /** An approved request for exactly this call (same tool and arguments), used once. */
+  readonly approvalId?: string;
   /** Agent ids this agent acts for, outermost orchestrator first. */
   readonly delegation?: readonly string[];
 }
@@ -40,6 +56,9 @@ export interface DecideDeps {
   readonly tasks: TaskOwners;
   /** Seals data-subject fields and redacts what is stored of the call. */
   readonly protection: DataProtection;
+  /** Temporary grants from approved access requests. */
+  readonly grants: GrantCache;
+  readonly approvals: DecisionApprovals;
   readonly clock: () => number;
 }
 
@@ -83,7 +102,11 @@ export class DecideService {
     const bundle = deps.registry.get(principal.tenantId);
     const policyVersion = bundle?.version ?? 'none';
     const inactive = [...delegators, agent].find((a) => a.status !== 'active');
-    let decision: Omit<RecordedDecision, 'decisionId' | 'agentId' | 'taskId' | 'decidedAt'>;
+    let decision: Omit<
+      RecordedDecision,
+      'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest'
+    >;
+    let usage: UsageFacts | undefined;
     if (inactive) {
       const who = inactive.id === agent.id ? 'this agent' : `delegating agent ${inactive.id}`;
       decision = serverDeny(
@@ -106,8 +129,9 @@ export class DecideService {
         'none',
       );
     } else {
+      usage = await deps.usage.read(principal.tenantId, agent.id, now);
       const input: DecisionInput = {
-        agent: agentFacts(agent, environment),
+        agent: await this.facts(agent, environment, now),
         tool: request.tool,
         args: (request.args ?? {}) as JsonObject,
         context: {
@@ -116,15 +140,47 @@ export class DecideService {
           ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
           ...(context.interface ? { interface: context.interface } : {}),
         },
-        usage: await deps.usage.read(principal.tenantId, agent.id, now),
+        usage,
         time: { now: new Date(now), hour: new Date(now).getUTCHours(), weekday: new Date(now).getUTCDay() },
-        ...(delegators.length > 0 ? { delegation: delegators.map((d) => agentFacts(d, environment)) } : {}),
+        ...(delegators.length > 0
+          ? { delegation: await Promise.all(delegators.map((d) => this.facts(d, environment, now))) }
+          : {}),
       };
       decision = decide(bundle, input);
     }
 
     const decisionId = newId('dec', now);
     const args = (request.args ?? {}) as JsonObject;
+    const actionDigest = digest({ tool: request.tool, args });
+    let approvalRef: ApprovalRef | null = null;
+    if (request.approvalId !== undefined && decision.effect !== 'deny') {
+      const redeemed = await deps.approvals.redeem({
+        tenantId: principal.tenantId,
+        agentId: agent.id,
+        approvalId: request.approvalId,
+        actionDigest,
+        decisionId,
+        now,
+      });
+      decision = redeemed.ok
+        ? {
+            ...decision,
+            effect: 'allow',
+            code: 'approved',
+            reason: `A human approved this exact call in ${request.approvalId}; the approval is now used up.`,
+            approval: null,
+            sample: null,
+          }
+        : {
+            ...decision,
+            effect: 'deny',
+            code: redeemed.code,
+            reason: redeemed.reason,
+            approval: null,
+            sample: null,
+          };
+      if (redeemed.ok) approvalRef = refOf(redeemed.request);
+    }
     // What is stored of the call, in the decision row and in the audit event alike: subject fields
     // sealed, sensitive values redacted. The digest is of the exact call, for binding approvals.
     const stored = await deps.protection.protect(
@@ -139,6 +195,26 @@ export class DecideService {
       ...context,
       ...(stored.value.reasoning !== undefined ? { reasoning: stored.value.reasoning } : {}),
     };
+    const prepared = await this.openReview(decision, {
+      tenantId: principal.tenantId,
+      agent,
+      decisionId,
+      taskId,
+      tool: request.tool,
+      storedArgs: stored.value.args as JsonObject,
+      actionDigest,
+      task: {
+        ...(context.initiator ? { initiator: context.initiator } : {}),
+        ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+        ...(context.interface ? { interface: context.interface } : {}),
+        environment,
+      },
+      ...(typeof stored.value.reasoning === 'string' ? { reasoning: stored.value.reasoning } : {}),
+      ...(context.recommendation ? { recommendation: context.recommendation } : {}),
+      ...(usage ? { usage } : {}),
+      now,
+    });
+    if (prepared) approvalRef = refOf(prepared.request);
     await deps.recorder.record({
       decision: {
         id: decisionId,
@@ -157,6 +233,7 @@ export class DecideService {
           rules: decision.rules,
           conditionErrors: decision.conditionErrors,
           approval: decision.approval,
+          approvalRequest: approvalRef?.id ?? null,
           delegation: decision.delegation,
           delegators: request.delegation ?? [],
           environment,
@@ -216,6 +293,9 @@ export class DecideService {
           decidingRule: decision.decidingRule,
           decidingAgent: decision.decidingAgent,
           ...(decision.approval ? { approval: decision.approval as unknown as JsonObject } : {}),
+          ...(approvalRef
+            ? { approvalRequest: { id: approvalRef.id, mode: approvalRef.mode, status: approvalRef.status } }
+            : {}),
           environment,
           ...versionsOf(context),
           evaluationMicros: decision.evaluationMicros,
@@ -223,8 +303,72 @@ export class DecideService {
         redactions: stored.counts,
         at: now,
       },
+      ...(prepared ? { approval: prepared } : {}),
     });
-    return { ...decision, decisionId, agentId: agent.id, taskId, decidedAt: now };
+    if (prepared) {
+      // The decision stands once committed; telling approvers is best effort from here.
+      await deps.approvals.announce(prepared).catch(() => {});
+    }
+    return {
+      ...decision,
+      decisionId,
+      agentId: agent.id,
+      taskId,
+      decidedAt: now,
+      approvalRequest: approvalRef,
+    };
+  }
+
+  /** What the policy engine knows of an agent acting now: its facts and its unexpired grants. */
+  private async facts(agent: Agent, environment: Environment, now: number): Promise<AgentFacts> {
+    const grants: readonly ActiveGrant[] = await this.deps.grants.active(agent.tenantId, agent.id, now);
+    const facts = agentFacts(agent, environment);
+    return grants.length === 0
+      ? facts
+      : { ...facts, grants: grants.map((g) => ({ id: g.id, tools: g.tools })) };
+  }
+
+  /**
+   * A review opens an approval request (pre or post, as the rule says); an allowed call opens one
+   * for after-the-fact review when a sampling rule picks it.
+   */
+  private async openReview(
+    decision: Pick<
+      RecordedDecision,
+      | 'effect'
+      | 'approval'
+      | 'sample'
+      | 'approvalOwners'
+      | 'decidingRule'
+      | 'reason'
+      | 'rules'
+      | 'policyVersion'
+    >,
+    review: Omit<ActionReview, 'requirement' | 'mode' | 'policyOwners' | 'rule'>,
+  ): Promise<PreparedApproval | undefined> {
+    let requirement: ApprovalRequirement | null = null;
+    if (decision.effect === 'review') requirement = decision.approval;
+    else if (
+      decision.effect === 'allow' &&
+      decision.sample &&
+      this.deps.approvals.sampled(decision.sample.sampleRate ?? 0)
+    ) {
+      requirement = decision.sample;
+    }
+    if (!requirement) return undefined;
+    return this.deps.approvals.prepare({
+      ...review,
+      requirement,
+      mode: requirement.mode,
+      policyOwners: decision.approvalOwners,
+      rule: {
+        id: decision.decidingRule,
+        reason: decision.reason,
+        rules: [...decision.rules],
+        policyVersion: decision.policyVersion,
+        owners: [...decision.approvalOwners],
+      },
+    });
   }
 
   private async delegators(tenantId: string, ids: readonly string[]): Promise<Agent[]> {
@@ -267,6 +411,16 @@ function environmentOf(agent: Agent, given: Environment | undefined): Environmen
     );
   }
   return only;
+}
+
+function refOf(request: ApprovalRequest): ApprovalRef {
+  return {
+    id: request.id,
+    mode: request.mode,
+    status: request.status,
+    deadline: request.deadlineAt,
+    grantExpiresAt: request.grantExpiresAt,
+  };
 }
 
 function digest(value: unknown): string {

@@ -1,4 +1,6 @@
 import type { Insertable } from 'kysely';
+import type { PreparedApproval } from '../approvals/approval-builder.js';
+import { insertApproval } from '../approvals/approval-store.js';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import type { Storage, Trx } from '../storage/database.js';
 import { GroupCommit } from '../storage/group-commit.js';
@@ -11,6 +13,8 @@ export interface DecisionWrite {
   readonly task: TasksTable | null;
   readonly usage: UsageIncrement;
   readonly audit: AuditEventInput;
+  /** The approval request a review (or sampled allow) opens, with its audit event. */
+  readonly approval?: PreparedApproval;
 }
 
 const MAX_BATCH = 200;
@@ -58,6 +62,7 @@ export class DecisionRecorder {
         )
         .execute();
     }
+    for (const w of writes) if (w.approval) await insertApproval(trx, w.approval.request);
     await this.usage.add(
       trx,
       writes.map((w) => w.usage),
@@ -67,6 +72,7 @@ export class DecisionRecorder {
       const tenantId = w.decision.tenant_id;
       const events = byTenant.get(tenantId) ?? [];
       events.push(w.audit);
+      if (w.approval) events.push(w.approval.audit);
       byTenant.set(tenantId, events);
     }
     for (const [tenantId, events] of byTenant) await this.audit.append(trx, tenantId, events);

@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { ENVIRONMENTS } from '../agents/agent.js';
-import { IdOf, IsoTime, StrictObject, toIso } from '../http/schemas.js';
+import { IdOf, IsoTime, NullableIsoTime, StrictObject, toIso } from '../http/schemas.js';
 import type { RecordedDecision } from './decision.js';
 
 const ApproverSchema = Type.Object({
@@ -16,6 +16,17 @@ export const ApprovalSchema = Type.Object({
   onTimeout: Type.String(),
   escalateTo: Type.Array(ApproverSchema),
   mode: Type.String(),
+  sampleRate: Type.Optional(Type.Number()),
+});
+
+/** The approval request this decision opened (a review, a sampled allow) or used (code `approved`). */
+export const ApprovalRefSchema = Type.Object({
+  id: Type.String(),
+  mode: Type.String(),
+  status: Type.String(),
+  deadline: IsoTime,
+  grantExpiresAt: NullableIsoTime,
+  links: Type.Object({ wait: Type.String(), events: Type.String() }),
 });
 
 export const DecisionSchema = Type.Object({
@@ -28,6 +39,9 @@ export const DecisionSchema = Type.Object({
   rules: Type.Array(Type.String()),
   conditionErrors: Type.Array(Type.Object({ rule: Type.String(), message: Type.String() })),
   approval: Type.Union([ApprovalSchema, Type.Null()]),
+  sample: Type.Union([ApprovalSchema, Type.Null()]),
+  approvalOwners: Type.Array(Type.String()),
+  approvalRequest: Type.Union([ApprovalRefSchema, Type.Null()]),
   delegation: Type.Array(
     Type.Object({
       agentId: Type.String(),
@@ -63,8 +77,10 @@ export const DecideBody = StrictObject({
       modelVersion: Type.Optional(Text(200)),
       promptVersion: Type.Optional(Text(200)),
       toolVersion: Type.Optional(Text(200)),
+      recommendation: Type.Optional(Type.String({ maxLength: 20_000 })),
     }),
   ),
+  approvalId: Type.Optional(IdOf('apr')),
   delegation: Type.Optional(Type.Array(IdOf('agt'), { maxItems: 32 })),
 });
 
@@ -75,6 +91,19 @@ export function decisionJson(decision: RecordedDecision): Static<typeof Decision
     conditionErrors: [...decision.conditionErrors],
     // The engine's types are deeply readonly; the response is serialised as is.
     approval: decision.approval as unknown as Static<typeof ApprovalSchema> | null,
+    sample: decision.sample as unknown as Static<typeof ApprovalSchema> | null,
+    approvalOwners: [...decision.approvalOwners],
+    approvalRequest: decision.approvalRequest
+      ? {
+          ...decision.approvalRequest,
+          deadline: toIso(decision.approvalRequest.deadline),
+          grantExpiresAt: toIso(decision.approvalRequest.grantExpiresAt),
+          links: {
+            wait: `/v1/approvals/${decision.approvalRequest.id}/wait`,
+            events: `/v1/approvals/${decision.approvalRequest.id}/events`,
+          },
+        }
+      : null,
     delegation: decision.delegation.map((verdict) => ({ ...verdict, rules: [...verdict.rules] })),
     decidedAt: toIso(decision.decidedAt),
   };

@@ -1,4 +1,6 @@
 import type { Decision } from '@warden/policy';
+import type { ApprovalMode, ApprovalStatus } from '../approvals/approval.js';
+import type { RedemptionCode } from '../approvals/redemption.js';
 
 /**
  * Why the server denied before or instead of the policy engine:
@@ -10,7 +12,18 @@ export type ServerDecisionCode =
   | 'agent_suspended'
   | 'agent_pending'
   | 'agent_retired'
-  | 'no_policy';
+  | 'no_policy'
+  | 'approved'
+  | RedemptionCode;
+
+/** The approval request a decision opened (review, sampled allow) or used (`approved`). */
+export interface ApprovalRef {
+  readonly id: string;
+  readonly mode: ApprovalMode;
+  readonly status: ApprovalStatus;
+  readonly deadline: number;
+  readonly grantExpiresAt: number | null;
+}
 
 export interface RecordedDecision extends Omit<Decision, 'code'> {
   readonly decisionId: string;
@@ -18,6 +31,7 @@ export interface RecordedDecision extends Omit<Decision, 'code'> {
   readonly agentId: string;
   readonly taskId: string | null;
   readonly decidedAt: number;
+  readonly approvalRequest: ApprovalRef | null;
 }
 
 /** A deny that no rule produced, shaped like the engine's decisions so callers handle one shape. */
@@ -36,6 +50,8 @@ export function serverDeny(
     rules: [],
     conditionErrors: [],
     approval: null,
+    sample: null,
+    approvalOwners: [],
     delegation: [],
     policyVersion,
     evaluationMicros: 0,

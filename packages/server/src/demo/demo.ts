@@ -50,6 +50,39 @@ const DEMO_AGENTS: readonly DemoAgent[] = [
   },
 ];
 
+interface DemoHuman {
+  readonly email: string;
+  readonly name: string;
+  readonly roles: string[];
+  readonly groups: string[];
+}
+
+/** The people the example policies route reviews to; their tokens go beside the agents' keys. */
+const DEMO_HUMANS: readonly DemoHuman[] = [
+  {
+    email: 'sam.okafor@example.com',
+    name: 'Sam Okafor',
+    roles: ['security', 'approver'],
+    groups: ['security'],
+  },
+  { email: 'lena.fischer@example.com', name: 'Lena Fischer', roles: ['approver'], groups: ['support-leads'] },
+  { email: 'ravi.iyer@example.com', name: 'Ravi Iyer', roles: ['approver'], groups: ['on-call-sre'] },
+  {
+    email: 'mia.chen@example.com',
+    name: 'Mia Chen',
+    roles: ['approver'],
+    groups: ['on-call-sre', 'sre-leads'],
+  },
+];
+
+/** Groups of the demo people; on-call-sre is a rotation, so Ravi (first) is offered reviews first. */
+const DEMO_GROUPS: readonly { name: string; onCall: boolean }[] = [
+  { name: 'security', onCall: false },
+  { name: 'support-leads', onCall: false },
+  { name: 'on-call-sre', onCall: true },
+  { name: 'sre-leads', onCall: false },
+];
+
 export const DEMO_KEYS_DIR = 'demo-keys';
 
 /**
@@ -75,10 +108,11 @@ export async function seedDemo(node: WardenNode, baseUrl: string): Promise<strin
   };
 
   const me = (await call('GET', '/v1/me')) as { human: { id: string } };
-  const existing = (await call('GET', '/v1/agents?limit=500')) as { agents: { name: string }[] };
-  const names = new Set(existing.agents.map((a) => a.name));
   const keysDir = join(dataDir, DEMO_KEYS_DIR);
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  const tokens = await seedPeople(call, keysDir);
+  const existing = (await call('GET', '/v1/agents?limit=500')) as { agents: { name: string }[] };
+  const names = new Set(existing.agents.map((a) => a.name));
   const created: string[] = [];
   for (const demo of DEMO_AGENTS) {
     if (names.has(demo.name)) continue;
@@ -87,7 +121,9 @@ export async function seedDemo(node: WardenNode, baseUrl: string): Promise<strin
       agent: { id: string; status: string };
       secret: string;
     };
-    if (result.agent.status === 'pending') await call('POST', `/v1/agents/${result.agent.id}/activate`);
+    // A risky agent becomes active the one way there is: security approves its registration.
+    if (result.agent.status === 'pending')
+      await approveRegistration(node, call, result.agent.id, tokens.security);
     await call('PATCH', `/v1/agents/${result.agent.id}`, { tier });
     const keyFile = join(keysDir, demo.name);
     await writeFile(keyFile, `${result.secret}\n`, { mode: 0o600 });
@@ -109,9 +145,64 @@ export async function seedDemo(node: WardenNode, baseUrl: string): Promise<strin
       `    -H "Authorization: Bearer $(cat ${shownDir}/support-assistant)" \\`,
       `    -H 'Content-Type: application/json' \\`,
       `    -d '{"tool":"payments.refund","args":{"amount":700},"context":{"taskId":"ticket-4711","initiator":"${me.human.id}"}}'`,
+      '',
+      'Lena Fischer, a support lead, sees it and decides (the agent waits on /v1/approvals/<id>/wait):',
+      '',
+      `  export WARDEN_URL=${baseUrl} WARDEN_TOKEN=$(cat ${shownDir}/lena.fischer.token)`,
+      '  warden approvals list --mine',
+      '  warden approvals approve <apr_id> --comment "customer verified"',
     );
   }
   return lines;
+}
+
+type Call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) => Promise<unknown>;
+
+/** Creates the demo people and groups once, and keeps each person's token in a 0600 file. */
+async function seedPeople(call: Call, keysDir: string): Promise<{ security: string | undefined }> {
+  const { humans } = (await call('GET', '/v1/humans')) as { humans: { id: string; email: string }[] };
+  const ids = new Map(humans.map((h) => [h.email, h.id]));
+  for (const person of DEMO_HUMANS) {
+    if (ids.has(person.email)) continue;
+    const { groups: _groups, ...fields } = person;
+    const created = (await call('POST', '/v1/humans', fields)) as { human: { id: string } };
+    ids.set(person.email, created.human.id);
+    const token = (await call('POST', `/v1/humans/${created.human.id}/tokens`, { name: 'demo' })) as {
+      secret: string;
+    };
+    const file = join(keysDir, `${person.email.split('@')[0]}.token`);
+    await writeFile(file, `${token.secret}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  const { groups } = (await call('GET', '/v1/groups')) as { groups: { name: string }[] };
+  const existing = new Set(groups.map((g) => g.name));
+  for (const group of DEMO_GROUPS) {
+    if (existing.has(group.name)) continue;
+    const members = DEMO_HUMANS.filter((h) => h.groups.includes(group.name)).map((h) => ids.get(h.email));
+    await call('POST', '/v1/groups', { ...group, members });
+  }
+  const security = DEMO_HUMANS[0];
+  return { security: security && (await readToken(join(keysDir, `${security.email.split('@')[0]}.token`))) };
+}
+
+async function approveRegistration(node: WardenNode, call: Call, agentId: string, token: string | undefined) {
+  if (!token) return;
+  const { approvals } = (await call(
+    'GET',
+    `/v1/approvals?kind=registration&status=pending&agentId=${agentId}`,
+  )) as {
+    approvals: { id: string }[];
+  };
+  for (const approval of approvals) {
+    const res = await node.app.inject({
+      method: 'POST',
+      url: `/v1/approvals/${approval.id}/approve`,
+      headers: { authorization: `Bearer ${token}` },
+      payload: { comment: 'demo: reviewed the registration' },
+    });
+    if (res.statusCode >= 300)
+      throw new Error(`demo setup: approving ${approval.id} answered ${res.statusCode}: ${res.body}`);
+  }
 }
 
 async function readToken(path: string): Promise<string | undefined> {

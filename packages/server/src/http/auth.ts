@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../credentials/authenticator.js';
 import type { AgentPrincipal, HumanPrincipal, Principal } from '../credentials/principal.js';
+import { secretKind } from '../credentials/secrets.js';
 import { type HumanRole, hasAnyRole } from '../tenants/roles.js';
 import { WardenError } from './errors.js';
 
@@ -11,7 +12,12 @@ import { WardenError } from './errors.js';
 export type RouteAuth =
   | { kind: 'public' }
   | { kind: 'agent' }
-  | { kind: 'human'; roles?: readonly HumanRole[] };
+  | {
+      kind: 'human';
+      roles?: readonly HumanRole[];
+      /** A human decides here (approve, deny): an agent key is refused as `separation_of_duties`. */
+      decides?: boolean;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,7 +42,11 @@ export function authenticateRequest(authenticator: Authenticator) {
     // Every registered route declares `auth` (enforced when routes are added); only the not-found
     // handler has none, and it reveals nothing.
     if (!auth || auth.kind === 'public') return;
-    const principal = await authenticator.authenticate(bearer(request), auth.kind);
+    const secret = bearer(request);
+    if (auth.kind === 'human' && auth.decides && secret && secretKind(secret) === 'agent') {
+      throw new WardenError('separation_of_duties', 'agents never approve or deny: a human decides');
+    }
+    const principal = await authenticator.authenticate(secret, auth.kind);
     if (
       auth.kind === 'human' &&
       auth.roles &&

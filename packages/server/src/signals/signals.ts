@@ -8,7 +8,15 @@ export type Signal =
   | { readonly type: 'human.changed'; readonly tenantId: string; readonly humanId: string }
   | { readonly type: 'credential.revoked'; readonly tenantId: string; readonly hashes: readonly string[] }
   | { readonly type: 'policy.activated'; readonly tenantId: string; readonly version: string }
-  | { readonly type: 'audit.keys_destroyed'; readonly tenantId: string; readonly keyIds: readonly string[] };
+  | { readonly type: 'audit.keys_destroyed'; readonly tenantId: string; readonly keyIds: readonly string[] }
+  | {
+      readonly type: 'approval.changed';
+      readonly tenantId: string;
+      readonly approvalId: string;
+      readonly status: string;
+      readonly version: number;
+    }
+  | { readonly type: 'grants.changed'; readonly tenantId: string; readonly agentId: string };
 
 export type SignalHandler = (signal: Signal) => void;
 

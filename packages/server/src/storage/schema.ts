@@ -22,6 +22,11 @@ export interface Database {
   audit_nodes: AuditNodesTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
+  approval_requests: ApprovalRequestsTable;
+  approval_votes: ApprovalVotesTable;
+  access_grants: AccessGrantsTable;
+  incidents: IncidentsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }
 
 export interface TenantsTable {
@@ -99,6 +104,8 @@ export interface AgentsTable {
   last_active_at: number | null;
   /** The status a suspended agent returns to when resumed (pending or active). */
   suspended_from: string | null;
+  /** Called (POST) when a post-mode review rejects an action this agent already took. */
+  rollback_url: string | null;
 }
 
 export interface AgentKeysTable {
@@ -240,4 +247,109 @@ export interface AuditKeysTable {
   material: string | null;
   created_at: number;
   destroyed_at: number | null;
+}
+
+export type ApprovalKind = 'action' | 'access' | 'registration';
+export type ApprovalMode = 'pre' | 'post' | 'sample';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+export interface ApprovalRequestsTable {
+  tenant_id: string;
+  id: string;
+  kind: ApprovalKind;
+  mode: ApprovalMode;
+  status: ApprovalStatus;
+  agent_id: string;
+  decision_id: string | null;
+  task_id: string | null;
+  tool: string | null;
+  /** hex SHA-256 of the canonical {tool, args}: the approval is good for exactly this action. */
+  action_digest: string | null;
+  requester_type: 'agent' | 'human';
+  requester_id: string;
+  /** The task's initiator and on-behalf-of human, resolved to human ids when they are humans here. */
+  initiator_id: string | null;
+  on_behalf_of_id: string | null;
+  /** JSON: what the approver sees (agent, task, action with redacted args, rule, reasoning, spend). */
+  context: string;
+  /** JSON: {steps, timeoutSeconds, onTimeout, escalateTo}. */
+  requirement: string;
+  /** JSON array of {humanId, why}: humans who may not decide this request. */
+  excluded: string;
+  /** The current step (index into requirement.steps). */
+  step: number;
+  /** 0 while with the original approvers; n after the nth escalation (to escalateTo[n-1]). */
+  escalation: number;
+  deadline_at: number;
+  /** While set and in the future, only the on-call person of an on-call group has been notified. */
+  oncall_until: number | null;
+  created_at: number;
+  updated_at: number;
+  decided_at: number | null;
+  /** The human whose vote settled it, or `system` for a deadline. */
+  decided_by: string | null;
+  comment: string | null;
+  /** Until when an approved pre-mode action may be executed. */
+  grant_expires_at: number | null;
+  consumed_at: number | null;
+  /** The decision that used the approval. */
+  consumed_by: string | null;
+  /** Bumped by every change: compare-and-set between nodes. */
+  version: number;
+}
+
+export interface ApprovalVotesTable {
+  tenant_id: string;
+  request_id: string;
+  human_id: string;
+  step: number;
+  verdict: 'approve' | 'deny';
+  comment: string | null;
+  created_at: number;
+}
+
+export interface AccessGrantsTable {
+  tenant_id: string;
+  id: string;
+  agent_id: string;
+  /** JSON array of tool names or globs. */
+  tools: string;
+  request_id: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface IncidentsTable {
+  tenant_id: string;
+  id: string;
+  /** review_rejected, review_missed, ... */
+  kind: string;
+  agent_id: string;
+  approval_id: string | null;
+  decision_id: string | null;
+  summary: string;
+  /** JSON: the accountable chain (agent, owner, invoker, approver) and what happened. */
+  detail: string;
+  created_at: number;
+}
+
+export interface NotificationDeliveriesTable {
+  id: string;
+  tenant_id: string;
+  /** webhook or slack. */
+  channel: string;
+  url: string;
+  /** The notification's type (approval.request, ...). */
+  type: string;
+  /** The exact JSON body sent on every attempt. */
+  body: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  /** A node sending this delivery holds it until then; another node may take it over afterwards. */
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -16,6 +16,7 @@ export interface SeedAgentOptions {
   readonly ownerId?: string;
   readonly parentId?: string | null;
   readonly keyExpiresAt?: number | null;
+  readonly rollbackUrl?: string;
 }
 
 /**
@@ -56,6 +57,7 @@ export async function seedAgent(
     createdAt: now,
     updatedAt: now,
     lastActiveAt: null,
+    rollbackUrl: options.rollbackUrl ?? null,
   };
   const issued = await writeTransaction(node.storage, async (trx) => {
     await trx.insertInto('agents').values(agentToRow(agent)).execute();

@@ -41,7 +41,11 @@ export const AgentSchema = Type.Object({
   createdAt: IsoTime,
   updatedAt: IsoTime,
   lastActiveAt: NullableIsoTime,
+  rollbackUrl: Type.Union([Type.String(), Type.Null()]),
 });
+/** An http(s) URL Warden POSTs to when a post-mode review rejects an action the agent took. */
+export const RollbackUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 });
+
 export type AgentJson = Static<typeof AgentSchema>;
 
 export const AgentParams = Type.Object({ id: IdOf('agt') });
@@ -76,5 +80,6 @@ export function agentJson(agent: Agent): AgentJson {
     createdAt: toIso(agent.createdAt),
     updatedAt: toIso(agent.updatedAt),
     lastActiveAt: toIso(agent.lastActiveAt),
+    rollbackUrl: agent.rollbackUrl,
   };
 }

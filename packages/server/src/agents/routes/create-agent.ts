@@ -13,6 +13,7 @@ import {
   Purpose,
   Risk,
   Roles,
+  RollbackUrl,
 } from './agent-schemas.js';
 
 const Body = StrictObject({
@@ -25,6 +26,7 @@ const Body = StrictObject({
   labels: Type.Optional(Labels),
   maxChildren: Type.Optional(MaxChildren),
   recertifyAt: Type.Optional(IsoTime),
+  rollbackUrl: Type.Optional(RollbackUrl),
 });
 
 /** POST /v1/agents: registers an agent and issues its first key, whose secret is shown only here. */

@@ -13,6 +13,7 @@ import {
   Purpose,
   Risk,
   Roles,
+  RollbackUrl,
   Tier,
 } from './agent-schemas.js';
 
@@ -26,6 +27,7 @@ const Body = StrictObject({
   ownerId: Type.Optional(IdOf('usr')),
   recertifyAt: Type.Optional(NullableIsoTime),
   tier: Type.Optional(Tier),
+  rollbackUrl: Type.Optional(Type.Union([RollbackUrl, Type.Null()])),
 });
 
 const Change = Type.Object({ from: Type.Unknown(), to: Type.Unknown() });

@@ -1,0 +1,61 @@
+import { DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
+import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { ApprovalsCommand } from './approvals-args.js';
+import { approve, deny } from './approvals-decide.js';
+import { list } from './approvals-list.js';
+import { show } from './approvals-show.js';
+import { wait } from './approvals-wait.js';
+import { parseSubcommand, withConnection } from './subcommand.js';
+
+const COMMANDS: Readonly<Record<string, ApprovalsCommand>> = { list, show, approve, deny, wait };
+
+const CONNECTION_HELP = `
+Connection (every approvals command):
+  --url <url>       the Warden server (default: WARDEN_URL, else ${DEFAULT_URL})
+  --token <token>   a human API token (default: WARDEN_TOKEN, else the file ${TOKEN_FILE});
+                    for wait, the requesting agent's key
+  --json            print the server's JSON answer instead of text
+`;
+
+export const APPROVALS_HELP = `Usage: warden approvals <command> [options]
+
+Reviews the requests that wait for a human decision: reviewed tool calls, access requests and
+agent registrations.
+
+Commands:
+  list                        list requests (--mine: the ones waiting for you)
+  show <apr_id>               everything needed to decide one request
+  approve <apr_id>            approve its current step [--comment <text>]
+  deny <apr_id>               deny it [--comment <text>]
+  wait <apr_id>               as the requesting agent, wait until it is settled [--timeout <s>]
+${CONNECTION_HELP}
+Run "warden approvals <command> --help" for a command's options.
+`;
+
+/** `warden approvals <sub> ...`: check the arguments, then connect, then call the API. */
+export async function approvals(
+  io: CliIo,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(APPROVALS_HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[sub];
+  if (!command) throw new UsageError(`unknown command "approvals ${sub}"\n\n${APPROVALS_HELP}`);
+  const parsed = parseSubcommand(
+    io,
+    `approvals ${sub}`,
+    command,
+    rest,
+    command.positionals.length,
+    CONNECTION_HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const execute = command.prepare(parsed.flags, parsed.positionals);
+  return withConnection(io, parsed.flags, env, (connection) =>
+    execute(connection, io, parsed.flags.json === true),
+  );
+}

@@ -1,0 +1,71 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Storage } from '../storage/database.js';
+import type { ApprovalService } from './approval-service.js';
+import { dueApprovals, dueOnCallOffers } from './approval-store.js';
+
+const BATCH = 200;
+
+/**
+ * Every node sweeps for passed deadlines and ended on-call windows. Deadlines live in the database,
+ * so they survive restarts; each is applied by compare-and-set on the request's version, so when
+ * several nodes see the same one, exactly one of them acts.
+ */
+export function startDeadlineSweeper(deps: {
+  readonly storage: Storage;
+  readonly approvals: ApprovalService;
+  readonly clock: () => number;
+  readonly intervalMs: number;
+  readonly log: FastifyBaseLogger;
+}): { stop(): Promise<void>; sweep(): Promise<number> } {
+  let running: Promise<number> | null = null;
+  let stopped = false;
+
+  async function sweepOnce(): Promise<number> {
+    let fired = 0;
+    const now = deps.clock();
+    for (const due of await dueApprovals(deps.storage.db, now, BATCH)) {
+      if (stopped) break;
+      try {
+        if (await deps.approvals.timeout(due.tenant_id, due.id, due.version)) fired++;
+      } catch (error) {
+        deps.log.error(
+          { err: error, approvalId: due.id },
+          'approval deadline failed; retrying on the next sweep',
+        );
+      }
+    }
+    for (const due of await dueOnCallOffers(deps.storage.db, now, BATCH)) {
+      if (stopped) break;
+      try {
+        await deps.approvals.offerToGroup(due.tenant_id, due.id, due.version);
+      } catch (error) {
+        deps.log.error(
+          { err: error, approvalId: due.id },
+          'on-call hand-over failed; retrying on the next sweep',
+        );
+      }
+    }
+    return fired;
+  }
+
+  function sweep(): Promise<number> {
+    running ??= sweepOnce().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  const timer = setInterval(() => {
+    sweep().catch((error: unknown) => deps.log.warn({ err: error }, 'approval sweep failed'));
+  }, deps.intervalMs);
+  timer.unref();
+
+  return {
+    sweep,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}
