@@ -99,6 +99,10 @@ export class ApprovalService {
     const result = await writeTransaction(storage, async (trx) => {
       const now = clock();
       const request = await lockApproval(trx, storage.dialect, tenantId, id);
+      // A deadline that passed before the sweeper got to it still wins over a late vote.
+      if (request.status === 'pending' && request.deadlineAt <= now) {
+        return { late: await this.applyDeadline(trx, request, now), settled: undefined };
+      }
       if (request.status !== 'pending') {
         throw new WardenError(
           'conflict',
@@ -183,10 +187,24 @@ export class ApprovalService {
           now,
         );
       }
-      return this.commit(trx, request, next, agent, events, notices, directory, now);
+      return {
+        late: undefined,
+        settled: await this.commit(trx, request, next, agent, events, notices, directory, now),
+      };
     });
-    await this.finish(result.after);
-    return result.request;
+    if (result.late) {
+      await this.finish(result.late.after);
+      const late = result.late.request;
+      throw new WardenError(
+        'conflict',
+        late.status === 'pending'
+          ? `the deadline of approval request ${id} passed; it was escalated to step '${currentStage(late).name}'`
+          : `the deadline of approval request ${id} passed; it is ${late.status}`,
+        { status: late.status },
+      );
+    }
+    await this.finish(result.settled.after);
+    return result.settled.request;
   }
 
   /** A passed deadline: escalate to the next target, or expire (a deny). False if someone got there first. */
@@ -197,60 +215,73 @@ export class ApprovalService {
       const request = await lockApproval(trx, storage.dialect, tenantId, id);
       if (request.status !== 'pending' || request.version !== version || request.deadlineAt > now)
         return null;
-      const agent = await findAgent(trx, tenantId, request.agentId);
-      if (!agent) throw new WardenError('internal', `approval ${id} names a missing agent`);
-      const directory = await Directory.load(trx, tenantId);
-      const { requirement } = request;
-      const events: AuditEventInput[] = [];
-      let notices: Notification[] = [];
-      let next: ApprovalRequest;
-      if (requirement.onTimeout === 'escalate' && request.escalation < requirement.escalateTo.length) {
-        const target = requirement.steps.length + request.escalation;
-        const entry = enterStage(request, target, request.escalation + 1, directory, now, this.deps.options);
-        next = { ...entry.request, updatedAt: now, version: request.version + 1 };
-        events.push({
-          type: 'approval.escalate',
-          actor: { type: 'system', id: 'approvals' },
-          subject: { type: 'approval', id },
-          payload: {
-            from: currentStage(request).name,
-            to: currentStage(next).name,
-            deadline: new Date(next.deadlineAt).toISOString(),
-            notified: [...entry.notify],
-            unroutable: entry.unroutable,
-          },
-          at: now,
-        });
-        notices = noticesFor(
-          entry.unroutable ? 'approval.unroutable' : 'approval.escalate',
-          next,
-          entry.notify,
-          directory,
-          `Escalated to you: ${describeRequest(next)}`,
-          this.deps.options.publicUrl,
-          now,
-        );
-      } else {
-        next = decided(
-          request,
-          'expired',
-          'system',
-          `no decision by the deadline (step '${currentStage(request).name}')`,
-          now,
-        );
-        events.push({
-          type: 'approval.expire',
-          actor: { type: 'system', id: 'approvals' },
-          subject: { type: 'approval', id },
-          payload: { step: currentStage(request).name, deadline: new Date(request.deadlineAt).toISOString() },
-          at: now,
-        });
-      }
-      return this.commit(trx, request, next, agent, events, notices, directory, now);
+      return this.applyDeadline(trx, request, now);
     });
     if (!result) return false;
     await this.finish(result.after);
     return true;
+  }
+
+  /**
+   * Applies a passed deadline inside the caller's transaction: the next escalation target, or
+   * expiry (a deny). A deadline never approves.
+   */
+  private async applyDeadline(
+    trx: Trx,
+    request: ApprovalRequest,
+    now: number,
+  ): Promise<{ request: ApprovalRequest; after: AfterCommit }> {
+    const { tenantId, id } = request;
+    const agent = await findAgent(trx, tenantId, request.agentId);
+    if (!agent) throw new WardenError('internal', `approval ${id} names a missing agent`);
+    const directory = await Directory.load(trx, tenantId);
+    const { requirement } = request;
+    const events: AuditEventInput[] = [];
+    let notices: Notification[] = [];
+    let next: ApprovalRequest;
+    if (requirement.onTimeout === 'escalate' && request.escalation < requirement.escalateTo.length) {
+      const target = requirement.steps.length + request.escalation;
+      const entry = enterStage(request, target, request.escalation + 1, directory, now, this.deps.options);
+      next = { ...entry.request, updatedAt: now, version: request.version + 1 };
+      events.push({
+        type: 'approval.escalate',
+        actor: { type: 'system', id: 'approvals' },
+        subject: { type: 'approval', id },
+        payload: {
+          from: currentStage(request).name,
+          to: currentStage(next).name,
+          deadline: new Date(next.deadlineAt).toISOString(),
+          notified: [...entry.notify],
+          unroutable: entry.unroutable,
+        },
+        at: now,
+      });
+      notices = noticesFor(
+        entry.unroutable ? 'approval.unroutable' : 'approval.escalate',
+        next,
+        entry.notify,
+        directory,
+        `Escalated to you: ${describeRequest(next)}`,
+        this.deps.options.publicUrl,
+        now,
+      );
+    } else {
+      next = decided(
+        request,
+        'expired',
+        'system',
+        `no decision by the deadline (step '${currentStage(request).name}')`,
+        now,
+      );
+      events.push({
+        type: 'approval.expire',
+        actor: { type: 'system', id: 'approvals' },
+        subject: { type: 'approval', id },
+        payload: { step: currentStage(request).name, deadline: new Date(request.deadlineAt).toISOString() },
+        at: now,
+      });
+    }
+    return this.commit(trx, request, next, agent, events, notices, directory, now);
   }
 
   /** The on-call person had the request to themself; now the rest of the group hears of it. */

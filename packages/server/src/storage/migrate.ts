@@ -33,7 +33,7 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
     provider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  const result = await migrateWithRetry(migrator);
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
@@ -42,4 +42,18 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationReport
   const all = await migrator.getMigrations();
   const done = all.filter((m) => m.executedAt !== undefined);
   return { applied, current: done.at(-1)?.name ?? null };
+}
+
+/**
+ * Kysely's migrator lists tables of every schema while it checks its own; on a PostgreSQL server
+ * where another deployment (or test) drops a schema at that moment the listing fails with "schema
+ * ... does not exist". That is not ours, so it is tried again a few times.
+ */
+async function migrateWithRetry(migrator: Migrator): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await migrator.migrateToLatest();
+    const message = (result.error as Error | undefined)?.message ?? '';
+    if (!result.error || attempt >= 5 || !/schema ".*" does not exist/.test(message)) return result;
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
 }

@@ -29,7 +29,7 @@ export function registerApprovalEvents(app: App, reader: ApprovalReader, watch: 
       const id = request.params.id;
       const first = await reader.forAgent(principal, id);
       let unsubscribe = () => {};
-      const stream = openEventStream(request, reply, () => unsubscribe());
+      const stream = openEventStream(reply, () => unsubscribe());
       let last = -1;
       const push = async () => {
         const current = await reader.forAgent(principal, id).catch(() => undefined);
@@ -60,7 +60,7 @@ export function registerApprovalEvents(app: App, reader: ApprovalReader, watch: 
     async (request, reply) => {
       const principal = humanOf(request);
       let unsubscribe = () => {};
-      const stream = openEventStream(request, reply, () => unsubscribe());
+      const stream = openEventStream(reply, () => unsubscribe());
       unsubscribe = watch.onTenant(principal.tenantId, (change) => {
         reader
           .get(principal, change.approvalId)

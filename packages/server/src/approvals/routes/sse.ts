@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -12,11 +12,7 @@ export interface EventStream {
  * Turns a reply into a Server-Sent Events stream. A comment line every 15 s keeps proxies from
  * closing an idle stream; `onClose` runs once when either side ends it.
  */
-export function openEventStream(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  onClose: () => void,
-): EventStream {
+export function openEventStream(reply: FastifyReply, onClose: () => void): EventStream {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -36,7 +32,8 @@ export function openEventStream(
     onClose();
     raw.end();
   };
-  request.raw.once('close', end);
+  // The response's close: the client went away (or we ended the stream).
+  raw.once('close', end);
   return {
     send(event, data) {
       if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

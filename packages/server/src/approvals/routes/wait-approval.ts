@@ -32,9 +32,10 @@ export function registerWaitApproval(app: App, reader: ApprovalReader): void {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const abort = new AbortController();
-      request.raw.once('close', () => abort.abort());
+      // A caller that hangs up stops the wait (the response closes before it was sent).
+      reply.raw.once('close', () => abort.abort());
       const { request: approval, timedOut } = await reader.wait(
         agentOf(request),
         request.params.id,
