@@ -4,15 +4,13 @@
  * the figure is the time from the start of the human's approve call to the waiting agent's answer.
  * 1,000 approvals, one after another, on one node. Last line: one JSON object.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { recordResult } from './machine.js';
+import { startWardenProcess, type WardenProcess } from './warden-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 1_000);
 const WARMUP = 50;
 /** How long the agent has been waiting before the human approves (the wait is surely registered). */
@@ -94,7 +92,7 @@ async function call(pool: Pool, method: 'GET' | 'POST', path: string, token: str
 }
 
 /** An approver in the support-leads group and a support agent, made through the API. */
-async function setUp(server: Server): Promise<{ agentKey: string; approverToken: string }> {
+async function setUp(server: WardenProcess): Promise<{ agentKey: string; approverToken: string }> {
   const admin = async (method: string, path: string, body: object) => {
     const res = await fetch(`${server.url}${path}`, {
       method,
@@ -127,51 +125,12 @@ async function setUp(server: Server): Promise<{ agentKey: string; approverToken:
   return { agentKey: agent.secret, approverToken: token.secret };
 }
 
-interface Server {
-  url: string;
-  adminToken: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
+async function startServer(): Promise<WardenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   const policyDir = join(dataDir, 'policies');
   mkdirSync(policyDir);
   writeFileSync(join(policyDir, 'refunds.yaml'), POLICY);
-  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'up'], {
-    env: {
-      ...process.env,
-      WARDEN_DATA_DIR: dataDir,
-      WARDEN_PORT: '0',
-      WARDEN_POLICY_DIR: policyDir,
-      WARDEN_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await listeningUrl(child);
-  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  return {
-    url,
-    adminToken,
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
+  return startWardenProcess(dataDir, { WARDEN_POLICY_DIR: policyDir });
 }
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -5,14 +5,14 @@
  * it is answered. For each database and concurrency (1, 16, 64): p50/p99 latency and decisions/s.
  * Last line: one JSON object.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { recordResult } from './machine.js';
+import { startWardenProcess, type WardenProcess } from './warden-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONCURRENCIES = [1, 16, 64];
@@ -95,13 +95,7 @@ async function main() {
   );
 }
 
-interface Server {
-  url: string;
-  adminToken: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(db: 'sqlite' | 'postgres'): Promise<Server> {
+async function startServer(db: 'sqlite' | 'postgres'): Promise<WardenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   let schema: string | undefined;
   let databaseUrl: string | undefined;
@@ -110,43 +104,18 @@ async function startServer(db: 'sqlite' | 'postgres'): Promise<Server> {
     await adminQuery(`create schema ${schema}`);
     databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
-  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'up'], {
-    env: {
-      ...process.env,
-      WARDEN_DATA_DIR: dataDir,
-      WARDEN_PORT: '0',
-      WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
-      WARDEN_LOG_LEVEL: 'warn',
-      WARDEN_DATABASE_POOL_SIZE: '20',
-      ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const server = await startWardenProcess(dataDir, {
+    WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
+    WARDEN_DATABASE_POOL_SIZE: '20',
+    ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
   });
-  const url = await listeningUrl(child);
-  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   return {
-    url,
-    adminToken,
+    ...server,
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      await server.stop();
       if (schema) await adminQuery(`drop schema ${schema} cascade`);
     },
   };
-}
-
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
 }
 
 async function adminQuery(text: string) {

@@ -12,7 +12,7 @@ import {
   type Values,
 } from './agents-args.js';
 import { type AgentsCommand, type Json, text } from './agents-format.js';
-import { type PagedList, printPagedList } from './paged-list.js';
+import { PAGING_OPTIONS, type PagedList, printPagedList } from './paged-list.js';
 
 export const list: AgentsCommand = {
   help: `Usage: warden agents list [filters] [--limit <n>] [--all]
@@ -40,9 +40,7 @@ Lists agents, newest first, one page at a time.
     role: { type: 'string' },
     'active-since': { type: 'string' },
     'inactive-since': { type: 'string' },
-    limit: { type: 'string' },
-    cursor: { type: 'string' },
-    all: { type: 'boolean' },
+    ...PAGING_OPTIONS,
   },
   positionals: [],
   prepare(values) {

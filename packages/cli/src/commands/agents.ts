@@ -1,5 +1,5 @@
 import { createClient, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
-import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { CliIo } from '../io.js';
 import { create } from './agents-create.js';
 import type { AgentsCommand } from './agents-format.js';
 import { keys, revokeKey, rotateKey } from './agents-keys.js';
@@ -7,7 +7,7 @@ import { activate, resume, retire, suspend } from './agents-lifecycle.js';
 import { list } from './agents-list.js';
 import { show } from './agents-show.js';
 import { update } from './agents-update.js';
-import { parseSubcommand, withConnection } from './subcommand.js';
+import { runCommandGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
   create,
@@ -56,24 +56,20 @@ export async function agents(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.out(AGENTS_HELP);
-    return sub === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const command = COMMANDS[sub];
-  if (!command) throw new UsageError(`unknown command "agents ${sub}"\n\n${AGENTS_HELP}`);
-  const parsed = parseSubcommand(
+  return runCommandGroup(
     io,
-    `agents ${sub}`,
-    command,
-    rest,
-    command.positionals.length,
+    {
+      name: 'agents',
+      help: AGENTS_HELP,
+      commands: COMMANDS,
+      positionalsOf: (command) => command.positionals.length,
+      prepare(command, parsed) {
+        const execute = command.prepare(parsed.flags, parsed.positionals);
+        return (connection) => execute(createClient(connection), io, parsed.flags.json === true);
+      },
+    },
+    argv,
+    env,
     CONNECTION_HELP,
-  );
-  if (typeof parsed === 'number') return parsed;
-  const execute = command.prepare(parsed.flags, parsed.positionals);
-  return withConnection(io, parsed.flags, env, (connection) =>
-    execute(createClient(connection), io, parsed.flags.json === true),
   );
 }

@@ -4,7 +4,7 @@ import { checkEnum, checkId, checkInteger, checkText, stringOf, type Values } fr
 import { type Json, text } from './agents-format.js';
 import { APPROVAL_KINDS, APPROVAL_STATUSES, type ApprovalsCommand } from './approvals-args.js';
 import { agentName, relative, stepOf, toolOf } from './approvals-format.js';
-import { type PagedList, printPagedList } from './paged-list.js';
+import { PAGING_OPTIONS, type PagedList, printPagedList } from './paged-list.js';
 
 export const list: ApprovalsCommand = {
   help: `Usage: warden approvals list [filters] [--limit <n>] [--all]
@@ -24,9 +24,7 @@ Lists approval requests you may see, newest first, one page at a time.
     status: { type: 'string' },
     kind: { type: 'string' },
     agent: { type: 'string' },
-    limit: { type: 'string' },
-    cursor: { type: 'string' },
-    all: { type: 'boolean' },
+    ...PAGING_OPTIONS,
   },
   positionals: [],
   prepare(values) {

@@ -1,11 +1,11 @@
 import { DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
-import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { CliIo } from '../io.js';
 import type { ApprovalsCommand } from './approvals-args.js';
 import { approve, deny } from './approvals-decide.js';
 import { list } from './approvals-list.js';
 import { show } from './approvals-show.js';
 import { wait } from './approvals-wait.js';
-import { parseSubcommand, withConnection } from './subcommand.js';
+import { runCommandGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, ApprovalsCommand>> = { list, show, approve, deny, wait };
 
@@ -38,24 +38,20 @@ export async function approvals(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.out(APPROVALS_HELP);
-    return sub === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const command = COMMANDS[sub];
-  if (!command) throw new UsageError(`unknown command "approvals ${sub}"\n\n${APPROVALS_HELP}`);
-  const parsed = parseSubcommand(
+  return runCommandGroup(
     io,
-    `approvals ${sub}`,
-    command,
-    rest,
-    command.positionals.length,
+    {
+      name: 'approvals',
+      help: APPROVALS_HELP,
+      commands: COMMANDS,
+      positionalsOf: (command) => command.positionals.length,
+      prepare(command, parsed) {
+        const execute = command.prepare(parsed.flags, parsed.positionals);
+        return (connection) => execute(connection, io, parsed.flags.json === true);
+      },
+    },
+    argv,
+    env,
     CONNECTION_HELP,
-  );
-  if (typeof parsed === 'number') return parsed;
-  const execute = command.prepare(parsed.flags, parsed.positionals);
-  return withConnection(io, parsed.flags, env, (connection) =>
-    execute(connection, io, parsed.flags.json === true),
   );
 }

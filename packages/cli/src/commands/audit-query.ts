@@ -11,7 +11,7 @@ import {
 } from './agents-args.js';
 import { type Json, text } from './agents-format.js';
 import type { AuditCommand } from './audit.js';
-import { type PagedList, printPagedList } from './paged-list.js';
+import { PAGING_OPTIONS, type PagedList, printPagedList } from './paged-list.js';
 
 const ORDERS = ['asc', 'desc'] as const;
 const MAX_LIMIT = 500;
@@ -49,9 +49,7 @@ Quote patterns with * (--tool 'github.*') so the shell passes them on as they ar
     from: { type: 'string' },
     to: { type: 'string' },
     order: { type: 'string' },
-    limit: { type: 'string' },
-    cursor: { type: 'string' },
-    all: { type: 'boolean' },
+    ...PAGING_OPTIONS,
   },
   prepare(values) {
     const query = eventQuery(values);

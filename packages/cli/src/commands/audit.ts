@@ -1,11 +1,11 @@
 import { type Connection, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
-import { type CliIo, EXIT, UsageError } from '../io.js';
+import type { CliIo } from '../io.js';
 import type { Values } from './agents-args.js';
 import { auditExport } from './audit-export.js';
 import { auditQuery } from './audit-query.js';
 import { auditShred } from './audit-shred.js';
 import { runAuditVerify } from './audit-verify.js';
-import { parseSubcommand, type SubcommandSpec, withConnection } from './subcommand.js';
+import { runCommandGroup, type SubcommandSpec } from './subcommand.js';
 
 /** What a `warden audit` subcommand runs once its arguments are checked and the server is known. */
 export type AuditExecute = (connection: Connection, io: CliIo, json: boolean) => Promise<number>;
@@ -47,19 +47,22 @@ export async function audit(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.out(AUDIT_HELP);
-    return sub === undefined ? EXIT.usage : EXIT.ok;
-  }
   // Verification works offline too (a database or a file), so it has its own arguments.
-  if (sub === 'verify') return runAuditVerify(rest, io);
-  const command = COMMANDS[sub];
-  if (!command) throw new UsageError(`unknown command "audit ${sub}"\n\n${AUDIT_HELP}`);
-  const parsed = parseSubcommand(io, `audit ${sub}`, command, rest, 0, CONNECTION_HELP);
-  if (typeof parsed === 'number') return parsed;
-  const execute = command.prepare(parsed.flags);
-  return withConnection(io, parsed.flags, env, (connection) =>
-    execute(connection, io, parsed.flags.json === true),
+  if (argv[0] === 'verify') return runAuditVerify(argv.slice(1), io);
+  return runCommandGroup(
+    io,
+    {
+      name: 'audit',
+      help: AUDIT_HELP,
+      commands: COMMANDS,
+      positionalsOf: () => 0,
+      prepare(command, parsed) {
+        const execute = command.prepare(parsed.flags);
+        return (connection) => execute(connection, io, parsed.flags.json === true);
+      },
+    },
+    argv,
+    env,
+    CONNECTION_HELP,
   );
 }

@@ -78,3 +78,10 @@ async function fetchPage(
     nextCursor: typeof next === 'string' && next ? next : undefined,
   };
 }
+
+/** The options of every paged list command: `--limit`, `--cursor`, `--all`. */
+export const PAGING_OPTIONS = {
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean' },
+} as const;

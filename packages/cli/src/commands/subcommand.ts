@@ -72,3 +72,39 @@ export async function withConnection(
 function stringFlag(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+/** A group of server-bound subcommands (`warden agents`, `warden approvals`, `warden audit`). */
+export interface CommandGroup<C extends SubcommandSpec> {
+  readonly name: string;
+  readonly help: string;
+  readonly commands: Readonly<Record<string, C>>;
+  /** How many positional arguments a command takes. */
+  positionalsOf(command: C): number;
+  /** Checks the arguments (before any network) and returns what runs once connected. */
+  prepare(command: C, parsed: ParsedSubcommand): (connection: Connection) => Promise<number>;
+}
+
+/**
+ * `warden <group> <sub> …`: help, an unknown subcommand, argument checks, then the connection. With
+ * no subcommand at all the help is printed with the usage exit code.
+ */
+export async function runCommandGroup<C extends SubcommandSpec>(
+  io: CliIo,
+  group: CommandGroup<C>,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  connectionHelp: string,
+): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(group.help);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = group.commands[sub];
+  if (!command) throw new UsageError(`unknown command "${group.name} ${sub}"\n\n${group.help}`);
+  const name = `${group.name} ${sub}`;
+  const parsed = parseSubcommand(io, name, command, rest, group.positionalsOf(command), connectionHelp);
+  if (typeof parsed === 'number') return parsed;
+  const run = group.prepare(command, parsed);
+  return withConnection(io, parsed.flags, env, run);
+}

@@ -1,4 +1,4 @@
-import type { Approver } from '@warden/policy';
+import { approverKey } from '@warden/policy';
 import type { HumanPrincipal } from '../credentials/principal.js';
 import { toIso } from '../http/schemas.js';
 import { type ApprovalRequest, stagesOf, type Vote } from './approval.js';
@@ -47,10 +47,6 @@ export function canSee(
   );
 }
 
-function approverText(approver: Approver): string {
-  return approver.kind === 'initiator' ? 'initiator' : `${approver.kind}:${approver.name}`;
-}
-
 export function approvalJson(view: ApprovalView, links: { self: string }) {
   const { request, votes } = view;
   const stages = stagesOf(request.requirement);
@@ -72,7 +68,7 @@ export function approvalJson(view: ApprovalView, links: { self: string }) {
       .filter((_, i) => i < request.requirement.steps.length || i < request.stage + 1)
       .map((stage, i) => ({
         name: stage.name,
-        approvers: stage.approvers.map(approverText),
+        approvers: stage.approvers.map(approverKey),
         required: stage.required,
         approvals: votes.filter((v) => v.stage === i && v.verdict === 'approve').length,
         state: (i < request.stage

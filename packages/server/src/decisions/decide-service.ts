@@ -151,14 +151,15 @@ export class DecideService {
 
     const decisionId = newId('dec', now);
     const args = (request.args ?? {}) as JsonObject;
-    const actionDigest = digest({ tool: request.tool, args });
+    // The exact call, for binding approvals; only a redemption or a new request needs it.
+    const actionDigest = () => digest({ tool: request.tool, args });
     let approvalRef: ApprovalRef | null = null;
     if (request.approvalId !== undefined && decision.effect !== 'deny') {
       const redeemed = await deps.approvals.redeem({
         tenantId: principal.tenantId,
         agentId: agent.id,
         approvalId: request.approvalId,
-        actionDigest,
+        actionDigest: actionDigest(),
         decisionId,
         now,
       });
@@ -182,7 +183,7 @@ export class DecideService {
       if (redeemed.ok) approvalRef = refOf(redeemed.request);
     }
     // What is stored of the call, in the decision row and in the audit event alike: subject fields
-    // sealed, sensitive values redacted. The digest is of the exact call, for binding approvals.
+    // sealed, sensitive values redacted.
     const stored = await deps.protection.protect(
       principal.tenantId,
       {
@@ -195,25 +196,28 @@ export class DecideService {
       ...context,
       ...(stored.value.reasoning !== undefined ? { reasoning: stored.value.reasoning } : {}),
     };
-    const prepared = await this.openReview(decision, {
-      tenantId: principal.tenantId,
-      agent,
-      decisionId,
-      taskId,
-      tool: request.tool,
-      storedArgs: stored.value.args as JsonObject,
-      actionDigest,
-      task: {
-        ...(context.initiator ? { initiator: context.initiator } : {}),
-        ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
-        ...(context.interface ? { interface: context.interface } : {}),
-        environment,
+    const prepared = await this.openReview(
+      decision,
+      {
+        tenantId: principal.tenantId,
+        agent,
+        decisionId,
+        taskId,
+        tool: request.tool,
+        storedArgs: stored.value.args as JsonObject,
+        task: {
+          ...(context.initiator ? { initiator: context.initiator } : {}),
+          ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+          ...(context.interface ? { interface: context.interface } : {}),
+          environment,
+        },
+        ...(typeof stored.value.reasoning === 'string' ? { reasoning: stored.value.reasoning } : {}),
+        ...(context.recommendation ? { recommendation: context.recommendation } : {}),
+        ...(usage ? { usage } : {}),
+        now,
       },
-      ...(typeof stored.value.reasoning === 'string' ? { reasoning: stored.value.reasoning } : {}),
-      ...(context.recommendation ? { recommendation: context.recommendation } : {}),
-      ...(usage ? { usage } : {}),
-      now,
-    });
+      actionDigest,
+    );
     if (prepared) approvalRef = refOf(prepared.request);
     await deps.recorder.record({
       decision: {
@@ -344,7 +348,8 @@ export class DecideService {
       | 'rules'
       | 'policyVersion'
     >,
-    review: Omit<ActionReview, 'requirement' | 'mode' | 'policyOwners' | 'rule'>,
+    review: Omit<ActionReview, 'requirement' | 'mode' | 'policyOwners' | 'rule' | 'actionDigest'>,
+    actionDigest: () => string,
   ): Promise<PreparedApproval | undefined> {
     let requirement: ApprovalRequirement | null = null;
     if (decision.effect === 'review') requirement = decision.approval;
@@ -358,6 +363,7 @@ export class DecideService {
     if (!requirement) return undefined;
     return this.deps.approvals.prepare({
       ...review,
+      actionDigest: actionDigest(),
       requirement,
       mode: requirement.mode,
       policyOwners: decision.approvalOwners,
