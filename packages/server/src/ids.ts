@@ -15,7 +15,10 @@ export type IdPrefix =
   | 'apr'
   | 'grt'
   | 'inc'
-  | 'ntf';
+  | 'ntf'
+  | 'bgt'
+  | 'rsv'
+  | 'rtl';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

@@ -30,6 +30,7 @@ import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js
 import { TaskOwners } from './decisions/task-owners.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { TenantState } from './kill/tenant-state.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { Notifier } from './notify/notifier.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
@@ -149,6 +150,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     usage,
     recorder,
     tasks: new TaskOwners(storage),
+    tenants: new TenantState(storage, signals, config.credentialCacheTtlMs, clock),
     protection: auditTrail.protection,
     clock,
   });

@@ -88,6 +88,7 @@ export class AgentService {
           updatedAt: now,
           lastActiveAt: null,
           rollbackUrl: input.rollbackUrl ?? null,
+          breaker: null,
         };
         await trx.insertInto('agents').values(agentToRow(agent)).execute();
         const key = await issueAgentKey(trx, { tenantId, agentId: agent.id, expiresAt: null, now });

@@ -145,5 +145,6 @@ function childOf(parent: Agent, input: SpawnInput, now: number): Agent {
     updatedAt: now,
     lastActiveAt: null,
     rollbackUrl: null,
+    breaker: null,
   };
 }

@@ -31,6 +31,8 @@ export interface Agent {
   readonly lastActiveAt: number | null;
   /** Called when a post-mode review rejects an action the agent already took. */
   readonly rollbackUrl: string | null;
+  /** Set while the circuit breaker is open: the agent's decisions are denied until a human resets it. */
+  readonly breaker: { readonly trippedAt: number; readonly reason: string } | null;
 }
 
 /** Agents touching personal, financial or health data are medium or high risk: a human activates them. */
@@ -60,11 +62,17 @@ export function agentFromRow(row: AgentsTable): Agent {
     updatedAt: row.updated_at,
     lastActiveAt: row.last_active_at,
     rollbackUrl: row.rollback_url,
+    breaker:
+      row.breaker_tripped_at === null || row.breaker_tripped_at === undefined
+        ? null
+        : { trippedAt: row.breaker_tripped_at, reason: row.breaker_reason ?? '' },
   };
 }
 
-/** The registry fields; `suspended_from` belongs to the lifecycle and is left alone. */
-export function agentToRow(agent: Agent): Omit<AgentsTable, 'suspended_from'> {
+/** The registry fields; `suspended_from` and the breaker belong to the lifecycle and are left alone. */
+export function agentToRow(
+  agent: Agent,
+): Omit<AgentsTable, 'suspended_from' | 'breaker_tripped_at' | 'breaker_reason'> {
   return {
     id: agent.id,
     tenant_id: agent.tenantId,

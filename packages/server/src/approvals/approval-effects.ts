@@ -2,6 +2,7 @@ import type { JsonObject } from '@warden/policy';
 import type { Agent } from '../agents/agent.js';
 import type { AuditActor, AuditEventInput } from '../audit/audit-log.js';
 import { newId } from '../ids.js';
+import { recordIncident } from '../incidents/record-incident.js';
 import type { Signal } from '../signals/signals.js';
 import type { Trx } from '../storage/database.js';
 import type { ApprovalRequest } from './approval.js';
@@ -91,7 +92,6 @@ export async function settle(
   }
   const incident = incidentKind(request);
   if (incident) {
-    const id = newId('inc', now);
     const detail = {
       accountable: {
         agent: agent.id,
@@ -107,29 +107,20 @@ export async function settle(
       incident === 'review_missed'
         ? `Nobody reviewed ${request.tool} by agent ${agent.name} in time (${request.id})`
         : `A reviewer rejected ${request.tool} already done by agent ${agent.name} (${request.id})`;
-    await trx
-      .insertInto('incidents')
-      .values({
-        tenant_id: request.tenantId,
-        id,
-        kind: incident,
-        agent_id: agent.id,
-        approval_id: request.id,
-        decision_id: request.decisionId,
-        summary,
-        detail: JSON.stringify(detail),
-        created_at: now,
-      })
-      .execute();
-    out.events.push({
-      type: 'incident.create',
+    const { id, event } = await recordIncident(trx, {
+      tenantId: request.tenantId,
+      kind: incident,
+      agentId: agent.id,
+      approvalId: request.id,
+      decisionId: request.decisionId,
+      summary,
+      detail,
       actor,
-      subject: { type: 'incident', id },
       ...(request.taskId ? { task: { id: request.taskId } } : {}),
       ...(request.tool ? { tool: request.tool } : {}),
-      payload: { kind: incident, agentId: agent.id, approvalId: request.id, summary, ...detail },
-      at: now,
+      now,
     });
+    out.events.push(event);
     if (incident !== 'review_missed' && request.mode === 'post' && agent.rollbackUrl) {
       out.rollbacks.push({
         tenantId: request.tenantId,

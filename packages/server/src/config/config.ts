@@ -174,6 +174,82 @@ const settings = {
     schema: Type.String({ minLength: 1 }),
     default: 'legal',
   },
+  redisUrl: {
+    env: 'WARDEN_REDIS_URL',
+    schema: Type.String({ pattern: '^rediss?://' }),
+    default: undefined,
+  },
+  rateLimitFailMode: {
+    env: 'WARDEN_RATE_LIMIT_FAIL_MODE',
+    schema: Type.Union([Type.Literal('closed'), Type.Literal('open')]),
+    default: 'closed',
+  },
+  rateLimitTimeoutMs: {
+    env: 'WARDEN_RATE_LIMIT_TIMEOUT_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 10_000 }),
+    default: 250,
+  },
+  budgetsFile: { env: 'WARDEN_BUDGETS_FILE', schema: Type.String({ minLength: 1 }), default: undefined },
+  budgetThresholds: {
+    env: 'WARDEN_BUDGET_THRESHOLDS',
+    schema: Type.Array(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }), { maxItems: 10 }),
+    default: [50, 75, 90] as number[],
+  },
+  reservationTimeoutSeconds: {
+    env: 'WARDEN_RESERVATION_TIMEOUT_SECONDS',
+    schema: Type.Integer({ minimum: 1, maximum: 7 * 86_400 }),
+    default: 900,
+  },
+  budgetSweepIntervalMs: {
+    env: 'WARDEN_BUDGET_SWEEP_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+    default: 1_000,
+  },
+  anomalyEwmaAlpha: {
+    env: 'WARDEN_ANOMALY_EWMA_ALPHA',
+    schema: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    default: 0.2,
+  },
+  anomalyCallsFactor: {
+    env: 'WARDEN_ANOMALY_CALLS_FACTOR',
+    schema: Type.Number({ minimum: 1, maximum: 1_000 }),
+    default: 10,
+  },
+  anomalyRecordsFactor: {
+    env: 'WARDEN_ANOMALY_RECORDS_FACTOR',
+    schema: Type.Number({ minimum: 1, maximum: 1_000 }),
+    default: 10,
+  },
+  anomalyCostFactor: {
+    env: 'WARDEN_ANOMALY_COST_FACTOR',
+    schema: Type.Number({ minimum: 1, maximum: 1_000 }),
+    default: 1.5,
+  },
+  anomalyMinSamples: {
+    env: 'WARDEN_ANOMALY_MIN_SAMPLES',
+    schema: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    default: 3,
+  },
+  anomalySweepIntervalMs: {
+    env: 'WARDEN_ANOMALY_SWEEP_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+    default: 60_000,
+  },
+  breakerFactor: {
+    env: 'WARDEN_BREAKER_FACTOR',
+    schema: Type.Number({ minimum: 1, maximum: 1_000 }),
+    default: 5,
+  },
+  breakerWindowSeconds: {
+    env: 'WARDEN_BREAKER_WINDOW_SECONDS',
+    schema: Type.Integer({ minimum: 60, maximum: 3_600 }),
+    default: 300,
+  },
+  breakerMinUsd: {
+    env: 'WARDEN_BREAKER_MIN_USD',
+    schema: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+    default: 1,
+  },
   shutdownGraceMs: {
     env: 'WARDEN_SHUTDOWN_GRACE_MS',
     schema: Type.Integer({ minimum: 0, maximum: 600_000 }),
@@ -250,6 +326,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   config.dataDir = resolve(config.dataDir as string);
   if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
+  if (config.budgetsFile !== undefined) config.budgetsFile = resolve(config.budgetsFile as string);
   const audit = auditFiles(config.dataDir as string);
   for (const key of Object.keys(audit) as DerivedSettings[]) {
     config[key] = resolve((config[key] as string | undefined) ?? audit[key]);
@@ -269,10 +346,11 @@ export function auditFiles(dataDir: string) {
 /** A setting given as text (environment): lists are comma-separated, the rest converted by schema. */
 function fromText(schema: TSchema, text: string): unknown {
   if ((schema as { type?: unknown }).type === 'array') {
-    return text
+    const items = text
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
+    return Value.Convert(schema, items);
   }
   return Value.Convert(schema, text);
 }
@@ -299,6 +377,11 @@ function describe(schema: { type?: unknown; anyOf?: unknown }, value: unknown): 
     return `must be one of ${options}, got ${shown}`;
   }
   if (s.type === 'integer') return `must be an integer from ${s.minimum} to ${s.maximum}, got ${shown}`;
+  if (s.type === 'number') {
+    const low = s.minimum ?? s.exclusiveMinimum;
+    const high = s.maximum ?? s.exclusiveMaximum;
+    return `must be a number from ${low} to ${high}, got ${shown}`;
+  }
   if (s.pattern) return `must match ${s.pattern}, got ${shown}`;
   if (s.minLength) return `must be a string of at least ${s.minLength} characters`;
   return `has the wrong type: ${shown}`;

@@ -16,6 +16,7 @@ import type { PreparedApproval } from '../approvals/approval-builder.js';
 import type { ActionReview, DecisionApprovals } from '../approvals/decision-approvals.js';
 import type { DataProtection } from '../audit/data-protection.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
+import type { TenantState } from '../kill/tenant-state.js';
 import { invalidField, WardenError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
@@ -59,6 +60,8 @@ export interface DecideDeps {
   /** Temporary grants from approved access requests. */
   readonly grants: GrantCache;
   readonly approvals: DecisionApprovals;
+  /** The tenant-wide kill switch. */
+  readonly tenants: TenantState;
   readonly clock: () => number;
 }
 
@@ -107,7 +110,16 @@ export class DecideService {
       'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest'
     >;
     let usage: UsageFacts | undefined;
-    if (inactive) {
+    const freeze = await deps.tenants.frozen(principal.tenantId);
+    const broken = [...delegators, agent].find((a) => a.breaker !== null);
+    if (freeze) {
+      decision = serverDeny(
+        'tenant_frozen',
+        `the tenant is frozen${freeze.reason ? ` (${freeze.reason})` : ''}: every call is denied until an admin lifts the freeze`,
+        agent.id,
+        policyVersion,
+      );
+    } else if (inactive) {
       const who = inactive.id === agent.id ? 'this agent' : `delegating agent ${inactive.id}`;
       decision = serverDeny(
         inactive.status === 'suspended'
@@ -119,6 +131,14 @@ export class DecideService {
           ? `${who} is pending activation by an admin; no call is allowed until then`
           : `${who} is ${inactive.status}; no call is allowed — ask its owner or security`,
         inactive.id,
+        policyVersion,
+      );
+    } else if (broken) {
+      const who = broken.id === agent.id ? 'this agent' : `delegating agent ${broken.id}`;
+      decision = serverDeny(
+        'circuit_open',
+        `the circuit breaker of ${who} is open (${broken.breaker?.reason}); calls are denied until a human resets it`,
+        broken.id,
         policyVersion,
       );
     } else if (!bundle) {

@@ -5,7 +5,11 @@ import type { RedemptionCode } from '../approvals/redemption.js';
 /**
  * Why the server denied before or instead of the policy engine:
  * - `agent_suspended` / `agent_pending` / `agent_retired`: the agent may not act now;
- * - `no_policy`: the tenant has no active policy bundle (zero access by default).
+ * - `no_policy`: the tenant has no active policy bundle (zero access by default);
+ * - `tenant_frozen`: the tenant-wide kill switch is on;
+ * - `circuit_open`: the agent's circuit breaker tripped and no human has reset it yet;
+ * - `budget_exceeded` / `rate_limited`: a hard budget or a rate limit has no room for this call;
+ * - `limits_unavailable`: the rate-limit store cannot be reached and the fail mode is closed.
  */
 export type ServerDecisionCode =
   | Decision['code']
@@ -13,6 +17,11 @@ export type ServerDecisionCode =
   | 'agent_pending'
   | 'agent_retired'
   | 'no_policy'
+  | 'tenant_frozen'
+  | 'circuit_open'
+  | 'budget_exceeded'
+  | 'rate_limited'
+  | 'limits_unavailable'
   | 'approved'
   | RedemptionCode;
 

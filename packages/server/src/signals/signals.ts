@@ -16,7 +16,13 @@ export type Signal =
       readonly status: string;
       readonly version: number;
     }
-  | { readonly type: 'grants.changed'; readonly tenantId: string; readonly agentId: string };
+  | { readonly type: 'grants.changed'; readonly tenantId: string; readonly agentId: string }
+  /** The tenant was frozen or thawed (kill switch). */
+  | { readonly type: 'tenant.changed'; readonly tenantId: string }
+  /** Budget definitions changed. */
+  | { readonly type: 'budgets.changed'; readonly tenantId: string }
+  /** Rate-limit definitions changed. */
+  | { readonly type: 'rate_limits.changed'; readonly tenantId: string };
 
 export type SignalHandler = (signal: Signal) => void;
 

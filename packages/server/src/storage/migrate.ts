@@ -4,6 +4,7 @@ import { initial } from './migrations/0001-initial.js';
 import { agentSuspendedFrom } from './migrations/0002-agent-suspended-from.js';
 import { merkleAuditLog } from './migrations/0003-merkle-audit-log.js';
 import { approvals } from './migrations/0004-approvals.js';
+import { budgets } from './migrations/0005-budgets.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-agent-suspended-from': agentSuspendedFrom,
   '0003-merkle-audit-log': merkleAuditLog,
   '0004-approvals': approvals,
+  '0005-budgets': budgets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -27,6 +27,11 @@ export interface Database {
   access_grants: AccessGrantsTable;
   incidents: IncidentsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  budgets: BudgetsTable;
+  budget_counters: BudgetCountersTable;
+  budget_reservations: BudgetReservationsTable;
+  rate_limits: RateLimitsTable;
+  agent_baselines: AgentBaselinesTable;
 }
 
 export interface TenantsTable {
@@ -36,6 +41,12 @@ export interface TenantsTable {
   created_at: number;
   /** After this many days an event's payload is shredded (its retention key destroyed). */
   audit_retention_days: Generated<number>;
+  /** IANA time zone of the tenant's calendar budget windows. */
+  time_zone: Generated<string>;
+  /** The tenant-wide kill switch: while set, every decision is denied. */
+  frozen_at: number | null;
+  frozen_by: string | null;
+  frozen_reason: string | null;
 }
 
 export interface HumansTable {
@@ -106,6 +117,9 @@ export interface AgentsTable {
   suspended_from: string | null;
   /** Called (POST) when a post-mode review rejects an action this agent already took. */
   rollback_url: string | null;
+  /** When the circuit breaker tripped (null: closed); decisions are denied until a human resets it. */
+  breaker_tripped_at: number | null;
+  breaker_reason: string | null;
 }
 
 export interface AgentKeysTable {
@@ -176,8 +190,8 @@ export interface DecisionsTable {
 export interface AgentUsageTable {
   tenant_id: string;
   agent_id: string;
-  /** 'minute' rows feed calls_last_hour; 'day' rows (UTC) the daily sums. */
-  span: 'minute' | 'day';
+  /** 'minute' rows feed calls_last_hour and short spend rates; 'hour' rows the baselines; 'day' rows (UTC) the daily sums. */
+  span: 'minute' | 'hour' | 'day';
   window_start: number;
   calls: number;
   cost_usd: number;
@@ -351,5 +365,97 @@ export interface NotificationDeliveriesTable {
   /** A node sending this delivery holds it until then; another node may take it over afterwards. */
   lease_until: number | null;
   created_at: number;
+  updated_at: number;
+}
+
+export interface BudgetsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  /** task, agent, role or tenant. */
+  scope: string;
+  /** Which agents it applies to: one agent, every agent of a tier, or (both null) every agent. */
+  agent_id: string | null;
+  tier: string | null;
+  /** For the role scope: the role whose agents share the budget. */
+  role: string | null;
+  /** task, hour, day, week or month. */
+  period: string;
+  /** usd, tokens, calls or records. */
+  unit: string;
+  /** In the unit's base: micro-dollars for usd. */
+  limit_amount: number;
+  /** JSON array of fractions (0.5, 0.75, 0.9) announced once per window. */
+  thresholds: string;
+  /** deny (hard) or alert (soft). */
+  on_limit: string;
+  suspend_agent: number;
+  /** api, config or default. */
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BudgetCountersTable {
+  tenant_id: string;
+  budget_id: string;
+  /** The agent, task, role or tenant id the counter belongs to. */
+  subject: string;
+  /** The window's start (epoch ms); 0 for the task window. */
+  window_start: number;
+  reserved: number;
+  spent: number;
+  /** How many thresholds were announced in this window (thresholds.length + 1 once the limit was hit). */
+  alert_level: number;
+  updated_at: number;
+}
+
+export interface BudgetReservationsTable {
+  tenant_id: string;
+  id: string;
+  decision_id: string;
+  agent_id: string;
+  /** JSON: the counters charged and the amounts held on each. */
+  charges: string;
+  /** held, settled or expired. */
+  status: string;
+  created_at: number;
+  expires_at: number;
+  settled_at: number | null;
+  /** Set when the reservation went stale and was settled at its estimate. */
+  flagged: number;
+}
+
+export interface RateLimitsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  /** agent, task or tool. */
+  scope: string;
+  agent_id: string | null;
+  tier: string | null;
+  /** For the tool scope: a tool glob; each matching tool is counted on its own per agent. */
+  tool: string | null;
+  max_calls: number;
+  window_seconds: number;
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AgentBaselinesTable {
+  tenant_id: string;
+  agent_id: string;
+  calls_ewma: number;
+  records_ewma: number;
+  cost_ewma: number;
+  /** Completed hours folded into the baselines. */
+  samples: number;
+  /** Start of the last hour folded in (epoch ms). */
+  folded_hour: number;
+  /** The hour whose anomalies were already announced, and which metrics (JSON array). */
+  alerted_hour: number | null;
+  alerted: string;
+  version: number;
   updated_at: number;
 }

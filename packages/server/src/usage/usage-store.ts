@@ -1,6 +1,14 @@
 import type { UsageFacts } from '@warden/policy';
 import type { Storage, Trx } from '../storage/database.js';
 
+export type UsageSpan = 'minute' | 'hour' | 'day';
+
+export interface UsageTotals {
+  readonly calls: number;
+  readonly costUsd: number;
+  readonly records: number;
+}
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -16,8 +24,9 @@ export interface UsageIncrement {
 }
 
 /**
- * The per-agent counters policies read as `usage.*`. Calls go into minute buckets (for a true
- * sliding `calls_last_hour`) and day buckets (UTC); cost, tokens and records into day buckets.
+ * The per-agent counters policies read as `usage.*`, and the history anomaly baselines and the
+ * circuit breaker read. Every increment goes into a minute bucket (a true sliding `calls_last_hour`,
+ * short spend rates), an hour bucket (baselines) and a day bucket (UTC daily sums).
  * Writes happen inside the decision's or outcome's transaction, so the counters match the audit.
  */
 export class UsageStore {
@@ -71,7 +80,7 @@ export class UsageStore {
       {
         tenantId: string;
         agentId: string;
-        span: 'minute' | 'day';
+        span: UsageSpan;
         start: number;
         calls: number;
         cost: number;
@@ -79,7 +88,7 @@ export class UsageStore {
         records: number;
       }
     >();
-    const bump = (inc: UsageIncrement, span: 'minute' | 'day', start: number, withAmounts: boolean) => {
+    const bump = (inc: UsageIncrement, span: UsageSpan, start: number) => {
       const key = `${inc.tenantId}|${inc.agentId}|${span}|${start}`;
       const bucket = buckets.get(key) ?? {
         tenantId: inc.tenantId,
@@ -92,16 +101,15 @@ export class UsageStore {
         records: 0,
       };
       bucket.calls += inc.calls ?? 0;
-      if (withAmounts) {
-        bucket.cost += inc.costUsd ?? 0;
-        bucket.tokens += inc.tokens ?? 0;
-        bucket.records += inc.records ?? 0;
-      }
+      bucket.cost += inc.costUsd ?? 0;
+      bucket.tokens += inc.tokens ?? 0;
+      bucket.records += inc.records ?? 0;
       buckets.set(key, bucket);
     };
     for (const inc of increments) {
-      if (inc.calls) bump(inc, 'minute', inc.at - (inc.at % MINUTE), false);
-      bump(inc, 'day', startOfDay(inc.at), true);
+      bump(inc, 'minute', inc.at - (inc.at % MINUTE));
+      bump(inc, 'hour', inc.at - (inc.at % HOUR));
+      bump(inc, 'day', startOfDay(inc.at));
     }
     const rows = [...buckets.values()]
       .filter((b) => b.calls !== 0 || b.cost !== 0 || b.tokens !== 0 || b.records !== 0)
@@ -131,12 +139,58 @@ export class UsageStore {
       .execute();
   }
 
-  /** Minute buckets older than the longest window read from them are no longer needed. */
+  /** Spend, calls and records of one agent since `since` (minute resolution): short-window rates. */
+  async since(tenantId: string, agentId: string, since: number): Promise<UsageTotals> {
+    const row = await this.storage.db
+      .selectFrom('agent_usage')
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>('calls'), eb.lit(0)).as('calls'),
+        eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), eb.lit(0)).as('cost'),
+        eb.fn.coalesce(eb.fn.sum<number>('records'), eb.lit(0)).as('records'),
+      ])
+      .where('tenant_id', '=', tenantId)
+      .where('agent_id', '=', agentId)
+      .where('span', '=', 'minute')
+      .where('window_start', '>=', since - (since % MINUTE))
+      .executeTakeFirst();
+    return {
+      calls: Number(row?.calls ?? 0),
+      costUsd: Number(row?.cost ?? 0),
+      records: Number(row?.records ?? 0),
+    };
+  }
+
+  /** Hour buckets from `from` (inclusive) to `to` (exclusive), per agent: the anomaly monitor's input. */
+  async hours(
+    from: number,
+    to: number,
+  ): Promise<{ tenantId: string; agentId: string; hour: number; totals: UsageTotals }[]> {
+    const rows = await this.storage.db
+      .selectFrom('agent_usage')
+      .select(['tenant_id', 'agent_id', 'window_start', 'calls', 'cost_usd', 'records'])
+      .where('span', '=', 'hour')
+      .where('window_start', '>=', from)
+      .where('window_start', '<', to)
+      .execute();
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      agentId: r.agent_id,
+      hour: r.window_start,
+      totals: { calls: Number(r.calls), costUsd: Number(r.cost_usd), records: Number(r.records) },
+    }));
+  }
+
+  /** Minute buckets feed windows up to an hour and hour buckets the baselines; older ones go. */
   async prune(now: number): Promise<void> {
     await this.storage.db
       .deleteFrom('agent_usage')
       .where('span', '=', 'minute')
       .where('window_start', '<', now - 2 * HOUR)
+      .execute();
+    await this.storage.db
+      .deleteFrom('agent_usage')
+      .where('span', '=', 'hour')
+      .where('window_start', '<', now - 8 * DAY)
       .execute();
   }
 }

@@ -58,6 +58,7 @@ export async function seedAgent(
     updatedAt: now,
     lastActiveAt: null,
     rollbackUrl: options.rollbackUrl ?? null,
+    breaker: null,
   };
   const issued = await writeTransaction(node.storage, async (trx) => {
     await trx.insertInto('agents').values(agentToRow(agent)).execute();
