@@ -68,6 +68,7 @@ async function appendLoad(node: WardenNode, count: number, writers: number): Pro
     node.storage,
     async (trx, events) => {
       await node.audit.append(trx, tenantId, events);
+      return events.map(() => undefined);
     },
     1_000,
   );

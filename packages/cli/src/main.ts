@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { agents } from './commands/agents.js';
 import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
+import { budgets } from './commands/budgets.js';
+import { kill } from './commands/kill.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
@@ -26,6 +28,10 @@ Commands:
                        (query, export, verify, shred)
   approvals <command>  review requests waiting for a human decision
                        (list, show, approve, deny, wait)
+  budgets <command>    spend budgets and rate limits, and what an agent has left
+                       (list, show, set, update, delete, agent, rate-limits)
+  kill <command>       the kill switch: stop an agent, an owner's agents or the tenant
+                       (agent, owner, tenant, thaw, status)
 
 Run "warden policy <command> --help", "warden agents --help", "warden audit --help" or
 "warden approvals --help" for a command's options.
@@ -59,6 +65,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'agents') return agents(io, argv.slice(1), process.env);
   if (command === 'audit') return audit(io, argv.slice(1), process.env);
   if (command === 'approvals') return approvals(io, argv.slice(1), process.env);
+  if (command === 'budgets') return budgets(io, argv.slice(1), process.env);
+  if (command === 'kill') return kill(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);

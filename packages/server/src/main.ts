@@ -4,6 +4,9 @@ import { GrantService } from './access/grant-service.js';
 import { registerAccessRoutes } from './access/routes/access-routes.js';
 import { AgentCache } from './agents/agent-cache.js';
 import { registerAgentRoutes } from './agents/routes/register.js';
+import { startAnomalyMonitor } from './anomaly/anomaly-monitor.js';
+import { CircuitBreaker } from './anomaly/circuit-breaker.js';
+import { registerAnomalyRoutes } from './anomaly/routes/register.js';
 import { ApprovalReader } from './approvals/approval-reader.js';
 import { type ApprovalOptions, ApprovalService } from './approvals/approval-service.js';
 import { ApprovalWatch } from './approvals/approval-watch.js';
@@ -16,6 +19,14 @@ import type { AuditLog } from './audit/audit-log.js';
 import { type AuditTrail, createAuditTrail } from './audit/audit-trail.js';
 import { startRetentionJob } from './audit/retention-job.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
+import { applyBudgetsFile } from './budgets/apply-budgets-file.js';
+import { BudgetCache } from './budgets/budget-cache.js';
+import { BudgetService } from './budgets/budget-service.js';
+import { CrossingNotices } from './budgets/crossing-effects.js';
+import { DecisionBudgets } from './budgets/decision-budgets.js';
+import { startReservationSweeper } from './budgets/reservation-sweeper.js';
+import { Reservations } from './budgets/reservations.js';
+import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
@@ -30,7 +41,13 @@ import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js
 import { TaskOwners } from './decisions/task-owners.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { KillService } from './kill/kill-service.js';
+import { registerKillRoutes } from './kill/routes/register.js';
 import { TenantState } from './kill/tenant-state.js';
+import { RateLimitCache } from './limits/rate-limit-cache.js';
+import { createRateLimiter } from './limits/rate-limit-gate.js';
+import { RateLimitService } from './limits/rate-limit-service.js';
+import { registerRateLimitRoutes } from './limits/routes/register.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { Notifier } from './notify/notifier.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
@@ -67,6 +84,8 @@ export interface WardenNode {
   readonly bootstrap: Bootstrap;
   /** Last-used times of keys and tokens and agents' last activity, written in the background. */
   readonly lastUsed: LastUsedTracker;
+  /** Settles stale budget reservations now (the background sweep does it every interval). */
+  sweepReservations(): Promise<number>;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, flushes, closes storage. */
@@ -136,6 +155,30 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
 
   const usage = new UsageStore(storage);
   const recorder = new DecisionRecorder(storage, audit, usage);
+  const kill = new KillService({ storage, audit, signals, notifier, log: app.log, clock });
+  const budgetCache = new BudgetCache(storage, signals, config.credentialCacheTtlMs, clock);
+  const crossings = new CrossingNotices({ storage, notifier, suspender: kill, log: app.log });
+  const reservations = new Reservations(budgetCache);
+  const budgets = new BudgetService({
+    storage,
+    audit,
+    signals,
+    cache: budgetCache,
+    defaultThresholds: config.budgetThresholds,
+    clock,
+  });
+  const breaker = new CircuitBreaker({
+    storage,
+    usage,
+    audit,
+    signals,
+    notifier,
+    clock,
+    log: app.log,
+    config,
+  });
+  const rateLimiter = await createRateLimiter(config, app.log);
+  const rateLimitService = new RateLimitService({ storage, audit, signals, clock });
   const decideService = new DecideService({
     grants: new GrantCache(storage, signals, config.credentialCacheTtlMs),
     approvals: new DecisionApprovals({
@@ -151,6 +194,12 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     recorder,
     tasks: new TaskOwners(storage),
     tenants: new TenantState(storage, signals, config.credentialCacheTtlMs, clock),
+    budgets: new DecisionBudgets(budgetCache, config.reservationTimeoutSeconds * 1000),
+    rateLimits: {
+      rules: new RateLimitCache(storage, signals, config.credentialCacheTtlMs, clock),
+      limiter: rateLimiter,
+    },
+    crossings,
     protection: auditTrail.protection,
     clock,
   });
@@ -167,6 +216,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       ? await policies.activate(bootstrap.tenant.id, read.files, { type: 'system', id: 'startup' })
       : read;
     if (!result.ok) {
+      await rateLimiter.close();
       await auditTrail.close();
       await signals.close();
       await storage.close();
@@ -175,6 +225,16 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         `WARDEN_POLICY_DIR ${config.policyDir} does not load (${result.issues.length} issue(s)); first: ${first?.file}:${first?.line}: ${first?.message}`,
       );
     }
+  }
+
+  try {
+    await applyBudgetsFile(config, bootstrap.tenant.id, { budgets, rateLimits: rateLimitService });
+  } catch (error) {
+    await rateLimiter.close();
+    await auditTrail.close();
+    await signals.close();
+    await storage.close();
+    throw error;
   }
 
   registerHealthRoutes(app, { storage, registry, tenantId: bootstrap.tenant.id });
@@ -203,16 +263,48 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     policyDir: config.policyDir,
     defaultTenantId: bootstrap.tenant.id,
   });
+  registerKillRoutes(app, { kill });
   registerDecideRoute(app, decideService);
   registerReportOutcomeRoute(
     app,
-    new OutcomeService(storage, audit, usage, auditTrail.protection, config.auditMaxOutputBytes, clock),
+    new OutcomeService({
+      storage,
+      audit,
+      usage,
+      protection: auditTrail.protection,
+      maxOutputBytes: config.auditMaxOutputBytes,
+      reservations,
+      crossings,
+      breaker,
+      clock,
+    }),
   );
+  registerBudgetRoutes(app, budgets);
+  registerAnomalyRoutes(app, { storage, usage, breaker, config, clock });
+  registerRateLimitRoutes(app, { storage, audit, signals, clock });
   registerReadDecisionRoutes(app, new DecisionReader(storage));
   // audit routes
   registerAuditRoutes(app, { storage, auditTrail, signals, clock });
 
   const stopRetention = startRetentionJob({ storage, auditTrail, signals, clock, log: app.log });
+  const anomalyMonitor = startAnomalyMonitor({
+    storage,
+    usage,
+    audit,
+    notifier,
+    clock,
+    log: app.log,
+    config,
+  });
+  const reservationSweeper = startReservationSweeper({
+    storage,
+    audit,
+    reservations,
+    crossings,
+    clock,
+    intervalMs: config.budgetSweepIntervalMs,
+    log: app.log,
+  });
   const sweeper = startDeadlineSweeper({
     storage,
     approvals,
@@ -237,6 +329,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     registry,
     bootstrap,
     lastUsed,
+    sweepReservations: () => reservationSweeper.sweep(),
     async listen() {
       listeningUrl = await app.listen({ host: config.host, port: config.port });
       return listeningUrl;
@@ -246,6 +339,9 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       clearInterval(pruneTimer);
       await app.close();
       await sweeper.stop();
+      await reservationSweeper.stop();
+      await anomalyMonitor.stop();
+      await rateLimiter.close();
       await notifications.stop();
       await recorder.idle();
       await lastUsed.stop().catch(() => {});

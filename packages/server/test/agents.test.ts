@@ -91,6 +91,7 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
         updatedAt: expect.any(String),
         lastActiveAt: null,
         rollbackUrl: null,
+        breaker: null,
       });
       expect(body.key).toEqual({
         id: expect.stringMatching(/^key_/),
@@ -537,7 +538,7 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
       expect((await post(agent.id, 'resume', security.token)).json().error.message).toContain('is active');
     });
 
-    it('resumes an agent suspended while pending back to pending: activation stays with its registration', async () => {
+    it('resumes an agent suspended while pending back to pending: its cancelled registration is opened anew', async () => {
       const security = await addHuman(['security']);
       const { agent } = await createAgent({ risk: 'pii' });
       expect(agent.status).toBe('pending');
@@ -545,14 +546,15 @@ describe.each(DATABASES)('the agent registry (%s)', (db) => {
       const resumed = await post(agent.id, 'resume', security.token);
       expect(resumed.statusCode).toBe(200);
       expect(resumed.json().agent.status).toBe('pending');
-      const [registration] = (
+      // Suspending cancelled the registration request; activating opens a fresh one.
+      const [cancelled] = (
         await call('GET', `/v1/approvals?kind=registration&agentId=${agent.id}`, t.adminToken)
       ).json().approvals;
-      expect((await post(agent.id, 'activate', t.adminToken)).json().error.details.approvalId).toBe(
-        registration.id,
-      );
+      expect(cancelled.status).toBe('cancelled');
+      const registrationId = (await post(agent.id, 'activate', t.adminToken)).json().error.details.approvalId;
+      expect(registrationId).not.toBe(cancelled.id);
       expect(
-        (await call('POST', `/v1/approvals/${registration.id}/approve`, security.token, {})).statusCode,
+        (await call('POST', `/v1/approvals/${registrationId}/approve`, security.token, {})).statusCode,
       ).toBe(200);
       expect((await call('GET', `/v1/agents/${agent.id}`, t.adminToken)).json().agent.status).toBe('active');
     });

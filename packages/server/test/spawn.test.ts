@@ -89,6 +89,7 @@ describe.each(DATABASES)('POST /v1/agents/spawn (%s)', (db) => {
       updatedAt: expect.any(String),
       lastActiveAt: null,
       rollbackUrl: null,
+      breaker: null,
     });
     expect(body.key).toMatchObject({ id: expect.stringMatching(/^key_/), expiresAt: null });
     expect(body.secret).toMatch(/^wdn_a_/);

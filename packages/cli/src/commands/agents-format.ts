@@ -62,7 +62,15 @@ const AGENT_LINES: readonly (readonly [string, (agent: Json) => string])[] = [
   ['created at', (a) => text(a.createdAt)],
   ['updated at', (a) => text(a.updatedAt)],
   ['last active', (a) => text(a.lastActiveAt, 'never')],
+  ['breaker', (a) => breakerLine(a.breaker)],
 ];
+
+/** An open circuit breaker says since when and why; a closed one says so. */
+function breakerLine(breaker: unknown): string {
+  if (!breaker || typeof breaker !== 'object') return 'closed';
+  const open = breaker as { trippedAt?: unknown; reason?: unknown };
+  return `open since ${text(open.trippedAt)}: ${text(open.reason)}`;
+}
 
 export function keyValues(lines: readonly (readonly [string, string])[]): string {
   const width = Math.max(...lines.map(([key]) => key.length)) + 2;

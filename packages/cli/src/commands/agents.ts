@@ -1,5 +1,6 @@
 import { createClient, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import type { CliIo } from '../io.js';
+import { resetBreaker } from './agents-breaker.js';
 import { create } from './agents-create.js';
 import type { AgentsCommand } from './agents-format.js';
 import { keys, revokeKey, rotateKey } from './agents-keys.js';
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
   keys,
   'rotate-key': rotateKey,
   'revoke-key': revokeKey,
+  'reset-breaker': resetBreaker,
 };
 
 const CONNECTION_HELP = `
@@ -46,6 +48,7 @@ Commands:
   keys <agt_id>               list an agent's API keys
   rotate-key <agt_id>         issue a new key (shown once); the old ones expire after an overlap
   revoke-key <agt_id> <key>   revoke one key
+  reset-breaker <agt_id>      close a tripped circuit breaker (--comment <text>)
 ${CONNECTION_HELP}
 Run "warden agents <command> --help" for a command's options.
 `;

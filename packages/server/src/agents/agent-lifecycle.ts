@@ -1,3 +1,4 @@
+import { cancelPendingApprovals } from '../approvals/approval-cancel.js';
 import { revokeAgentKeys } from '../credentials/agent-keys-store.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
 import { forbidden, notFound, WardenError } from '../http/errors.js';
@@ -70,6 +71,18 @@ export class AgentLifecycle {
     const tenantId = principal.tenantId;
     const now = clock();
     const outcome = await writeTransaction(storage, async (trx) => {
+      // A suspended or retired agent keeps no request a human could still grant. Requests are locked
+      // before the agent row, the order a vote takes them; a refusal below rolls this back.
+      const cancel =
+        action === 'suspend' || action === 'retire'
+          ? await cancelPendingApprovals(trx, storage.dialect, {
+              tenantId,
+              agentIds: [agentId],
+              actor: { type: 'human', id: principal.humanId },
+              reason: `agent ${agentId} was ${rule.past}${reason ? `: ${reason}` : ''}`,
+              now,
+            })
+          : undefined;
       const agent = await findAgentForWrite(trx, storage.dialect, tenantId, agentId);
       if (!agent) throw notFound('agent', agentId);
       const permitted =
@@ -121,9 +134,11 @@ export class AgentLifecycle {
             to: next.status,
             reason: reason ?? null,
             ...(action === 'retire' ? { revokedKeys: revoked.map((key) => key.id) } : {}),
+            ...(cancel ? { cancelledApprovals: cancel.cancelled.map((request) => request.id) } : {}),
           },
           at: now,
         },
+        ...(cancel?.events ?? []),
       ]);
       const who = describeActor(await findHuman(trx, tenantId, principal.humanId), principal.humanId);
       const owner = await findHuman(trx, tenantId, agent.ownerId);
@@ -143,7 +158,12 @@ export class AgentLifecycle {
           },
           now,
         );
-      return { agent: next, hashes: revoked.map((key) => key.hash), notification };
+      return {
+        agent: next,
+        hashes: revoked.map((key) => key.hash),
+        notification,
+        approvalSignals: cancel?.signals ?? [],
+      };
     });
     if ('registration' in outcome && outcome.registration) {
       const { registration } = outcome;
@@ -156,6 +176,7 @@ export class AgentLifecycle {
       );
     }
     await signals.publish({ type: 'agent.changed', tenantId, agentId });
+    for (const signal of outcome.approvalSignals) await signals.publish(signal);
     if (outcome.hashes.length > 0) {
       await signals.publish({ type: 'credential.revoked', tenantId, hashes: outcome.hashes });
     }

@@ -3,6 +3,7 @@ import { type IssuedSecret, issueAgentKey } from '../credentials/issue.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { forbidden, WardenError } from '../http/errors.js';
 import { newId } from '../ids.js';
+import { assertNotFrozen } from '../kill/tenant-freeze.js';
 import { writeTransaction } from '../storage/database.js';
 import { type Agent, agentToRow, type Environment, type RiskClass } from './agent.js';
 import type { AgentCache } from './agent-cache.js';
@@ -44,6 +45,7 @@ export class AgentSpawner {
         // The parent row stays locked until commit: concurrent spawns count children one at a time.
         const parent = await findAgentForWrite(trx, storage.dialect, tenantId, principal.agentId);
         assertCanSpawn(parent, principal.agentId);
+        await assertNotFrozen(trx, tenantId);
         const child = childOf(parent, input, now);
         const live = await countLiveChildren(trx, tenantId, parent.id);
         if (live >= parent.maxChildren) {

@@ -15,14 +15,25 @@ import type { ApprovalRequest } from '../approvals/approval.js';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import type { ActionReview, DecisionApprovals } from '../approvals/decision-approvals.js';
 import type { DataProtection } from '../audit/data-protection.js';
+import type { ChargeResult } from '../budgets/budget-ledger.js';
+import type { CrossingNotices } from '../budgets/crossing-effects.js';
+import {
+  type BudgetView,
+  budgetView,
+  type DecisionBudgets,
+  refusalReason,
+} from '../budgets/decision-budgets.js';
+import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
-import type { TenantState } from '../kill/tenant-state.js';
 import { invalidField, WardenError } from '../http/errors.js';
 import { newId } from '../ids.js';
+import type { TenantState } from '../kill/tenant-state.js';
+import type { RateLimitCache } from '../limits/rate-limit-cache.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { type ApprovalRef, type RecordedDecision, serverDeny } from './decision.js';
-import type { DecisionRecorder } from './decision-recorder.js';
+import type { DecisionRecorder, DecisionWrite } from './decision-recorder.js';
 import type { TaskOwners } from './task-owners.js';
 
 export interface DecideRequest {
@@ -45,6 +56,8 @@ export interface DecideRequest {
   };
   /** An approved request for exactly this call (same tool and arguments), used once. */
   readonly approvalId?: string;
+  /** What the call expects to cost, reserved against its budgets until the outcome settles it. */
+  readonly estimate?: Amounts;
   /** Agent ids this agent acts for, outermost orchestrator first. */
   readonly delegation?: readonly string[];
 }
@@ -60,6 +73,11 @@ export interface DecideDeps {
   /** Temporary grants from approved access requests. */
   readonly grants: GrantCache;
   readonly approvals: DecisionApprovals;
+  readonly budgets: DecisionBudgets;
+  /** Sliding-window call limits: which apply (rules) and the counters (memory or Redis). */
+  readonly rateLimits: { readonly rules: RateLimitCache; readonly limiter: RateLimiter };
+  /** Told after commit about thresholds crossed and limits reached. */
+  readonly crossings: CrossingNotices;
   /** The tenant-wide kill switch. */
   readonly tenants: TenantState;
   readonly clock: () => number;
@@ -110,6 +128,7 @@ export class DecideService {
       'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest'
     >;
     let usage: UsageFacts | undefined;
+    let limited: RateLimitDeny | undefined;
     const freeze = await deps.tenants.frozen(principal.tenantId);
     const broken = [...delegators, agent].find((a) => a.breaker !== null);
     if (freeze) {
@@ -148,6 +167,8 @@ export class DecideService {
         agent.id,
         'none',
       );
+    } else if ((limited = await this.rateLimited(agent, taskId, request.tool, policyVersion, now))) {
+      decision = limited.decision;
     } else {
       usage = await deps.usage.read(principal.tenantId, agent.id, now);
       const input: DecisionInput = {
@@ -216,7 +237,7 @@ export class DecideService {
       ...context,
       ...(stored.value.reasoning !== undefined ? { reasoning: stored.value.reasoning } : {}),
     };
-    const prepared = await this.openReview(
+    let prepared = await this.openReview(
       decision,
       {
         tenantId: principal.tenantId,
@@ -238,8 +259,16 @@ export class DecideService {
       },
       actionDigest,
     );
-    if (prepared) approvalRef = refOf(prepared.request);
-    await deps.recorder.record({
+    type Decided = typeof decision;
+    // The request this write opens, else the one this call used.
+    const refOfWrite = (opened: PreparedApproval | undefined) =>
+      opened ? refOf(opened.request) : approvalRef;
+    const pick = (ref: ApprovalRef) => ({ id: ref.id, mode: ref.mode, status: ref.status });
+    const writeOf = (
+      decision: Decided,
+      prepared: PreparedApproval | undefined,
+      budget?: JsonObject,
+    ): DecisionWrite => ({
       decision: {
         id: decisionId,
         tenant_id: principal.tenantId,
@@ -257,7 +286,7 @@ export class DecideService {
           rules: decision.rules,
           conditionErrors: decision.conditionErrors,
           approval: decision.approval,
-          approvalRequest: approvalRef?.id ?? null,
+          approvalRequest: refOfWrite(prepared)?.id ?? null,
           delegation: decision.delegation,
           delegators: request.delegation ?? [],
           environment,
@@ -317,9 +346,8 @@ export class DecideService {
           decidingRule: decision.decidingRule,
           decidingAgent: decision.decidingAgent,
           ...(decision.approval ? { approval: decision.approval as unknown as JsonObject } : {}),
-          ...(approvalRef
-            ? { approvalRequest: { id: approvalRef.id, mode: approvalRef.mode, status: approvalRef.status } }
-            : {}),
+          ...(refOfWrite(prepared) ? { approvalRequest: pick(refOfWrite(prepared) as ApprovalRef) } : {}),
+          ...(budget ? { budget } : {}),
           environment,
           ...versionsOf(context),
           evaluationMicros: decision.evaluationMicros,
@@ -329,6 +357,36 @@ export class DecideService {
       },
       ...(prepared ? { approval: prepared } : {}),
     });
+    const write = writeOf(decision, prepared);
+    const admission =
+      decision.effect === 'deny'
+        ? undefined
+        : await deps.budgets.plan(
+            {
+              tenantId: principal.tenantId,
+              agent,
+              taskId,
+              effect: decision.effect,
+              estimate: request.estimate,
+              decisionId,
+              now,
+            },
+            // A refused call opens no approval request.
+            (charge) => writeOf(budgetDeny(decision, charge), undefined, refusalPayload(charge)),
+          );
+    const recorded = await deps.recorder.record(admission ? { ...write, budget: admission } : write);
+    let budget: BudgetView | undefined;
+    if (admission && recorded.charge) {
+      budget = budgetView(recorded.charge, recorded.write, admission);
+      if (recorded.charge.crossings.length > 0) {
+        void deps.crossings.announce(principal.tenantId, recorded.charge.crossings, now);
+      }
+      if (!recorded.charge.admitted) {
+        decision = budgetDeny(decision, recorded.charge);
+        prepared = undefined;
+      }
+    }
+    if (prepared) approvalRef = refOf(prepared.request);
     if (prepared) {
       // The decision stands once committed; telling approvers is best effort from here.
       await deps.approvals.announce(prepared).catch(() => {});
@@ -340,6 +398,47 @@ export class DecideService {
       taskId,
       decidedAt: now,
       approvalRequest: approvalRef,
+      ...(budget ? { budget } : {}),
+      ...(limited?.retryAfterSeconds !== undefined ? { retryAfterSeconds: limited.retryAfterSeconds } : {}),
+    };
+  }
+
+  /**
+   * Rate limits come before policy: every attempt counts, a denied one too, so a runaway agent
+   * hammering denied calls is slowed down as well. A limit store that cannot answer is a deny
+   * (fail closed) unless the operator chose fail open.
+   */
+  private async rateLimited(
+    agent: Agent,
+    taskId: string | null,
+    tool: string,
+    policyVersion: string,
+    now: number,
+  ): Promise<RateLimitDeny | undefined> {
+    const { rules, limiter } = this.deps.rateLimits;
+    const keys = await rules.keys(agent, taskId, tool);
+    if (keys.length === 0) return undefined;
+    const result = await limiter.hit(keys, now);
+    if (result.ok) return undefined;
+    if (result.reason === 'unavailable') {
+      return {
+        decision: serverDeny(
+          'limits_unavailable',
+          `rate limits cannot be checked (${result.message}); calls are denied until they can (fail mode closed)`,
+          agent.id,
+          policyVersion,
+        ),
+      };
+    }
+    const retryAfterSeconds = Math.ceil(result.retryAfterMs / 1000);
+    return {
+      decision: serverDeny(
+        'rate_limited',
+        `rate limit ${result.ruleId} allows ${result.limit} calls per ${result.windowMs / 1000} s; retry in ${retryAfterSeconds} s`,
+        agent.id,
+        policyVersion,
+      ),
+      retryAfterSeconds,
     };
   }
 
@@ -457,4 +556,44 @@ function digest(value: unknown): string {
   } catch {
     return createHash('sha256').update(JSON.stringify(value)).digest('hex');
   }
+}
+
+type Undecorated = Omit<
+  RecordedDecision,
+  'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest'
+>;
+
+/** The deny a hard budget turns a call into when it has no room for it. */
+function budgetDeny<D extends Undecorated>(decision: D, charge: ChargeResult): D {
+  const refusal = charge.refusal;
+  return {
+    ...decision,
+    effect: 'deny',
+    code: 'budget_exceeded',
+    reason: refusal
+      ? refusalReason(refusal.budget, refusal.used, refusal.asked, refusal.windowEnd)
+      : 'a budget has no room for this call',
+    approval: null,
+    sample: null,
+  };
+}
+
+/** What the audit event of a budget deny records of the refusal. */
+function refusalPayload(charge: ChargeResult): JsonObject {
+  const refusal = charge.refusal;
+  if (!refusal) return {};
+  return {
+    budgetId: refusal.budget.id,
+    name: refusal.budget.name,
+    counter: refusal.subject,
+    unit: refusal.budget.unit,
+    limit: refusal.budget.limit,
+    used: refusal.used,
+    asked: refusal.asked,
+  };
+}
+
+interface RateLimitDeny {
+  readonly decision: ReturnType<typeof serverDeny>;
+  readonly retryAfterSeconds?: number;
 }

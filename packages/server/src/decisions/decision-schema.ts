@@ -56,6 +56,29 @@ export const DecisionSchema = Type.Object({
   agentId: Type.String(),
   taskId: Type.Union([Type.String(), Type.Null()]),
   decidedAt: IsoTime,
+  budget: Type.Optional(
+    Type.Object({
+      remaining: Type.Record(Type.String(), Type.Number()),
+      warnings: Type.Array(
+        Type.Object({
+          budgetId: Type.String(),
+          name: Type.String(),
+          scope: Type.String(),
+          unit: Type.String(),
+          period: Type.String(),
+          limit: Type.Number(),
+          used: Type.Number(),
+          remaining: Type.Number(),
+          percent: Type.Number(),
+          windowEnds: NullableIsoTime,
+          message: Type.String(),
+        }),
+      ),
+      reservation: Type.Union([Type.Object({ id: Type.String(), expiresAt: IsoTime }), Type.Null()]),
+    }),
+  ),
+  /** For `rate_limited`: when the oldest call in the window leaves it. */
+  retryAfterSeconds: Type.Optional(Type.Number()),
 });
 
 const TaskId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
@@ -81,10 +104,19 @@ export const DecideBody = StrictObject({
     }),
   ),
   approvalId: Type.Optional(IdOf('apr')),
+  /** What the call expects to cost; reserved against every budget that applies until the outcome. */
+  estimate: Type.Optional(
+    StrictObject({
+      usd: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
+      tokens: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
+      records: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
+    }),
+  ),
   delegation: Type.Optional(Type.Array(IdOf('agt'), { maxItems: 32 })),
 });
 
-export function decisionJson(decision: RecordedDecision): Static<typeof DecisionSchema> {
+export function decisionJson(recorded: RecordedDecision): Static<typeof DecisionSchema> {
+  const { budget, ...decision } = recorded;
   return {
     ...decision,
     rules: [...decision.rules],
@@ -105,6 +137,15 @@ export function decisionJson(decision: RecordedDecision): Static<typeof Decision
         }
       : null,
     delegation: decision.delegation.map((verdict) => ({ ...verdict, rules: [...verdict.rules] })),
+    ...(budget
+      ? {
+          budget: {
+            remaining: { ...budget.remaining },
+            warnings: [...budget.warnings],
+            reservation: budget.reservation,
+          },
+        }
+      : {}),
     decidedAt: toIso(decision.decidedAt),
   };
 }

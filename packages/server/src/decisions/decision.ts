@@ -1,6 +1,7 @@
 import type { Decision } from '@warden/policy';
 import type { ApprovalMode, ApprovalStatus } from '../approvals/approval.js';
 import type { RedemptionCode } from '../approvals/redemption.js';
+import type { BudgetView } from '../budgets/decision-budgets.js';
 
 /**
  * Why the server denied before or instead of the policy engine:
@@ -41,6 +42,10 @@ export interface RecordedDecision extends Omit<Decision, 'code'> {
   readonly taskId: string | null;
   readonly decidedAt: number;
   readonly approvalRequest: ApprovalRef | null;
+  /** The budgets that govern the call: what is left, and warnings past a threshold. */
+  readonly budget?: BudgetView;
+  /** For `rate_limited`: when to try again. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** A deny that no rule produced, shaped like the engine's decisions so callers handle one shape. */

@@ -1,7 +1,10 @@
 import type { JsonValue } from '@warden/policy';
+import { findAgent } from '../agents/agent-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { capJson } from '../audit/cap.js';
 import type { DataProtection } from '../audit/data-protection.js';
+import type { CrossingNotices } from '../budgets/crossing-effects.js';
+import type { Reservations, Settled } from '../budgets/reservations.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { WardenError } from '../http/errors.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
@@ -24,19 +27,43 @@ export interface RecordedOutcome extends OutcomeReport {
   readonly reportedAt: number;
 }
 
+export interface OutcomeDeps {
+  readonly storage: Storage;
+  readonly audit: AuditLog;
+  readonly usage: UsageStore;
+  readonly protection: DataProtection;
+  readonly maxOutputBytes: number;
+  /** Settles the decision's budget reservation with what the call cost. */
+  readonly reservations: Reservations;
+  readonly crossings: CrossingNotices;
+  /** Watches spend rates; trips the agent's circuit breaker on a runaway. */
+  readonly breaker: { afterSpend(tenantId: string, agentId: string, now: number): Promise<void> };
+  readonly clock: () => number;
+}
+
 /**
  * Outcomes: what actually happened after a decision. Reported once, by the agent that asked; the
- * cost, tokens and records feed the usage counters in the same transaction as the audit event.
+ * cost, tokens and records feed the usage counters and settle the decision's budget reservation in
+ * the same transaction as the audit event.
  */
 export class OutcomeService {
-  constructor(
-    private readonly storage: Storage,
-    private readonly audit: AuditLog,
-    private readonly usage: UsageStore,
-    private readonly protection: DataProtection,
-    private readonly maxOutputBytes: number,
-    private readonly clock: () => number,
-  ) {}
+  private readonly storage: Storage;
+  private readonly audit: AuditLog;
+  private readonly usage: UsageStore;
+  private readonly protection: DataProtection;
+  private readonly maxOutputBytes: number;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: OutcomeDeps) {
+    ({
+      storage: this.storage,
+      audit: this.audit,
+      usage: this.usage,
+      protection: this.protection,
+      maxOutputBytes: this.maxOutputBytes,
+      clock: this.clock,
+    } = deps);
+  }
 
   async report(
     principal: AgentPrincipal,
@@ -56,11 +83,12 @@ export class OutcomeService {
       },
       now,
     );
+    let settled: Settled | undefined;
     try {
-      return await writeTransaction(this.storage, async (trx) => {
+      const recorded = await writeTransaction(this.storage, async (trx) => {
         const decision = await trx
           .selectFrom('decisions')
-          .select(['id', 'effect', 'outcome_status', 'tool', 'task_id'])
+          .select(['id', 'effect', 'outcome_status', 'tool', 'task_id', 'created_at'])
           .where('tenant_id', '=', principal.tenantId)
           .where('agent_id', '=', principal.agentId)
           .where('id', '=', decisionId)
@@ -93,6 +121,18 @@ export class OutcomeService {
             records: report.records ?? 0,
           },
         ]);
+        const agent = await findAgent(trx, principal.tenantId, principal.agentId);
+        settled = agent
+          ? await this.deps.reservations.settleOutcome(trx, this.storage.dialect, {
+              tenantId: principal.tenantId,
+              agent,
+              decisionId,
+              taskId: decision.task_id,
+              decidedAt: decision.created_at,
+              actual: { usd: report.costUsd ?? 0, tokens: report.tokens ?? 0, records: report.records ?? 0 },
+              now,
+            })
+          : undefined;
         await this.audit.append(trx, principal.tenantId, [
           {
             type: violation ? 'decision.violation' : 'decision.outcome',
@@ -109,13 +149,24 @@ export class OutcomeService {
               tokens: report.tokens ?? null,
               records: report.records ?? null,
               durationMs: report.durationMs ?? null,
+              ...(settled?.reservation
+                ? { reservation: { id: settled.reservation.id, was: settled.reservation.status } }
+                : {}),
             },
             redactions: stored.counts,
             at: now,
           },
+          ...(settled?.events ?? []),
         ]);
         return recorded;
       });
+      if (settled && settled.crossings.length > 0) {
+        void this.deps.crossings.announce(principal.tenantId, settled.crossings, now);
+      }
+      if ((report.costUsd ?? 0) > 0) {
+        await this.deps.breaker.afterSpend(principal.tenantId, principal.agentId, now).catch(() => {});
+      }
+      return recorded;
     } catch (error) {
       if (error instanceof WardenError) throw error;
       throw new WardenError('governance_unavailable', 'Warden cannot record the outcome right now; retry');

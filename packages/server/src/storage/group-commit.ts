@@ -1,28 +1,28 @@
 import { type Storage, type Trx, writeTransaction } from './database.js';
 
-interface Pending<T> {
+interface Pending<T, R> {
   readonly item: T;
-  readonly resolve: () => void;
+  readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /**
  * Group commit: items submitted while a transaction is committing wait and go into the next one
  * together, so one durable commit (an fsync) is shared by many writers instead of paid by each.
- * Every caller still learns of its own commit: `submit` resolves only once the transaction holding
- * its item has committed, and rejects if it failed.
+ * Every caller still learns of its own commit: `submit` resolves (with what `write` returned for its
+ * item) only once the transaction holding its item has committed, and rejects if it failed.
  */
-export class GroupCommit<T> {
-  private queue: Pending<T>[] = [];
+export class GroupCommit<T, R = void> {
+  private queue: Pending<T, R>[] = [];
   private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly storage: Storage,
-    private readonly write: (trx: Trx, items: readonly T[]) => Promise<void>,
+    private readonly write: (trx: Trx, items: readonly T[]) => Promise<readonly R[]>,
     private readonly maxBatch = 200,
   ) {}
 
-  submit(item: T): Promise<void> {
+  submit(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       // Start on the next turn of the event loop, not now: every request that arrived in this turn
@@ -42,13 +42,13 @@ export class GroupCommit<T> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        await writeTransaction(this.storage, (trx) =>
+        const results = await writeTransaction(this.storage, (trx) =>
           this.write(
             trx,
             batch.map((p) => p.item),
           ),
         );
-        for (const pending of batch) pending.resolve();
+        for (const [i, pending] of batch.entries()) pending.resolve(results[i] as R);
       } catch (error) {
         for (const pending of batch) pending.reject(error);
       }

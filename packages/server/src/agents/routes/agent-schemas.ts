@@ -42,6 +42,8 @@ export const AgentSchema = Type.Object({
   updatedAt: IsoTime,
   lastActiveAt: NullableIsoTime,
   rollbackUrl: Type.Union([Type.String(), Type.Null()]),
+  /** Set while the circuit breaker is open: the agent's calls are denied until a human resets it. */
+  breaker: Type.Union([Type.Object({ trippedAt: IsoTime, reason: Type.String() }), Type.Null()]),
 });
 /** An http(s) URL Warden POSTs to when a post-mode review rejects an action the agent took. */
 export const RollbackUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 });
@@ -81,5 +83,6 @@ export function agentJson(agent: Agent): AgentJson {
     updatedAt: toIso(agent.updatedAt),
     lastActiveAt: toIso(agent.lastActiveAt),
     rollbackUrl: agent.rollbackUrl,
+    breaker: agent.breaker && { trippedAt: toIso(agent.breaker.trippedAt), reason: agent.breaker.reason },
   };
 }
