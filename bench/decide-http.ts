@@ -5,20 +5,12 @@
  * it is answered. For each database and concurrency (1, 16, 64): p50/p99 latency and decisions/s.
  * Last line: one JSON object.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { Pool } from 'undici';
+import { createBenchAgents, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
-import { startWardenProcess, type WardenProcess } from './warden-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONCURRENCIES = [1, 16, 64];
 const WARMUP_MS = 1_500;
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 6_000);
-const POSTGRES_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Persona -> the calls its agents make (allowed, reviewed and denied ones). */
 const PERSONAS: Record<string, { tool: string; args: Record<string, unknown> }[]> = {
@@ -60,9 +52,15 @@ interface Result {
 async function main() {
   const results: Result[] = [];
   for (const db of ['sqlite', 'postgres'] as const) {
-    const server = await startServer(db);
+    const server = await startBenchServer(db);
     try {
-      const agents = await createAgents(server.url, server.adminToken);
+      const personas = Object.keys(PERSONAS);
+      const agents = await createBenchAgents(
+        server.url,
+        server.adminToken,
+        20,
+        (i) => personas[i % personas.length] as string,
+      );
       for (const concurrency of CONCURRENCIES) {
         const result = await measure(server.url, agents, concurrency, db);
         results.push(result);
@@ -95,115 +93,28 @@ async function main() {
   );
 }
 
-async function startServer(db: 'sqlite' | 'postgres'): Promise<WardenProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  let schema: string | undefined;
-  let databaseUrl: string | undefined;
-  if (db === 'postgres') {
-    schema = `bench_${Date.now().toString(36)}`;
-    await adminQuery(`create schema ${schema}`);
-    databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  }
-  const server = await startWardenProcess(dataDir, {
-    WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
-    WARDEN_DATABASE_POOL_SIZE: '20',
-    ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
-  });
-  return {
-    ...server,
-    async stop() {
-      await server.stop();
-      if (schema) await adminQuery(`drop schema ${schema} cascade`);
-    },
-  };
-}
-
-async function adminQuery(text: string) {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  await client.query(text);
-  await client.end();
-}
-
-interface BenchAgent {
-  key: string;
-  persona: string;
-}
-
-async function createAgents(url: string, adminToken: string): Promise<BenchAgent[]> {
-  const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-  const me = (await (await fetch(`${url}/v1/me`, { headers })).json()) as { human: { id: string } };
-  const agents: BenchAgent[] = [];
-  const personas = Object.keys(PERSONAS);
-  for (let i = 0; i < 20; i++) {
-    const persona = personas[i % personas.length] as string;
-    const res = await fetch(`${url}/v1/agents`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        name: `bench-${persona}-${i}`,
-        ownerId: me.human.id,
-        purpose: 'benchmark load',
-        risk: 'internal',
-        environments: ['staging'],
-        roles: [persona],
-      }),
-    });
-    if (res.status !== 201) throw new Error(`creating an agent failed: ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as { secret: string };
-    agents.push({ key: body.secret, persona });
-  }
-  return agents;
-}
-
 async function measure(
   url: string,
-  agents: BenchAgent[],
+  agents: { key: string; role: string }[],
   concurrency: number,
   db: Result['db'],
 ): Promise<Result> {
-  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  let counter = 0;
-  const run = async (until: number, record: boolean) => {
-    while (performance.now() < until) {
-      const n = counter++;
-      const agent = agents[n % agents.length] as BenchAgent;
-      const calls = PERSONAS[agent.persona] ?? [];
-      const call = calls[n % calls.length];
-      const started = performance.now();
-      const res = await pool.request({
-        method: 'POST',
-        path: '/v1/decide',
-        headers: { authorization: `Bearer ${agent.key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...call, context: { taskId: `bench-${n % 500}-${n % agents.length}` } }),
-      });
-      await res.body.dump();
-      const elapsed = performance.now() - started;
-      if (res.statusCode !== 200) errors++;
-      if (record) latencies.push(elapsed);
-    }
-  };
-  const workers = (until: number, record: boolean) =>
-    Promise.all(Array.from({ length: concurrency }, () => run(until, record)));
-  await workers(performance.now() + WARMUP_MS, false);
-  const started = performance.now();
-  await workers(started + MEASURE_MS, true);
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return {
-    db,
+  const result = await runDecideLoad({
+    url,
     concurrency,
-    p50_ms: round(at(0.5)),
-    p99_ms: round(at(0.99)),
-    rps: Math.round(latencies.length / seconds),
-    errors,
-  };
+    warmupMs: WARMUP_MS,
+    measureMs: MEASURE_MS,
+    call: (n) => {
+      const agent = agents[n % agents.length] as { key: string; role: string };
+      const calls = PERSONAS[agent.role] ?? [];
+      const call = calls[n % calls.length];
+      return {
+        key: agent.key,
+        body: { ...call, context: { taskId: `bench-${n % 500}-${n % agents.length}` } },
+      };
+    },
+  });
+  return { db, concurrency, ...result };
 }
-
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 await main();

@@ -13,7 +13,21 @@ export interface BudgetWindow {
  * midnight in Berlin, across daylight-saving changes too.
  */
 export function windowOf(period: BudgetPeriod, timeZone: string, now: number): BudgetWindow {
-  if (period === 'task') return { start: 0, end: null };
+  if (period === 'task') return TASK_WINDOW;
+  // The decide path asks for the same few windows on every call: reuse one while `now` is in it.
+  const cacheKey = `${period}|${timeZone}`;
+  const cached = recent.get(cacheKey);
+  if (cached && now >= cached.start && cached.end !== null && now < cached.end) return cached;
+  const window = computeWindow(period, timeZone, now);
+  if (recent.size > 1_000) recent.clear();
+  recent.set(cacheKey, window);
+  return window;
+}
+
+const TASK_WINDOW: BudgetWindow = Object.freeze({ start: 0, end: null });
+const recent = new Map<string, BudgetWindow>();
+
+function computeWindow(period: Exclude<BudgetPeriod, 'task'>, timeZone: string, now: number): BudgetWindow {
   if (period === 'hour') {
     // Every zone in use today is offset by whole quarter hours, so local hours start on UTC quarter
     // hours; finding the local hour's start from the local minute is exact.
