@@ -160,7 +160,9 @@ describe.each(DATABASES)('the budgets file, WARDEN_BUDGETS_FILE (%s)', (db) => {
       ).toEqual([{ timeZone: { from: 'UTC', to: 'Europe/Berlin' } }]);
       // The file's budgets govern the decide path, with days starting at midnight in Berlin.
       const { agent, key } = await seedAgent(t.node, { tier: 'monitored' });
-      const refused = (await decide(t.node, key, { tool: 'kb.articles.search', estimate: { usd: 60 } })).json();
+      const refused = (
+        await decide(t.node, key, { tool: 'kb.articles.search', estimate: { usd: 60 } })
+      ).json();
       expect(refused).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
       expect(refused.reason).toContain('agent-daily');
       const held = (await decide(t.node, key, { tool: 'kb.articles.search', estimate: { usd: 30 } })).json();
@@ -226,8 +228,13 @@ describe.each(DATABASES)('the budgets file, WARDEN_BUDGETS_FILE (%s)', (db) => {
     const rows = async (node: WardenNode) =>
       node.storage.db.selectFrom('budgets').selectAll().orderBy('name').execute();
     const events = async (node: WardenNode) =>
-      (await node.storage.db.selectFrom('audit_events').select('id').where('type', 'like', 'budget.%').execute())
-        .length;
+      (
+        await node.storage.db
+          .selectFrom('audit_events')
+          .select('id')
+          .where('type', 'like', 'budget.%')
+          .execute()
+      ).length;
     const [rowsBefore, eventsBefore] = [await rows(before.node), await events(before.node)];
     await before.close();
 
@@ -241,7 +248,9 @@ describe.each(DATABASES)('the budgets file, WARDEN_BUDGETS_FILE (%s)', (db) => {
       '  - name: agent-daily\n    scope: tenant\n    period: day\n    unit: calls\n    limit: 1\nrateLimits:',
     );
     expect(await startFails(twice)).toContain('budgets[3].name: agent-daily appears twice');
-    expect(await startFails(SECOND.replace('maxCalls: 10', 'maxCalls: 0'))).toContain('rateLimits[0].maxCalls');
+    expect(await startFails(SECOND.replace('maxCalls: 10', 'maxCalls: 0'))).toContain(
+      'rateLimits[0].maxCalls',
+    );
     expect(await startFails(SECOND.replace('timeZone: Europe/Berlin', 'timeZone: Mars/Olympus'))).toContain(
       'timeZone',
     );
@@ -289,7 +298,9 @@ describe.each(DATABASES)('the budgets file, WARDEN_BUDGETS_FILE (%s)', (db) => {
         const { agent, key } = await seedAgent(empty.node, { tier: 'sandbox', environments: ['staging'] });
         const governing = (await request(empty.node, 'GET', `/v1/agents/${agent.id}/budgets`, token)).json();
         expect(governing.budgets).toEqual([]);
-        const free = (await decide(empty.node, key, { tool: 'kb.articles.search', estimate: { usd: 1000 } })).json();
+        const free = (
+          await decide(empty.node, key, { tool: 'kb.articles.search', estimate: { usd: 1000 } })
+        ).json();
         expect(free.effect).toBe('allow');
         expect(free.budget).toBeUndefined();
       } finally {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingNotifier } from '../approvals/approvals-fixtures.js';
 import { auditEventsOf, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
-import { RecordingNotifier } from '../approvals/approvals-fixtures.js';
 import { createBudget, decide, eventTypes } from './budget-fixtures.js';
 
 const SEARCH = { tool: 'kb.articles.search', args: {} };
@@ -48,7 +48,12 @@ describe.each(DATABASES)('budget limits, alerts and their effects (%s)', (db) =>
     expect((await effect(key, { ...SEARCH, estimate: { usd: 0.6 } })).effect).toBe('allow');
     expect(await eventTypes(t.node, id)).toEqual(['budget.create', 'budget.alert', 'budget.exhausted']);
     const [exhausted] = (await auditEventsOf(t.node, id)).filter((e) => e.type === 'budget.exhausted');
-    expect(exhausted?.payload).toMatchObject({ onLimit: 'alert', used: '$1.20', limit: '$1.00', percent: 100 });
+    expect(exhausted?.payload).toMatchObject({
+      onLimit: 'alert',
+      used: '$1.20',
+      limit: '$1.00',
+      percent: 100,
+    });
   });
 
   it('refuses the call that would pass a suspending limit, records an incident and suspends the agent', async () => {
@@ -162,6 +167,11 @@ describe.each(DATABASES)('budget limits, alerts and their effects (%s)', (db) =>
     ]);
     expect(sent[1]?.summary).toContain('reached its limit');
     expect(sent[1]?.summary).toContain(agent.name);
-    expect(sent[1]?.data).toMatchObject({ agentId: agent.id, unit: 'calls', used: '2 calls', limit: '2 calls' });
+    expect(sent[1]?.data).toMatchObject({
+      agentId: agent.id,
+      unit: 'calls',
+      used: '2 calls',
+      limit: '2 calls',
+    });
   });
 });

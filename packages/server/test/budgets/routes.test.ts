@@ -134,21 +134,32 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
     });
 
     it('creates role, tenant and tier budgets with their own selectors', async () => {
-      expect(await create(fresh({ scope: 'role', agentId: undefined, role: 'support-assistant' }))).toMatchObject(
-        { scope: 'role', role: 'support-assistant', agentId: null, tier: null },
-      );
-      expect(await create(fresh({ scope: 'tenant', agentId: undefined, unit: 'tokens', limit: 1e6 }))).toMatchObject({
+      expect(
+        await create(fresh({ scope: 'role', agentId: undefined, role: 'support-assistant' })),
+      ).toMatchObject({ scope: 'role', role: 'support-assistant', agentId: null, tier: null });
+      expect(
+        await create(fresh({ scope: 'tenant', agentId: undefined, unit: 'tokens', limit: 1e6 })),
+      ).toMatchObject({
         scope: 'tenant',
         unit: 'tokens',
         limit: 1_000_000,
       });
       expect(
         await create(
-          fresh({ agentId: undefined, tier: 'trusted', unit: 'calls', period: 'hour', limit: 100, thresholds: [80] }),
+          fresh({
+            agentId: undefined,
+            tier: 'trusted',
+            unit: 'calls',
+            period: 'hour',
+            limit: 100,
+            thresholds: [80],
+          }),
         ),
       ).toMatchObject({ tier: 'trusted', unit: 'calls', thresholds: [80] });
       expect(
-        await create(fresh({ scope: 'task', period: 'task', unit: 'records', limit: 5000, suspendAgent: true })),
+        await create(
+          fresh({ scope: 'task', period: 'task', unit: 'records', limit: 5000, suspendAgent: true }),
+        ),
       ).toMatchObject({ scope: 'task', period: 'task', suspendAgent: true });
     });
 
@@ -203,7 +214,9 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
         onLimit: 'alert',
         createdAt: budget.createdAt,
       });
-      const renamed = await call('PATCH', `/v1/budgets/${budget.id}`, admin, { name: `${budget.name}-renamed` });
+      const renamed = await call('PATCH', `/v1/budgets/${budget.id}`, admin, {
+        name: `${budget.name}-renamed`,
+      });
       expect(renamed.statusCode, renamed.body).toBe(200);
       expect((await call('GET', `/v1/budgets/${budget.id}`, admin)).json()).toMatchObject({
         budget: { name: `${budget.name}-renamed`, limit: 20 },
@@ -220,9 +233,9 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toEqual(budget);
       expectError(await call('GET', `/v1/budgets/${budget.id}`, admin), 404, 'not_found');
-      const names = ((await call('GET', '/v1/budgets', admin)).json() as { budgets: BudgetJson[] }).budgets.map(
-        (b) => b.id,
-      );
+      const names = (
+        (await call('GET', '/v1/budgets', admin)).json() as { budgets: BudgetJson[] }
+      ).budgets.map((b) => b.id);
       expect(names).not.toContain(budget.id);
       expect((await auditEventsOf(t.node, budget.id)).map((e) => e.type)).toEqual([
         'budget.create',
@@ -230,7 +243,7 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
       ]);
     });
 
-    it("lists every budget governing an agent with what it has used and left", async () => {
+    it('lists every budget governing an agent with what it has used and left', async () => {
       const seeded = await seedAgent(t.node, { roles: ['support-assistant'], tier: 'trusted' });
       const own = await create(fresh({ agentId: seeded.agent.id, unit: 'calls', limit: 5 }));
       expect((await decide(t.node, seeded.key, SEARCH)).json().effect).toBe('allow');
@@ -240,7 +253,11 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
         .budgets;
       const byName = new Map(counters.map((c) => [c.budget.name, c]));
       expect(byName.get(own.name)).toMatchObject({ counter: seeded.agent.id, used: 1, remaining: 4 });
-      expect(byName.get('trusted-daily-usd')).toMatchObject({ counter: seeded.agent.id, used: 0, remaining: 1000 });
+      expect(byName.get('trusted-daily-usd')).toMatchObject({
+        counter: seeded.agent.id,
+        used: 0,
+        remaining: 1000,
+      });
       // The role budget created above governs it too (one counter for the role); the monitored default does not.
       expect(counters.some((c) => c.counter === 'role:support-assistant')).toBe(true);
       expect(byName.has('monitored-daily-usd')).toBe(false);
@@ -304,7 +321,11 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
 
     it('answers 404 for a budget or agent that does not exist, and 400 for a malformed id', async () => {
       expectError(await call('GET', `/v1/budgets/${UNKNOWN_BUDGET}`, admin), 404, 'not_found');
-      expectError(await call('PATCH', `/v1/budgets/${UNKNOWN_BUDGET}`, admin, { limit: 1 }), 404, 'not_found');
+      expectError(
+        await call('PATCH', `/v1/budgets/${UNKNOWN_BUDGET}`, admin, { limit: 1 }),
+        404,
+        'not_found',
+      );
       expectError(await call('DELETE', `/v1/budgets/${UNKNOWN_BUDGET}`, admin), 404, 'not_found');
       expectError(await call('GET', `/v1/agents/${UNKNOWN_AGENT}/budgets`, admin), 404, 'not_found');
       expectError(await call('GET', '/v1/budgets/not-an-id', admin), 400, 'invalid_request', 'params.id');
@@ -322,7 +343,12 @@ describe.each(DATABASES)('budget routes (%s)', (db) => {
       const taken = await create(fresh());
       const second = await create(fresh());
       const before = await snapshot();
-      expectError(await call('POST', '/v1/budgets', admin, fresh({ name: taken.name })), 409, 'conflict', 'body.name');
+      expectError(
+        await call('POST', '/v1/budgets', admin, fresh({ name: taken.name })),
+        409,
+        'conflict',
+        'body.name',
+      );
       expectError(
         await call('POST', '/v1/budgets', admin, fresh({ name: 'sandbox-daily-usd' })),
         409,

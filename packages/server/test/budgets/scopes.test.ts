@@ -137,12 +137,12 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
       // The monitored agent has no tier budget for calls: the every-agent one governs it.
       expect((await effect(monitored.key, SEARCH)).effect).toBe('allow');
       expect(await effect(monitored.key, SEARCH)).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
-      expect((await budgetCounters(t.node, t.adminToken, everyAgent)).map((c) => [c.counter, c.used])).toEqual(
-        [[monitored.agent.id, 1]],
-      );
-      expect((await budgetCounters(t.node, t.adminToken, sandboxTier)).map((c) => [c.counter, c.used])).toEqual(
-        [[sandbox.agent.id, 3]],
-      );
+      expect(
+        (await budgetCounters(t.node, t.adminToken, everyAgent)).map((c) => [c.counter, c.used]),
+      ).toEqual([[monitored.agent.id, 1]]);
+      expect(
+        (await budgetCounters(t.node, t.adminToken, sandboxTier)).map((c) => [c.counter, c.used]),
+      ).toEqual([[sandbox.agent.id, 3]]);
     } finally {
       await removeBudget(t.node, t.adminToken, everyAgent);
       await removeBudget(t.node, t.adminToken, sandboxTier);
@@ -163,7 +163,10 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
     });
     expect((await effect(a.key, SEARCH)).effect).toBe('allow');
     expect((await effect(a.key, SEARCH)).effect).toBe('allow');
-    expect(await effect(b.key, SEARCH)).toMatchObject({ effect: 'allow', budget: { remaining: { calls: 0 } } });
+    expect(await effect(b.key, SEARCH)).toMatchObject({
+      effect: 'allow',
+      budget: { remaining: { calls: 0 } },
+    });
     expect(await effect(b.key, SEARCH)).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
     expect(await effect(a.key, SEARCH)).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
     expect((await effect(outsider.key, SEARCH)).effect).toBe('allow');
@@ -213,7 +216,10 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
     const two = `T-${agent.id.slice(-8)}-2`;
     const inTask = (taskId: string) => ({ ...SEARCH, context: { taskId } });
     expect((await effect(key, inTask(one))).effect).toBe('allow');
-    expect(await effect(key, inTask(one))).toMatchObject({ effect: 'allow', budget: { remaining: { calls: 0 } } });
+    expect(await effect(key, inTask(one))).toMatchObject({
+      effect: 'allow',
+      budget: { remaining: { calls: 0 } },
+    });
     const refused = await effect(key, inTask(one));
     expect(refused).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
     expect(refused.reason).toContain('for this task');
@@ -223,7 +229,10 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
       expect(free.effect).toBe('allow');
       expect(free.budget.remaining.calls).toBeUndefined();
     }
-    expect(await effect(key, inTask(two))).toMatchObject({ effect: 'allow', budget: { remaining: { calls: 1 } } });
+    expect(await effect(key, inTask(two))).toMatchObject({
+      effect: 'allow',
+      budget: { remaining: { calls: 1 } },
+    });
     const counters = await budgetCounters(t.node, t.adminToken, id);
     expect(counters.map((c) => [c.counter, c.used, c.windowStart, c.windowEnd])).toEqual([
       [`task:${one}`, 2, null, null],
@@ -294,7 +303,10 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
       limit: 100,
     });
     const held = await effect(key, { ...SEARCH, estimate: { tokens: 600, records: 30 } });
-    expect(held).toMatchObject({ effect: 'allow', budget: { remaining: { tokens: 400, records: 70, usd: 500 } } });
+    expect(held).toMatchObject({
+      effect: 'allow',
+      budget: { remaining: { tokens: 400, records: 70, usd: 500 } },
+    });
     expect(held.budget.reservation.id).toMatch(/^rsv_/);
     const refused = await effect(key, { ...SEARCH, estimate: { tokens: 500 } });
     expect(refused).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
@@ -309,8 +321,16 @@ describe.each(DATABASES)('which budgets apply, and what they count (%s)', (db) =
     });
     expect(settled.statusCode, settled.body).toBe(200);
     const after = await agentBudgets(t.node, t.adminToken, agent.id);
-    expect(after.find((c) => c.budget.id === tokens)).toMatchObject({ reserved: 0, spent: 120, remaining: 880 });
-    expect(after.find((c) => c.budget.id === records)).toMatchObject({ reserved: 0, spent: 12, remaining: 88 });
+    expect(after.find((c) => c.budget.id === tokens)).toMatchObject({
+      reserved: 0,
+      spent: 120,
+      remaining: 880,
+    });
+    expect(after.find((c) => c.budget.id === records)).toMatchObject({
+      reserved: 0,
+      spent: 12,
+      remaining: 88,
+    });
     expect((await effect(key, { ...SEARCH, estimate: { tokens: 500 } })).effect).toBe('allow');
   });
 
