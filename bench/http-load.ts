@@ -114,7 +114,9 @@ export async function runDecideLoad(options: LoadOptions): Promise<LoadResult> {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      const text = options.isError ? await res.body.text() : (await res.body.dump(), '');
+      let text = '';
+      if (options.isError) text = await res.body.text();
+      else await res.body.dump();
       const elapsed = performance.now() - started;
       if (res.statusCode !== 200 || options.isError?.(text)) errors++;
       if (record) latencies.push(elapsed);

@@ -128,7 +128,7 @@ export class Reservations {
    */
   async expire(trx: Trx, dialect: Dialect, id: string, now: number): Promise<Settled | undefined> {
     const reservation = await lockReservation(trx, dialect, { id });
-    if (!reservation || reservation.status !== 'held') return undefined;
+    if (reservation?.status !== 'held') return undefined;
     const { budgets, timeZone } = await this.cache.get(reservation.tenantId);
     const byId = new Map(budgets.map((b) => [b.id, b]));
     const lines: ChargeLine[] = [];

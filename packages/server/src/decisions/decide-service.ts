@@ -15,14 +15,8 @@ import type { ApprovalRequest } from '../approvals/approval.js';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import type { ActionReview, DecisionApprovals } from '../approvals/decision-approvals.js';
 import type { DataProtection } from '../audit/data-protection.js';
-import type { ChargeResult } from '../budgets/budget-ledger.js';
 import type { CrossingNotices } from '../budgets/crossing-effects.js';
-import {
-  type BudgetView,
-  budgetView,
-  type DecisionBudgets,
-  refusalReason,
-} from '../budgets/decision-budgets.js';
+import { type BudgetView, budgetView, type DecisionBudgets } from '../budgets/decision-budgets.js';
 import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { invalidField, WardenError } from '../http/errors.js';
@@ -32,6 +26,7 @@ import type { RateLimitCache } from '../limits/rate-limit-cache.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
 import type { UsageStore } from '../usage/usage-store.js';
+import { budgetDeny, refusalPayload } from './budget-deny.js';
 import { type ApprovalRef, type RecordedDecision, serverDeny } from './decision.js';
 import type { DecisionRecorder, DecisionWrite } from './decision-recorder.js';
 import type { TaskOwners } from './task-owners.js';
@@ -167,27 +162,30 @@ export class DecideService {
         agent.id,
         'none',
       );
-    } else if ((limited = await this.rateLimited(agent, taskId, request.tool, policyVersion, now))) {
-      decision = limited.decision;
     } else {
-      usage = await deps.usage.read(principal.tenantId, agent.id, now);
-      const input: DecisionInput = {
-        agent: await this.facts(agent, environment, now),
-        tool: request.tool,
-        args: (request.args ?? {}) as JsonObject,
-        context: {
-          ...(taskId ? { taskId } : {}),
-          ...(context.initiator ? { initiator: context.initiator } : {}),
-          ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
-          ...(context.interface ? { interface: context.interface } : {}),
-        },
-        usage,
-        time: { now: new Date(now), hour: new Date(now).getUTCHours(), weekday: new Date(now).getUTCDay() },
-        ...(delegators.length > 0
-          ? { delegation: await Promise.all(delegators.map((d) => this.facts(d, environment, now))) }
-          : {}),
-      };
-      decision = decide(bundle, input);
+      limited = await this.rateLimited(agent, taskId, request.tool, policyVersion, now);
+      if (limited) {
+        decision = limited.decision;
+      } else {
+        usage = await deps.usage.read(principal.tenantId, agent.id, now);
+        const input: DecisionInput = {
+          agent: await this.facts(agent, environment, now),
+          tool: request.tool,
+          args: (request.args ?? {}) as JsonObject,
+          context: {
+            ...(taskId ? { taskId } : {}),
+            ...(context.initiator ? { initiator: context.initiator } : {}),
+            ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
+            ...(context.interface ? { interface: context.interface } : {}),
+          },
+          usage,
+          time: { now: new Date(now), hour: new Date(now).getUTCHours(), weekday: new Date(now).getUTCDay() },
+          ...(delegators.length > 0
+            ? { delegation: await Promise.all(delegators.map((d) => this.facts(d, environment, now))) }
+            : {}),
+        };
+        decision = decide(bundle, input);
+      }
     }
 
     const decisionId = newId('dec', now);
@@ -556,41 +554,6 @@ function digest(value: unknown): string {
   } catch {
     return createHash('sha256').update(JSON.stringify(value)).digest('hex');
   }
-}
-
-type Undecorated = Omit<
-  RecordedDecision,
-  'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest'
->;
-
-/** The deny a hard budget turns a call into when it has no room for it. */
-function budgetDeny<D extends Undecorated>(decision: D, charge: ChargeResult): D {
-  const refusal = charge.refusal;
-  return {
-    ...decision,
-    effect: 'deny',
-    code: 'budget_exceeded',
-    reason: refusal
-      ? refusalReason(refusal.budget, refusal.used, refusal.asked, refusal.windowEnd)
-      : 'a budget has no room for this call',
-    approval: null,
-    sample: null,
-  };
-}
-
-/** What the audit event of a budget deny records of the refusal. */
-function refusalPayload(charge: ChargeResult): JsonObject {
-  const refusal = charge.refusal;
-  if (!refusal) return {};
-  return {
-    budgetId: refusal.budget.id,
-    name: refusal.budget.name,
-    counter: refusal.subject,
-    unit: refusal.budget.unit,
-    limit: refusal.budget.limit,
-    used: refusal.used,
-    asked: refusal.asked,
-  };
 }
 
 interface RateLimitDeny {
