@@ -1,17 +1,11 @@
 import { type ApiClient, isRecord, RequestFailed } from '../http-client.js';
 import { type CliIo, paint } from '../io.js';
-import type { Values } from './agents-args.js';
-import type { SubcommandSpec } from './subcommand.js';
+import type { CheckedCommand } from './subcommand.js';
 
 /** What a `warden agents` subcommand runs once its arguments are checked and the connection is known. */
 export type Execute = (api: ApiClient, io: CliIo, json: boolean) => Promise<number>;
 
-export interface AgentsCommand extends SubcommandSpec {
-  /** Names of the positional arguments, in order. */
-  readonly positionals: readonly string[];
-  /** Checks the arguments (throwing UsageError) before anything touches the network. */
-  prepare(values: Values, positionals: readonly string[]): Execute;
-}
+export type AgentsCommand = CheckedCommand<ApiClient>;
 
 export type Json = Record<string, unknown>;
 

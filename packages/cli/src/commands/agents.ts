@@ -8,7 +8,7 @@ import { activate, resume, retire, suspend } from './agents-lifecycle.js';
 import { list } from './agents-list.js';
 import { show } from './agents-show.js';
 import { update } from './agents-update.js';
-import { runCommandGroup } from './subcommand.js';
+import { runCheckedGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
   create,
@@ -59,18 +59,9 @@ export async function agents(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  return runCommandGroup(
+  return runCheckedGroup(
     io,
-    {
-      name: 'agents',
-      help: AGENTS_HELP,
-      commands: COMMANDS,
-      positionalsOf: (command) => command.positionals.length,
-      prepare(command, parsed) {
-        const execute = command.prepare(parsed.flags, parsed.positionals);
-        return (connection) => execute(createClient(connection), io, parsed.flags.json === true);
-      },
-    },
+    { name: 'agents', help: AGENTS_HELP, commands: COMMANDS, target: createClient },
     argv,
     env,
     CONNECTION_HELP,

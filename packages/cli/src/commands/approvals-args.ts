@@ -1,17 +1,9 @@
 import type { Connection } from '../http-client.js';
-import { type CliIo, UsageError } from '../io.js';
+import { UsageError } from '../io.js';
 import { checkText, stringOf, type Values } from './agents-args.js';
-import type { SubcommandSpec } from './subcommand.js';
+import type { CheckedCommand } from './subcommand.js';
 
-/** What a `warden approvals` subcommand runs once its arguments are checked and the server is known. */
-export type ApprovalsExecute = (connection: Connection, io: CliIo, json: boolean) => Promise<number>;
-
-export interface ApprovalsCommand extends SubcommandSpec {
-  /** Names of the positional arguments, in order. */
-  readonly positionals: readonly string[];
-  /** Checks the arguments (throwing UsageError) before anything touches the network. */
-  prepare(values: Values, positionals: readonly string[]): ApprovalsExecute;
-}
+export type ApprovalsCommand = CheckedCommand<Connection>;
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
 export const APPROVAL_KINDS = ['action', 'access', 'registration'] as const;

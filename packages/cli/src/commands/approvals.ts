@@ -5,7 +5,7 @@ import { approve, deny } from './approvals-decide.js';
 import { list } from './approvals-list.js';
 import { show } from './approvals-show.js';
 import { wait } from './approvals-wait.js';
-import { runCommandGroup } from './subcommand.js';
+import { runCheckedGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, ApprovalsCommand>> = { list, show, approve, deny, wait };
 
@@ -38,18 +38,9 @@ export async function approvals(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  return runCommandGroup(
+  return runCheckedGroup(
     io,
-    {
-      name: 'approvals',
-      help: APPROVALS_HELP,
-      commands: COMMANDS,
-      positionalsOf: (command) => command.positionals.length,
-      prepare(command, parsed) {
-        const execute = command.prepare(parsed.flags, parsed.positionals);
-        return (connection) => execute(connection, io, parsed.flags.json === true);
-      },
-    },
+    { name: 'approvals', help: APPROVALS_HELP, commands: COMMANDS, target: (connection) => connection },
     argv,
     env,
     CONNECTION_HELP,

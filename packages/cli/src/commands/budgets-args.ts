@@ -1,19 +1,14 @@
+import type { ApiClient } from '../http-client.js';
 import { UsageError } from '../io.js';
 import { checkEnum, stringOf, type Values } from './agents-args.js';
-import type { Execute } from './agents-format.js';
-import type { SubcommandSpec } from './subcommand.js';
+import type { CheckedCommand } from './subcommand.js';
 
 /**
  * Local checks of `warden budgets` arguments: the server's own rules, so a typo is a usage error
  * (exit 2) naming the flag, and nothing is sent.
  */
 
-export interface BudgetsCommand extends SubcommandSpec {
-  /** Names of the positional arguments, in order. */
-  readonly positionals: readonly string[];
-  /** Checks the arguments (throwing UsageError) before anything touches the network. */
-  prepare(values: Values, positionals: readonly string[]): Execute;
-}
+export type BudgetsCommand = CheckedCommand<ApiClient>;
 
 export const BUDGET_SCOPES = ['agent', 'task', 'role', 'tenant'] as const;
 export const BUDGET_PERIODS = ['hour', 'day', 'week', 'month', 'task'] as const;

@@ -4,7 +4,7 @@ import type { BudgetsCommand } from './budgets-args.js';
 import * as rateLimits from './budgets-rate-limits.js';
 import { agent, list, show } from './budgets-read.js';
 import { remove, set, update } from './budgets-write.js';
-import { runCommandGroup } from './subcommand.js';
+import { runCheckedGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, BudgetsCommand>> = {
   list,
@@ -66,17 +66,13 @@ export async function budgets(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
   const nested = argv[0] === 'rate-limits';
-  return runCommandGroup(
+  return runCheckedGroup(
     io,
     {
       name: nested ? 'budgets rate-limits' : 'budgets',
       help: nested ? RATE_LIMITS_HELP : BUDGETS_HELP,
       commands: nested ? RATE_LIMIT_COMMANDS : COMMANDS,
-      positionalsOf: (command) => command.positionals.length,
-      prepare(command, parsed) {
-        const execute = command.prepare(parsed.flags, parsed.positionals);
-        return (connection) => execute(createClient(connection), io, parsed.flags.json === true);
-      },
+      target: createClient,
     },
     nested ? argv.slice(1) : argv,
     env,

@@ -2,16 +2,12 @@ import { type Connection, createClient, isRecord, RequestFailed } from '../http-
 import { type CliIo, EXIT, paint, UsageError } from '../io.js';
 import { checkId, checkText, stringOf, type Values } from './agents-args.js';
 import { arrayField, objectField, printJson, text } from './agents-format.js';
-import type { SubcommandSpec } from './subcommand.js';
+import type { CheckedCommand } from './subcommand.js';
 
 /** What a `warden kill` subcommand runs once its arguments are checked and the server is known. */
 export type KillExecute = (connection: Connection, io: CliIo, json: boolean) => Promise<number>;
 
-export interface KillCommand extends SubcommandSpec {
-  readonly positionals: readonly string[];
-  /** Checks the arguments (throwing UsageError) before anything touches the network. */
-  prepare(values: Values, positionals: readonly string[]): KillExecute;
-}
+export type KillCommand = CheckedCommand<Connection>;
 
 /** The server's own limit on a reason; checked here so a long one is a usage error. */
 const MAX_REASON = 500;

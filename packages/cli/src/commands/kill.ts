@@ -1,7 +1,7 @@
 import { DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import type { CliIo } from '../io.js';
 import { agent, type KillCommand, owner, status, tenant, thaw } from './kill-commands.js';
-import { runCommandGroup } from './subcommand.js';
+import { runCheckedGroup } from './subcommand.js';
 
 const COMMANDS: Readonly<Record<string, KillCommand>> = { agent, owner, tenant, thaw, status };
 
@@ -32,18 +32,9 @@ export async function kill(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  return runCommandGroup(
+  return runCheckedGroup(
     io,
-    {
-      name: 'kill',
-      help: KILL_HELP,
-      commands: COMMANDS,
-      positionalsOf: (command) => command.positionals.length,
-      prepare(command, parsed) {
-        const execute = command.prepare(parsed.flags, parsed.positionals);
-        return (connection) => execute(connection, io, parsed.flags.json === true);
-      },
-    },
+    { name: 'kill', help: KILL_HELP, commands: COMMANDS, target: (connection) => connection },
     argv,
     env,
     CONNECTION_HELP,

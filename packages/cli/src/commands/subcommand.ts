@@ -108,3 +108,47 @@ export async function runCommandGroup<C extends SubcommandSpec>(
   const run = group.prepare(command, parsed);
   return withConnection(io, parsed.flags, env, run);
 }
+
+/**
+ * A subcommand with named positional arguments that checks them (throwing UsageError) before
+ * anything touches the network, then runs against `T`: the connection, or an API client made of it.
+ */
+export interface CheckedCommand<T> extends SubcommandSpec {
+  /** Names of the positional arguments, in order. */
+  readonly positionals: readonly string[];
+  prepare(
+    values: Values,
+    positionals: readonly string[],
+  ): (target: T, io: CliIo, json: boolean) => Promise<number>;
+}
+
+/** `warden <group> <sub> …` for groups of checked commands (`agents`, `approvals`, `budgets`, `kill`). */
+export function runCheckedGroup<T>(
+  io: CliIo,
+  group: {
+    readonly name: string;
+    readonly help: string;
+    readonly commands: Readonly<Record<string, CheckedCommand<T>>>;
+    readonly target: (connection: Connection) => T;
+  },
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  connectionHelp: string,
+): Promise<number> {
+  return runCommandGroup(
+    io,
+    {
+      name: group.name,
+      help: group.help,
+      commands: group.commands,
+      positionalsOf: (command) => command.positionals.length,
+      prepare(command, parsed) {
+        const execute = command.prepare(parsed.flags, parsed.positionals);
+        return (connection) => execute(group.target(connection), io, parsed.flags.json === true);
+      },
+    },
+    argv,
+    env,
+    connectionHelp,
+  );
+}

@@ -3,6 +3,7 @@ import type { AuditActor, AuditEventInput } from '../audit/audit-log.js';
 import { recordIncident } from '../incidents/record-incident.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Storage, Trx } from '../storage/database.js';
+import { activeHumans } from '../tenants/active-humans.js';
 import { formatAmount } from './budget.js';
 import { type BudgetCrossing, crossingEvent, describeCrossing } from './budget-ledger.js';
 
@@ -87,19 +88,11 @@ export class CrossingNotices {
       .where('tenant_id', '=', tenantId)
       .where('id', '=', c.agentId)
       .executeTakeFirst();
-    const recipients = new Set<string>(agent ? [agent.owner_id] : []);
-    if (c.budget.scope === 'tenant' || c.budget.scope === 'role') {
-      for (const admin of await adminsOf(storage, tenantId)) recipients.add(admin);
-    }
-    const humans =
-      recipients.size === 0
-        ? []
-        : await storage.db
-            .selectFrom('humans')
-            .select(['id', 'email'])
-            .where('tenant_id', '=', tenantId)
-            .where('id', 'in', [...recipients])
-            .execute();
+    const shared = c.budget.scope === 'tenant' || c.budget.scope === 'role';
+    const humans = await activeHumans(storage.db, tenantId, {
+      ids: agent ? [agent.owner_id] : [],
+      roles: shared ? ['admin'] : [],
+    });
     const summary = `${describeCrossing(c)} — agent ${agent?.name ?? c.agentId}`;
     for (const human of humans) {
       await notifier.notify({
@@ -125,14 +118,4 @@ export class CrossingNotices {
       await this.deps.suspender.suspendAgent(BUDGETS_ACTOR, tenantId, c.agentId, describeCrossing(c));
     }
   }
-}
-
-async function adminsOf(storage: Storage, tenantId: string): Promise<string[]> {
-  const rows = await storage.db
-    .selectFrom('humans')
-    .select(['id', 'roles'])
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'active')
-    .execute();
-  return rows.filter((r) => (JSON.parse(r.roles) as string[]).includes('admin')).map((r) => r.id);
 }

@@ -4,6 +4,7 @@ import { findHuman, type HumanRef } from '../agents/agent-store.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import type { Notification } from '../notify/notifier.js';
 import type { Trx } from '../storage/database.js';
+import { activeHumans } from '../tenants/active-humans.js';
 import type { HumanRole } from '../tenants/roles.js';
 
 /** Who hears of a tenant freeze or thaw: the people who can act on it. */
@@ -16,17 +17,8 @@ export async function describeKiller(trx: Trx, tenantId: string, actor: AuditAct
 }
 
 /** Active admins and security people of the tenant. */
-export async function guardiansOf(trx: Trx, tenantId: string): Promise<HumanRef[]> {
-  const rows = await trx
-    .selectFrom('humans')
-    .select(['id', 'email', 'name', 'roles'])
-    .where('tenant_id', '=', tenantId)
-    .where('status', '=', 'active')
-    .orderBy('id')
-    .execute();
-  return rows
-    .filter((row) => (JSON.parse(row.roles) as HumanRole[]).some((role) => GUARDIAN_ROLES.includes(role)))
-    .map(({ id, email, name }) => ({ id, email, name }));
+export function guardiansOf(trx: Trx, tenantId: string): Promise<HumanRef[]> {
+  return activeHumans(trx, tenantId, { roles: GUARDIAN_ROLES });
 }
 
 export function tenantNotices(

@@ -1,4 +1,5 @@
 import type { Signals } from '../signals/signals.js';
+import { TenantCache } from '../signals/tenant-cache.js';
 import type { Storage } from '../storage/database.js';
 import {
   applicableKeys,
@@ -10,53 +11,28 @@ import {
 import { listRules } from './rate-limit-store.js';
 import type { RateLimitKey } from './rate-limiter.js';
 
-interface Entry {
-  readonly set: RateLimitRuleSet;
-  readonly loadedAt: number;
-}
-
-const MAX_TENANTS = 10_000;
-
 /**
- * Each tenant's rate-limit rules, as the decide path needs them on every call. A change is signalled
- * (`rate_limits.changed`, on every node) and drops the tenant at once; the TTL only bounds how long a
- * missed signal could go unnoticed.
+ * Each tenant's rate-limit rules, compiled, as the decide path needs them on every call; a change
+ * (`rate_limits.changed`, on every node) drops the tenant at once.
  */
 export class RateLimitCache {
-  private readonly entries = new Map<string, Entry>();
-  /** A load that started before a change must not put the old rules back. */
-  private epoch = 0;
+  private readonly cache: TenantCache<RateLimitRuleSet>;
 
-  constructor(
-    private readonly storage: Storage,
-    signals: Signals,
-    private readonly ttlMs: number,
-    private readonly clock: () => number,
-  ) {
-    signals.subscribe((signal) => {
-      if (signal.type === 'rate_limits.changed') {
-        this.epoch++;
-        this.entries.delete(signal.tenantId);
-      }
-    });
-    signals.onReset(() => {
-      this.epoch++;
-      this.entries.clear();
-    });
+  constructor(storage: Storage, signals: Signals, ttlMs: number, clock: () => number) {
+    this.cache = new TenantCache(
+      signals,
+      'rate_limits.changed',
+      async (tenantId) => {
+        const rules = await listRules(storage.db, tenantId);
+        return rules.length === 0 ? NO_RULES : compileRateLimitRules(rules);
+      },
+      ttlMs,
+      clock,
+    );
   }
 
-  async rules(tenantId: string): Promise<RateLimitRuleSet> {
-    const now = this.clock();
-    const cached = this.entries.get(tenantId);
-    if (cached && now - cached.loadedAt <= this.ttlMs) return cached.set;
-    const epoch = this.epoch;
-    const rules = await listRules(this.storage.db, tenantId);
-    const set = rules.length === 0 ? NO_RULES : compileRateLimitRules(rules);
-    if (epoch === this.epoch) {
-      if (this.entries.size >= MAX_TENANTS) this.entries.clear();
-      this.entries.set(tenantId, { set, loadedAt: now });
-    }
-    return set;
+  rules(tenantId: string): Promise<RateLimitRuleSet> {
+    return this.cache.get(tenantId);
   }
 
   /** The counters a call of `agent` to `tool` (in task `taskId`, if any) is charged to. */
