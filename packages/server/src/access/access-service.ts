@@ -8,7 +8,7 @@ import { prepareApproval } from '../approvals/approval-builder.js';
 import type { ApprovalOptions, ApprovalService } from '../approvals/approval-service.js';
 import { Directory } from '../approvals/directory.js';
 import type { Principal } from '../credentials/principal.js';
-import { invalidField, notFound, WardenError } from '../http/errors.js';
+import { invalidField, notFound, WardenError } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 
 export interface AccessRequestInput {

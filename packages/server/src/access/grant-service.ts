@@ -2,7 +2,7 @@ import { assertCanManage } from '../agents/agent-access.js';
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 

@@ -1,5 +1,5 @@
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { forbidden } from '../http/errors.js';
+import { forbidden } from '../errors.js';
 import type { Agent } from './agent.js';
 
 /** Admin and security look after every agent of the tenant. */

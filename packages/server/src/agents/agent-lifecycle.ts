@@ -1,7 +1,7 @@
 import { cancelPendingApprovals } from '../approvals/approval-cancel.js';
 import { revokeAgentKeys } from '../credentials/agent-keys-store.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, notFound, WardenError } from '../http/errors.js';
+import { forbidden, notFound, WardenError } from '../errors.js';
 import { type Trx, writeTransaction } from '../storage/database.js';
 import { type Agent, type AgentStatus, riskLevel } from './agent.js';
 import { isGuardian, isOwnerOf } from './agent-access.js';

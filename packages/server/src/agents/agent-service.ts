@@ -2,7 +2,7 @@ import type { JsonValue } from '@warden/policy';
 import { keyCreateEvent } from '../credentials/agent-keys-audit.js';
 import { type IssuedSecret, issueAgentKey } from '../credentials/issue.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, invalidField, notFound, WardenError } from '../http/errors.js';
+import { forbidden, invalidField, notFound, WardenError } from '../errors.js';
 import { toIso } from '../http/schemas.js';
 import { newId } from '../ids.js';
 import type { Notification } from '../notify/notifier.js';

@@ -1,7 +1,7 @@
 import { keyCreateEvent } from '../credentials/agent-keys-audit.js';
 import { type IssuedSecret, issueAgentKey } from '../credentials/issue.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
-import { forbidden, WardenError } from '../http/errors.js';
+import { forbidden, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertNotFrozen } from '../kill/tenant-freeze.js';
 import { writeTransaction } from '../storage/database.js';

@@ -1,5 +1,5 @@
 import { findAgent } from '../agents/agent-store.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { findBaseline, stateOf } from './baseline-store.js';

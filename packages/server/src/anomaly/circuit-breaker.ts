@@ -6,7 +6,7 @@ import { findAgentForWrite, findHuman } from '../agents/agent-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/config.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, notFound, WardenError } from '../http/errors.js';
+import { forbidden, notFound, WardenError } from '../errors.js';
 import { recordIncident } from '../incidents/record-incident.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Signals } from '../signals/signals.js';

@@ -1,5 +1,5 @@
 import type { AuditActor, AuditEventInput } from '../audit/audit-log.js';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import type { Signal } from '../signals/signals.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import type { ApprovalMode, ApprovalRequest } from './approval.js';

@@ -1,5 +1,5 @@
 import type { AgentPrincipal, HumanPrincipal } from '../credentials/principal.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import type { ApprovalRequest } from './approval.js';
 import { type ApprovalFilter, findApproval, listApprovals, votesOf } from './approval-store.js';

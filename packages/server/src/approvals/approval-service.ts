@@ -3,7 +3,7 @@ import { type Agent, riskLevel } from '../agents/agent.js';
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, WardenError } from '../http/errors.js';
+import { forbidden, WardenError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import type { Signal, Signals } from '../signals/signals.js';
 import { type Storage, type Trx, writeTransaction } from '../storage/database.js';

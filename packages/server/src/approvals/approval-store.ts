@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import type { ApprovalStatus, Database } from '../storage/schema.js';
 import { type ApprovalRequest, approvalFromRow, approvalToRow, type Vote, voteFromRow } from './approval.js';

@@ -1,4 +1,4 @@
-import { invalidField, WardenError } from '../http/errors.js';
+import { invalidField, WardenError } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import { csvRow } from './audit-csv.js';
 import { currentLogSize, signedCovering } from './audit-proofs.js';

@@ -1,4 +1,4 @@
-import { invalidField, notFound, WardenError } from '../http/errors.js';
+import { invalidField, notFound, WardenError } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import type { Checkpointer } from './checkpointer.js';
 import {

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@warden/policy';
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
-import { invalidField } from '../http/errors.js';
+import { invalidField } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import type { AuditActor } from './audit-log.js';

@@ -1,5 +1,5 @@
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import type { AuditLog } from './audit-log.js';

@@ -1,5 +1,5 @@
 import { TRUST_TIERS } from '../agents/agent.js';
-import { invalidField } from '../http/errors.js';
+import { invalidField } from '../errors.js';
 import {
   BUDGET_PERIODS,
   BUDGET_SCOPES,

@@ -1,7 +1,7 @@
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditActor, AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import type { BudgetDefinition, BudgetInput } from './budget-input.js';
 import { checkBudget } from './budget-input.js';
 import { isTimeZone } from './windows.js';

@@ -1,7 +1,7 @@
 import { assertCanManage } from '../agents/agent-access.js';
 import type { AgentDeps } from '../agents/agent-deps.js';
 import { findAgent, findAgentForWrite } from '../agents/agent-store.js';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import { toIso } from '../http/schemas.js';
 import { writeTransaction } from '../storage/database.js';
 import { keyCreateEvent } from './agent-keys-audit.js';

@@ -1,4 +1,4 @@
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import type { Signals } from '../signals/signals.js';
 import type { Storage } from '../storage/database.js';
 import type { HumanRole } from '../tenants/roles.js';

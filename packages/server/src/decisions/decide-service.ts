@@ -19,7 +19,7 @@ import type { CrossingNotices } from '../budgets/crossing-effects.js';
 import { type BudgetView, budgetView, type DecisionBudgets } from '../budgets/decision-budgets.js';
 import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
-import { invalidField, WardenError } from '../http/errors.js';
+import { invalidField, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { TenantState } from '../kill/tenant-state.js';
 import type { RateLimitCache } from '../limits/rate-limit-cache.js';

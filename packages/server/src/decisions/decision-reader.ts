@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { toIso } from '../http/schemas.js';
 import type { Storage } from '../storage/database.js';
 import type { DecisionsTable, TasksTable } from '../storage/schema.js';

@@ -6,7 +6,7 @@ import type { DataProtection } from '../audit/data-protection.js';
 import type { CrossingNotices } from '../budgets/crossing-effects.js';
 import type { Reservations, Settled } from '../budgets/reservations.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import type { UsageStore } from '../usage/usage-store.js';
 

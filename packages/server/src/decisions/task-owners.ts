@@ -1,5 +1,5 @@
 import type { Agent } from '../agents/agent.js';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 
 const MAX_ENTRIES = 100_000;

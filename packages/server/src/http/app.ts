@@ -2,9 +2,10 @@ import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Authenticator } from '../credentials/authenticator.js';
+import { WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticateRequest } from './auth.js';
-import { handleError, WardenError } from './errors.js';
+import { handleError } from './errors.js';
 import { RequestLogging } from './request-logging.js';
 
 export type App = FastifyInstance<

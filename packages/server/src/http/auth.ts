@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../credentials/authenticator.js';
 import type { AgentPrincipal, HumanPrincipal, Principal } from '../credentials/principal.js';
 import { secretKind } from '../credentials/secrets.js';
+import { WardenError } from '../errors.js';
 import { type HumanRole, hasAnyRole } from '../tenants/roles.js';
-import { WardenError } from './errors.js';
 
 /**
  * Who may call a route. Every route must say; `public` is for health checks and the API document.

@@ -5,7 +5,7 @@ import { findAgent, findAgentForWrite, findHuman, type HumanRef } from '../agent
 import type { ApprovalRequest } from '../approvals/approval.js';
 import { cancelPendingApprovals } from '../approvals/approval-cancel.js';
 import type { AuditActor, AuditEventInput, AuditLog } from '../audit/audit-log.js';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import type { Signal, Signals } from '../signals/signals.js';
 import { type Storage, type Trx, writeTransaction } from '../storage/database.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditActor } from '../audit/audit-log.js';
-import { forbidden } from '../http/errors.js';
+import { forbidden } from '../errors.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import type { TenantFreeze } from './tenant-state.js';

@@ -1,6 +1,6 @@
 import type { AuditActor, AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { invalidField, notFound, WardenError } from '../http/errors.js';
+import { invalidField, notFound, WardenError } from '../errors.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
 import { lockTenant } from '../tenants/lock.js';

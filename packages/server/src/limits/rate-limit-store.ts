@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { TrustTier } from '../agents/agent.js';
-import { WardenError } from '../http/errors.js';
+import { WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Trx } from '../storage/database.js';
 import type { Database, RateLimitsTable } from '../storage/schema.js';

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Storage } from '../storage/database.js';
 import { retryDelay } from './backoff.js';

@@ -1,5 +1,5 @@
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { invalidField, notFound, WardenError } from '../http/errors.js';
+import { invalidField, notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Trx, writeTransaction } from '../storage/database.js';
 import type { TenantDeps } from './deps.js';

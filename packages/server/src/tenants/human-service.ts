@@ -1,6 +1,6 @@
 import type { JsonValue } from '@warden/policy';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { notFound, WardenError } from '../http/errors.js';
+import { notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Trx, writeTransaction } from '../storage/database.js';
 import type { TenantDeps } from './deps.js';

@@ -1,6 +1,6 @@
 import { issueHumanToken } from '../credentials/issue.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, notFound, WardenError } from '../http/errors.js';
+import { forbidden, notFound, WardenError } from '../errors.js';
 import { writeTransaction } from '../storage/database.js';
 import type { HumanTokensTable } from '../storage/schema.js';
 import type { TenantDeps } from './deps.js';

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { isGuardian, isOwnerOf } from '../../agents/agent-access.js';
 import { AgentParams, AgentSchema, agentJson } from '../../agents/routes/agent-schemas.js';
+import { forbidden } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { forbidden } from '../../http/errors.js';
 import { errorResponses } from '../../http/schemas.js';
 import type { KillService } from '../kill-service.js';
 import { CancelledApprovals, emptyBodyAsObject, NO_REASON, OptionalReasonBody } from './kill-schemas.js';

@@ -1,8 +1,8 @@
 import { formatIssue } from '@warden/policy';
 import { Type } from 'typebox';
+import { WardenError } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { WardenError } from '../../http/errors.js';
 import { errorResponses, toIso } from '../../http/schemas.js';
 import type { Storage } from '../../storage/database.js';
 import type { PolicyRegistry } from '../policy-registry.js';

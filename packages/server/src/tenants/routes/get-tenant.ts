@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
+import { WardenError } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { WardenError } from '../../http/errors.js';
 import { errorResponses } from '../../http/schemas.js';
 import { tenantJson } from '../json.js';
 import { TenantSchema } from '../schemas.js';
