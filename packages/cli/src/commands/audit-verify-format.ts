@@ -59,6 +59,7 @@ export function printReport(io: CliIo, report: VerifyReport, json: boolean): num
     );
   }
   if (json) io.out(`${JSON.stringify(report)}\n`);
+  else for (const warning of report.warnings ?? []) io.err(`${paint(io, 'yellow', 'warning:')} ${warning}\n`);
   if (report.verdict === 'cannot_verify') {
     if (!json) io.err(`cannot verify: ${report.reason ?? 'unknown reason'}\n`);
     return EXIT.usage;
@@ -76,7 +77,10 @@ export function printReport(io: CliIo, report: VerifyReport, json: boolean): num
     io.out(`${paint(io, 'green', verifiedLine(report))}\n`);
     if (report.unsignedTail > 0) {
       io.out(
-        `  ${plural(report.unsignedTail, 'event')} after the last checkpoint ${report.unsignedTail === 1 ? 'is' : 'are'} not signed yet\n`,
+        `  ${plural(report.unsignedTail, 'event')} after the last checkpoint ${report.unsignedTail === 1 ? 'is' : 'are'} not signed yet` +
+          (report.tailVouched
+            ? ' (each carries a valid MAC: written by a node)\n'
+            : ' (MACs not checked: the key-encryption key file could not be read)\n'),
       );
     }
     if (report.mode === 'quick')

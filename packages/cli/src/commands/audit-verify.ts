@@ -6,6 +6,7 @@ import {
   exportFileLines,
   loadConfig,
   openStorage,
+  readEventKey,
   type TrustedCheckpoint,
   type VerifyMode,
   type VerifyReport,
@@ -163,8 +164,10 @@ async function fromDatabase(flags: Flags, io: CliIo, progress: Progress): Promis
         : existsSync(config.auditAnchorDir)
           ? config.auditAnchorDir
           : undefined;
+    const eventKey = await readEventKey(config.auditKeyEncryptionKeyFile);
     const options = {
       verifierKey,
+      ...(eventKey ? { eventKey } : {}),
       logName: config.auditLogName,
       trusted: await trustedFrom(flags, io.cwd),
       ...(anchorDir !== undefined ? { anchorDir } : {}),

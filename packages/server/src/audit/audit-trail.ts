@@ -14,6 +14,7 @@ import {
 } from './checkpoint/index.js';
 import { Checkpointer } from './checkpointer.js';
 import { DataProtection } from './data-protection.js';
+import { deriveEventKey, parseKeyEncryptionKey } from './event-mac.js';
 import { assertAuditKeysMatch } from './key-check.js';
 import { MerkleAuditLog } from './merkle-audit-log.js';
 import { Redactor } from './redaction/index.js';
@@ -62,7 +63,8 @@ export async function createAuditTrail({
   const keys = new AuditKeyStore(storage, kek);
   const sealer = new PayloadSealer(keys);
   const redactor = new Redactor({ paths: config.auditRedactPaths });
-  const auditLog = new MerkleAuditLog(storage.dialect, redactor, sealer);
+  const eventKey = deriveEventKey(kek);
+  const auditLog = new MerkleAuditLog(storage.dialect, redactor, sealer, eventKey);
   const origin = (tenantId: string) => `${config.auditLogName}/${tenantId}`;
 
   const anchors: CheckpointAnchor[] = [new DirectoryAnchor(config.auditAnchorDir)];
@@ -72,6 +74,7 @@ export async function createAuditTrail({
   const checkpointer = new Checkpointer({
     storage,
     key: signingKey,
+    eventKey,
     origin,
     anchor: anchors.length === 1 && anchors[0] ? anchors[0] : new MultiAnchor(anchors),
     every: config.auditCheckpointEvery,
@@ -79,6 +82,7 @@ export async function createAuditTrail({
     clock,
     log,
   });
+  await checkpointer.assertUnsignedTailsVouched();
   const stopAppends = auditLog.onAppend((tenantId, size) => checkpointer.appended(tenantId, size));
   const stopSignals = signals.subscribe((signal) => {
     if (signal.type === 'audit.keys_destroyed') keys.evict(signal.tenantId, signal.keyIds);
@@ -112,7 +116,5 @@ async function loadKeyEncryptionKey(path: string): Promise<Buffer> {
     'Key-encryption key file',
     () => `${randomBytes(32).toString('base64')}\n`,
   );
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) throw new Error(`${path} must hold a base64 32-byte key`);
-  return key;
+  return parseKeyEncryptionKey(text, path);
 }

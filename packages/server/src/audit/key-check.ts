@@ -25,16 +25,32 @@ export async function assertAuditKeysMatch(
         'every node must use the same file (WARDEN_AUDIT_KEK_FILE)',
     );
   }
-  const latest = await storage.db
+  const checkpoints = storage.db
     .selectFrom('audit_checkpoints')
-    .select('note')
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (latest && !openCheckpoint(latest.note, signingKey.verifierKey).ok) {
+    .select(['tenant_id', 'size', 'note'])
+    .limit(1);
+  const latest = await checkpoints.orderBy('created_at', 'desc').executeTakeFirst();
+  if (!latest) return;
+  const opened = openCheckpoint(latest.note, signingKey.verifierKey);
+  if (opened.ok) return;
+  const row = `The audit checkpoint row of tenant ${latest.tenant_id} at size ${latest.size}`;
+  const tampered =
+    'the database was tampered with: run "warden audit verify --full" and restore it from a backup';
+  // A line from this very key that fails, or a note that is not one, can only be an edited row.
+  if (opened.reason !== 'unknown_key')
     throw new Error(
-      `${files.signingKeyFile} did not sign this database's audit checkpoints; ` +
-        'every node must use the same signing key file (WARDEN_AUDIT_SIGNING_KEY_FILE)',
+      `${row} does not verify with this node's signing key (${opened.reason.replace('_', ' ')}: ` +
+        `${opened.message}): the row was altered after it was signed; ${tampered}`,
     );
-  }
+  // Signed by another key: the wrong key file only if this key signed nothing here.
+  const earliest = await checkpoints.orderBy('created_at', 'asc').executeTakeFirst();
+  if (earliest && openCheckpoint(earliest.note, signingKey.verifierKey).ok)
+    throw new Error(
+      `${row} is signed by another key than this node's, while older checkpoints verify with it: ` +
+        `the row was replaced; ${tampered}`,
+    );
+  throw new Error(
+    `${files.signingKeyFile} did not sign this database's audit checkpoints; ` +
+      'every node must use the same signing key file (WARDEN_AUDIT_SIGNING_KEY_FILE)',
+  );
 }

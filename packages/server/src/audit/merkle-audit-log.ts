@@ -3,6 +3,7 @@ import { newId } from '../ids.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import type { AuditEventsTable, AuditNodesTable } from '../storage/schema.js';
 import type { AuditEventInput, AuditLog, AuditRecord } from './audit-log.js';
+import { eventMac } from './event-mac.js';
 import { lockLogState, saveLogState } from './log-state.js';
 import { leafHash } from './merkle/index.js';
 import type { Redactor } from './redaction/index.js';
@@ -19,7 +20,9 @@ export type AppendListener = (tenantId: string, size: number) => void;
  * The tenant's audit trail as an RFC 6962 Merkle log. Each event is redacted, its payload sealed with
  * the retention key, then, under the lock on the tenant's log state, given the next sequence number
  * and stored with its leaf hash; the interior nodes the append completes are stored for proofs, and
- * the compact range is saved so the next append starts from it rather than from the log.
+ * the compact range is saved so the next append starts from it rather than from the log. Each event
+ * also gets a MAC under the deployment's event key, so no node signs a checkpoint over an event that
+ * was put into the database some other way.
  */
 export class MerkleAuditLog implements AuditLog {
   private readonly listeners = new Set<AppendListener>();
@@ -28,6 +31,8 @@ export class MerkleAuditLog implements AuditLog {
     private readonly dialect: Dialect,
     private readonly redactor: Redactor,
     private readonly sealer: PayloadSealer,
+    /** Keys each event's MAC, by which a node later knows the unsigned tail was written by a node. */
+    private readonly eventKey: Buffer,
   ) {}
 
   onAppend(listener: AppendListener): () => void {
@@ -61,7 +66,12 @@ export class MerkleAuditLog implements AuditLog {
       range.appendLeaf(leaf, (ref, hash) =>
         nodes.push({ tenant_id: tenantId, level: ref.level, idx: ref.index, hash: hash.toString('base64') }),
       );
-      rows.push({ ...columnsOf(stored), body, leaf_hash: leaf.toString('base64') });
+      rows.push({
+        ...columnsOf(stored),
+        body,
+        leaf_hash: leaf.toString('base64'),
+        mac: eventMac(this.eventKey, leaf),
+      });
       records.push({ id, tenantId, seq });
     }
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {

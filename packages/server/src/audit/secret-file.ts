@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { displayPath } from '../display-path.js';
-import { errorCode, fsyncDirectory, writeNewFile } from './checkpoint/durable-fs.js';
+import { errorCode, placeNewFile } from './checkpoint/durable-fs.js';
 
 /**
  * Reads a secret kept in a file outside the database (the checkpoint signing key, the key-encryption
@@ -19,7 +18,7 @@ export async function readOrCreateSecretFile(
   if (existing !== undefined) return existing;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const content = create();
-  if (await placeOnce(path, content)) return content;
+  if (await placeNewFile(path, content, 0o600)) return content;
   const winner = await readSecretFile(path, label);
   if (winner === undefined) throw new Error(`${label} ${displayPath(path)} vanished while being created`);
   return winner;
@@ -41,39 +40,4 @@ async function readSecretFile(path: string, label: string): Promise<string | und
     if (errorCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/**
- * Puts the complete file at `path` unless one is already there; false when another writer won. A
- * hard link is atomic and never replaces an existing file, so a concurrent reader sees either no file
- * or a whole one (rename would silently replace a key another process already started using).
- */
-async function placeOnce(path: string, content: string): Promise<boolean> {
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeNewFile(temporary, content, 0o600);
-  try {
-    await link(temporary, path);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'EEXIST') return false;
-    // Some filesystems (certain FUSE and network mounts) have no hard links; exclusive create is the
-    // next best thing there, with a small window where a concurrent reader may see a partial file.
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
-    return placeExclusively(path, content);
-  } finally {
-    await unlink(temporary).catch(() => undefined);
-  }
-  await fsyncDirectory(dirname(path));
-  return true;
-}
-
-async function placeExclusively(path: string, content: string): Promise<boolean> {
-  try {
-    await writeNewFile(path, content, 0o600);
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw error;
-  }
-  await fsyncDirectory(dirname(path));
-  return true;
 }

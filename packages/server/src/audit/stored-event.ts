@@ -77,7 +77,7 @@ function sortedCounts(counts: { readonly [detector: string]: number }): { [detec
   return sorted;
 }
 
-export type EventColumns = Omit<AuditEventsTable, 'body' | 'leaf_hash'>;
+export type EventColumns = Omit<AuditEventsTable, 'body' | 'leaf_hash' | 'mac'>;
 
 /**
  * The query columns of an event, derived from the stored event alone. The writer fills the row with

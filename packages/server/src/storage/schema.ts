@@ -234,6 +234,8 @@ export interface AuditEventsTable {
   body: string;
   /** base64 SHA-256(0x00 || body). */
   leaf_hash: string;
+  /** base64 HMAC-SHA256 of the leaf hash under the node's event key; null on events older than it. */
+  mac: string | null;
 }
 
 export interface AuditNodesTable {

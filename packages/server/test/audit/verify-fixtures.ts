@@ -144,7 +144,11 @@ export async function dropAuditGuards(storage: Storage): Promise<void> {
     const statements =
       storage.dialect === 'postgres'
         ? [`DROP TRIGGER ${table}_no_change ON ${table}`, `DROP TRIGGER ${table}_no_truncate ON ${table}`]
-        : [`DROP TRIGGER ${table}_no_update`, `DROP TRIGGER ${table}_no_delete`];
+        : [
+            `DROP TRIGGER ${table}_no_update`,
+            `DROP TRIGGER ${table}_no_delete`,
+            `DROP TRIGGER ${table}_no_replace`,
+          ];
     for (const statement of statements) await sql.raw(statement).execute(storage.db);
   }
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnchorEntry, CheckpointAnchor } from './anchor.js';
 import { parseCheckpointUnverified } from './checkpoint-note.js';
-import { errorCode, fsyncDirectory, writeNewFile } from './durable-fs.js';
+import { errorCode, placeNewFile, replaceFile } from './durable-fs.js';
+import { isTornNote } from './signed-note.js';
 
 /** Two different checkpoints for one tree size: the log was forked or rewritten. */
 export class AnchorConflictError extends Error {
@@ -30,10 +31,19 @@ const SIZE_DIGITS = 20;
 const SETTLE_ATTEMPTS = 5;
 const SETTLE_DELAY_MS = 20;
 
+/** An anchored file and whether a crash cut it short while it was written (see isTornNote). */
+export interface AnchoredFile {
+  readonly size: number;
+  readonly note: string;
+  readonly torn: boolean;
+}
+
 /**
  * Writes each checkpoint once to `<dir>/<origin>/<size>.checkpoint` and never rewrites it, so the
- * directory can live on WORM storage. Files are created exclusively and never renamed or deleted after
- * writing, because WORM storage forbids both.
+ * directory can live on WORM storage. Each file is written and flushed under a temporary name and
+ * linked into place, so a crash at any instant leaves either no file or a complete one; a finished
+ * file is never renamed, changed or deleted. The one exception is a file an older version tore (it
+ * wrote in place): a checkpoint for its size replaces it.
  */
 export class DirectoryAnchor implements CheckpointAnchor {
   constructor(private readonly dir: string) {}
@@ -49,24 +59,18 @@ export class DirectoryAnchor implements CheckpointAnchor {
     const originDir = join(this.dir, originDirectoryName(entry.origin));
     await mkdir(originDir, { recursive: true });
     const path = join(originDir, checkpointFileName(entry.size));
-    try {
-      await writeNewFile(path, entry.note, 0o644);
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST')
-        return this.confirmSameTreeState(path, entry, parsed.checkpoint.root);
-      throw error;
-    }
-    await fsyncDirectory(originDir);
+    if (await placeNewFile(path, entry.note, 0o644)) return;
+    await this.confirmSameTreeState(path, entry, parsed.checkpoint.root);
   }
 
-  static async readAll(dir: string, origin: string): Promise<Array<{ size: number; note: string }>> {
+  static async readAll(dir: string, origin: string): Promise<AnchoredFile[]> {
     const originDir = join(dir, originDirectoryName(origin));
     const sizes = await listSizes(originDir);
     return Promise.all(
-      sizes.map(async (size) => ({
-        size,
-        note: await readFile(join(originDir, checkpointFileName(size)), 'utf8'),
-      })),
+      sizes.map(async (size) => {
+        const note = await readFile(join(originDir, checkpointFileName(size)), 'utf8');
+        return { size, note, torn: isTornNote(note) };
+      }),
     );
   }
 
@@ -93,8 +97,13 @@ export class DirectoryAnchor implements CheckpointAnchor {
           parsed.checkpoint.root.equals(root);
         if (same) return;
       }
-      if (parsed.ok || attempt >= SETTLE_ATTEMPTS)
-        throw new AnchorConflictError(entry.origin, entry.size, path, existing, entry.note);
+      if (parsed.ok) throw new AnchorConflictError(entry.origin, entry.size, path, existing, entry.note);
+      if (attempt >= SETTLE_ATTEMPTS) {
+        if (!isTornNote(existing))
+          throw new AnchorConflictError(entry.origin, entry.size, path, existing, entry.note);
+        // Left by a crash of an older version mid-write: it never held a checkpoint; this one takes its place.
+        return replaceFile(path, entry.note, 0o644);
+      }
       await sleep(SETTLE_DELAY_MS);
     }
   }

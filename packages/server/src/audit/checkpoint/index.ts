@@ -9,7 +9,7 @@ export {
   signCheckpoint,
 } from './checkpoint-note.js';
 export { AnchorConflictError, anchorFilePath, DirectoryAnchor } from './directory-anchor.js';
-export { MAX_NOTE_BYTES, MAX_NOTE_SIGNATURES } from './signed-note.js';
+export { isTornNote, MAX_NOTE_BYTES, MAX_NOTE_SIGNATURES } from './signed-note.js';
 export {
   loadOrCreateSigningKey,
   type ParsedVerifierKey,

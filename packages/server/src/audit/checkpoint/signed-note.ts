@@ -68,6 +68,16 @@ export function splitSignedNote(input: string | Uint8Array): SplitNoteResult {
   return { ok: true, note: { text, signatures } };
 }
 
+/**
+ * A note cut short while it was written (a crash mid-write): empty, not ending in a newline, or
+ * without its signature block. A complete note whose signature fails is not torn: it is forged.
+ */
+export function isTornNote(text: string): boolean {
+  if (splitSignedNote(text).ok) return false;
+  const separator = text.lastIndexOf('\n\n');
+  return text === '' || !text.endsWith('\n') || separator < 0 || separator + 2 === text.length;
+}
+
 /** `— <name> <base64(key hash || Ed25519 signature over text)>\n` */
 export function signatureLineFor(text: string, key: SigningKey): string {
   const keyHash = keyHashFor(key.name, rawEd25519PublicKey(key.publicKey));

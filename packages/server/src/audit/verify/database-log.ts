@@ -24,6 +24,11 @@ export interface DatabaseVerifyOptions {
   readonly anchorDir?: string;
   /** Further checkpoints the log must agree with, e.g. one an auditor kept from an earlier run. */
   readonly trusted?: readonly TrustedCheckpoint[];
+  /**
+   * The deployment's event key (derived from the key-encryption key): the events after the last
+   * checkpoint must carry valid MACs. Without it they are only reported as not signed yet.
+   */
+  readonly eventKey?: Buffer;
   /** Rows per query when streaming events. */
   readonly pageSize?: number;
   /** Events checked so far, and the log size they run to. */
@@ -38,6 +43,7 @@ export interface DatabaseLog {
   readonly state: LogState;
   readonly checkpoints: readonly StoredCheckpoint[];
   readonly trusted: readonly TrustedCheckpoint[];
+  readonly warnings: readonly string[];
 }
 
 /** Must agree with the origin the audit trail signs with (audit-trail.ts). */
@@ -55,6 +61,16 @@ export async function openDatabaseLog(
   const origin = logOrigin(options.logName, tenant.id);
   const state = await readLogState(db, tenant.id);
   const checkpoints = await readStoredCheckpoints(db, tenant.id);
-  const anchored = options.anchorDir ? await readAnchoredCheckpoints(options.anchorDir, origin) : [];
-  return { tenant, origin, key, state, checkpoints, trusted: [...anchored, ...(options.trusted ?? [])] };
+  const anchored = options.anchorDir
+    ? await readAnchoredCheckpoints(options.anchorDir, origin)
+    : { checkpoints: [], warnings: [] };
+  return {
+    tenant,
+    origin,
+    key,
+    state,
+    checkpoints,
+    trusted: [...anchored.checkpoints, ...(options.trusted ?? [])],
+    warnings: anchored.warnings,
+  };
 }

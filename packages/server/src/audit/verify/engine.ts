@@ -1,4 +1,5 @@
 import type { ParsedVerifierKey } from '../checkpoint/index.js';
+import { macMatches } from '../event-mac.js';
 import { CompactRange, rangeDecomposition } from '../merkle/index.js';
 import { checkEvent, type VerifiableEvent } from './event-checks.js';
 import {
@@ -30,10 +31,23 @@ export interface LogStream {
   /** The subtrees from the last event to the size of the next checkpoint (an export), left to right. */
   readonly suffix?: RangeHashes;
   readonly trusted?: readonly TrustedCheckpoint[];
+  /**
+   * Where the source says the events end (an export's header). Fewer events means some were removed
+   * or the tail was cut; more means some were added: both tampering, reported with the checkpoints
+   * beyond the events as truncation.
+   */
+  readonly announcedEnd?: number;
   /** True when the events run to the end of the log, so a checkpoint beyond them means truncation. */
   readonly complete: boolean;
   /** The size and root the source claims for the log (a database's audit_log_state). */
   readonly claimed?: { readonly size: number; readonly root: string };
+  /**
+   * The deployment's event key: events after the last signed checkpoint must carry a valid MAC, or
+   * they were put there by someone other than a node.
+   */
+  readonly eventKey?: Buffer;
+  /** Passed through to the report. */
+  readonly warnings?: readonly string[];
   /** Told how many events were checked, after each page. */
   readonly onProgress?: (events: number) => void;
 }
@@ -53,6 +67,8 @@ export async function verifyLogStream(input: LogStream): Promise<VerifyReport> {
   const targets = new RootTargets(signed, trusted, findings, begin);
   targets.check(begin, range.root());
 
+  const { eventKey } = input;
+  const tailStart = signed.at(-1)?.size ?? 0;
   let expectedSeq = begin;
   let events = 0;
   for await (const page of input.events) {
@@ -61,15 +77,33 @@ export async function verifyLogStream(input: LogStream): Promise<VerifyReport> {
       // Carry on after the highest seq seen, so one hole or one late event is reported once, not at
       // every event after it.
       expectedSeq = Math.max(expectedSeq, event.seq + 1);
-      range.appendLeaf(checkEvent(event, tenantId, findings));
+      const leaf = checkEvent(event, tenantId, findings);
+      if (eventKey && event.seq >= tailStart && !macMatches(eventKey, leaf, event.mac)) {
+        findings.add({
+          code: 'unvouched_event',
+          seq: event.seq,
+          message:
+            `seq ${event.seq} is after the last signed checkpoint and carries no valid MAC of this ` +
+            'deployment: no node wrote it (inserted or altered in the database)',
+        });
+      }
+      range.appendLeaf(leaf);
       if (range.size === targets.next) targets.check(range.size, range.root());
     }
     events += page.length;
     onProgress?.(events);
   }
   const end = range.size;
-  if (input.suffix) extendBySuffix(range, input.suffix, targets);
-  targets.finish(range.size, input.complete);
+  const { announcedEnd } = input;
+  if (announcedEnd !== undefined && end !== announcedEnd) {
+    reportMiscount(begin, end, announcedEnd, findings);
+    // The suffix continues from the announced end, not from here: what was signed beyond the events
+    // can no longer be reached, which is what a cut log looks like.
+    targets.finish(end, true);
+  } else {
+    if (input.suffix) extendBySuffix(range, input.suffix, targets);
+    targets.finish(range.size, input.complete);
+  }
   if (input.claimed) compareClaimed(input.claimed, range, findings);
 
   const lastSigned = targets.lastCheckpointSize ?? begin;
@@ -82,6 +116,8 @@ export async function verifyLogStream(input: LogStream): Promise<VerifyReport> {
     events,
     checkpoints: targets.checkpointsChecked,
     unsignedTail: Math.max(0, end - lastSigned),
+    ...(eventKey ? { tailVouched: true } : {}),
+    ...(input.warnings?.length ? { warnings: input.warnings } : {}),
     trusted: targets.results,
     ...findings.summary(),
   };
@@ -105,6 +141,25 @@ function reportOutOfPlace(seq: number, expected: number, findings: Findings): vo
       code: 'sequence_mismatch',
       seq,
       message: `seq ${seq} comes after seq ${expected - 1}: the log is out of order`,
+    });
+  }
+}
+
+function reportMiscount(begin: number, end: number, announced: number, findings: Findings): void {
+  const held = `${end - begin} ${end - begin === 1 ? 'event' : 'events'}`;
+  if (end < announced) {
+    findings.add({
+      code: 'truncation',
+      seq: end,
+      message:
+        `the export announces events ${begin} to ${announced - 1} but holds ${held}: ` +
+        `${announced - end} removed or the tail cut`,
+    });
+  } else {
+    findings.add({
+      code: 'sequence_mismatch',
+      seq: announced,
+      message: `the export announces events ${begin} to ${announced - 1} but holds ${held}: events were added`,
     });
   }
 }

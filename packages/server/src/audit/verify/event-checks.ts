@@ -18,6 +18,8 @@ export interface VerifiableEvent {
   readonly leafHash?: string;
   /** The row's query columns, when the source has them (the tenant is the one the source was read for). */
   readonly columns?: RowColumns;
+  /** The event's MAC (base64), when the source keeps them (a database). */
+  readonly mac?: string | null;
 }
 
 /**

@@ -37,18 +37,25 @@ interface EventRow {
   readonly seq: number;
   readonly body: string;
   readonly leaf_hash: string;
+  readonly mac: string | null;
   readonly columns: string;
 }
 
 function selectEvents(db: Kysely<Database>, dialect: Dialect, tenantId: string) {
   return db
     .selectFrom('audit_events')
-    .select(['seq', 'body', 'leaf_hash', columnsAsJson(dialect).as('columns')])
+    .select(['seq', 'body', 'leaf_hash', 'mac', columnsAsJson(dialect).as('columns')])
     .where('tenant_id', '=', tenantId);
 }
 
 function rowEvent(row: EventRow): VerifiableEvent {
-  return { seq: row.seq, body: row.body, leafHash: row.leaf_hash, columns: columnsFromJson(row.columns) };
+  return {
+    seq: row.seq,
+    body: row.body,
+    leafHash: row.leaf_hash,
+    mac: row.mac,
+    columns: columnsFromJson(row.columns),
+  };
 }
 
 /** Back from the JSON array to named columns; one object literal, as this runs for every event. */

@@ -67,13 +67,16 @@ const PAGE_SIZE = 1_000;
 
 /**
  * Second pass: the events, as leaves at their positions begin, begin + 1, ... while holding every line
- * to the format's order (header, events, checkpoints, suffix) and to what the first pass saw.
+ * to the format's order (header, events, checkpoints, suffix) and to what the first pass saw. Each is
+ * handed on under the seq its body claims, so a removed event shows as a gap there; how many events
+ * there are against the header's range is the engine's to judge (fewer or more is tampering, not a
+ * format error).
  */
 export async function* readExportEvents(
   lines: AsyncIterable<string>,
   outline: ExportOutline,
 ): AsyncGenerator<VerifiableEvent[]> {
-  const { begin, end } = outline.header;
+  const { begin } = outline.header;
   let page: VerifiableEvent[] = [];
   let section: Section = 'events';
   let line = 0;
@@ -91,20 +94,20 @@ export async function* readExportEvents(
     const fields = parseExportLine(text, line);
     const kind = fields.kind;
     if (kind === 'event' && section === 'events') {
-      if (seq >= end)
-        throw new ExportFormatError(line, `more events than the header's range [${begin}, ${end})`);
       if (typeof fields.event !== 'object' || fields.event === null) {
         throw new ExportFormatError(line, '"event" is not an object');
       }
-      page.push({ seq, body: canonicalJson(fields.event), parsed: fields.event });
+      page.push({
+        seq: claimedSeq(fields.event) ?? seq,
+        body: canonicalJson(fields.event),
+        parsed: fields.event,
+      });
       seq += 1;
       if (page.length === PAGE_SIZE) {
         yield page;
         page = [];
       }
     } else if ((kind === 'checkpoint' || kind === 'suffix') && section !== 'end') {
-      if (seq !== end)
-        throw new ExportFormatError(line, `${seq - begin} events, the header announced ${end - begin}`);
       if (section === 'events' && page.length > 0) yield page;
       section = kind === 'suffix' ? 'end' : 'checkpoints';
       if (kind === 'checkpoint') checkpoints += 1;
@@ -116,6 +119,11 @@ export async function* readExportEvents(
   if (checkpoints !== outline.checkpoints.length) {
     throw new ExportFormatError(line, 'the export changed while it was being verified');
   }
+}
+
+function claimedSeq(event: object): number | undefined {
+  const seq = (event as { seq?: unknown }).seq;
+  return Number.isSafeInteger(seq) && (seq as number) >= 0 ? (seq as number) : undefined;
 }
 
 function placeOf(section: Section): string {

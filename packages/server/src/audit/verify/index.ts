@@ -1,3 +1,4 @@
+export { readEventKey } from '../event-mac.js';
 export { type DatabaseVerifyOptions, logOrigin } from './database-log.js';
 export { resolveTenant, type TenantRef } from './database-reads.js';
 export { type LogStream, type RangeHashes, verifyLogStream } from './engine.js';

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/schema.js';
+import { macMatches } from '../event-mac.js';
 import { subtreeReader } from '../subtree-store.js';
 import type { DatabaseLog } from './database-log.js';
 import { checkTrustedByProofs, consistencyProblem } from './proof-checks.js';
@@ -12,7 +13,11 @@ import { openLogCheckpoints, openTrustedCheckpoints, type SignedRoot } from './s
  * checkpoints against the log. O(checkpoints x log n) reads; it trusts the stored leaf and node hashes,
  * which only full verification recomputes.
  */
-export async function verifyQuick(db: Kysely<Database>, log: DatabaseLog): Promise<VerifyReport> {
+export async function verifyQuick(
+  db: Kysely<Database>,
+  log: DatabaseLog,
+  eventKey?: Buffer,
+): Promise<VerifyReport> {
   const findings = new Findings();
   const signed = openLogCheckpoints(log.checkpoints, log.key, log.origin, findings);
   const trusted = openTrustedCheckpoints(log.trusted, log.key, log.origin, findings);
@@ -53,6 +58,7 @@ export async function verifyQuick(db: Kysely<Database>, log: DatabaseLog): Promi
       });
     }
   }
+  if (eventKey) await checkTailMacs(db, log.tenant.id, latest?.size ?? 0, size, eventKey, findings);
   const results = await checkTrustedByProofs(trusted, [...reached, current], read, findings);
   return {
     mode: 'quick',
@@ -63,7 +69,46 @@ export async function verifyQuick(db: Kysely<Database>, log: DatabaseLog): Promi
     events: 0,
     checkpoints: reached.length,
     unsignedTail: size - (latest?.size ?? 0),
+    ...(eventKey ? { tailVouched: true } : {}),
+    ...(log.warnings.length > 0 ? { warnings: log.warnings } : {}),
     trusted: results,
     ...findings.summary(),
   };
+}
+
+const TAIL_PAGE = 5_000;
+
+/** The unsigned tail's MACs, over the stored leaf hashes (quick mode reads no bodies). */
+async function checkTailMacs(
+  db: Kysely<Database>,
+  tenantId: string,
+  from: number,
+  to: number,
+  eventKey: Buffer,
+  findings: Findings,
+): Promise<void> {
+  for (let next = from; next < to; ) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'leaf_hash', 'mac'])
+      .where('tenant_id', '=', tenantId)
+      .where('seq', '>=', next)
+      .where('seq', '<', to)
+      .orderBy('seq')
+      .limit(TAIL_PAGE)
+      .execute();
+    const last = rows.at(-1);
+    if (!last) return;
+    for (const row of rows) {
+      if (macMatches(eventKey, Buffer.from(row.leaf_hash, 'base64'), row.mac)) continue;
+      findings.add({
+        code: 'unvouched_event',
+        seq: row.seq,
+        message:
+          `seq ${row.seq} is after the last signed checkpoint and carries no valid MAC of this ` +
+          'deployment: no node wrote it (inserted or altered in the database)',
+      });
+    }
+    next = last.seq + 1;
+  }
 }

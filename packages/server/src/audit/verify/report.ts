@@ -11,7 +11,8 @@ export type FailureCode =
   | 'truncation'
   | 'fork'
   | 'inconsistent_checkpoints'
-  | 'state_mismatch';
+  | 'state_mismatch'
+  | 'unvouched_event';
 
 export type Verdict = 'verified' | 'integrity_failure' | 'cannot_verify';
 
@@ -56,6 +57,13 @@ export interface VerifyReport {
   readonly checkpoints: number;
   /** Events after the last checkpoint: not signed yet, so only as trustworthy as the database. */
   readonly unsignedTail: number;
+  /**
+   * True when every event of the unsigned tail was checked for a valid MAC under the deployment's
+   * event key (the verifier had the key-encryption key); such a tail was written by a node.
+   */
+  readonly tailVouched?: boolean;
+  /** Things noticed that are not tampering, e.g. an anchor file torn by a crash while it was written. */
+  readonly warnings?: readonly string[];
   readonly trusted: readonly TrustedResult[];
   readonly failures: readonly VerifyFailure[];
   /** Failures found beyond those listed (the list is capped). */

@@ -20,7 +20,7 @@ export async function verifyFromDatabase(
   const mode = options.full ? 'full' : 'quick';
   try {
     const log = await openDatabaseLog(storage.db, tenant, options);
-    if (!options.full) return await verifyQuick(storage.db, log);
+    if (!options.full) return await verifyQuick(storage.db, log, options.eventKey);
     const total = log.state.size;
     const { onProgress } = options;
     return await verifyLogStream({
@@ -33,6 +33,8 @@ export async function verifyFromDatabase(
       trusted: log.trusted,
       complete: true,
       claimed: log.state,
+      warnings: log.warnings,
+      ...(options.eventKey ? { eventKey: options.eventKey } : {}),
       ...(onProgress ? { onProgress: (events: number) => onProgress(events, total) } : {}),
     });
   } catch (error) {

@@ -45,7 +45,9 @@ export async function verifyExport(
     const outline = await readExportOutline(lines());
     options.onOutline?.(outline);
     const { header } = outline;
-    const anchored = options.anchorDir ? await readAnchoredCheckpoints(options.anchorDir, header.origin) : [];
+    const anchored = options.anchorDir
+      ? await readAnchoredCheckpoints(options.anchorDir, header.origin)
+      : { checkpoints: [], warnings: [] };
     const total = header.end - header.begin;
     const { onProgress } = options;
     const report = await verifyLogStream({
@@ -57,8 +59,10 @@ export async function verifyExport(
       events: readExportEvents(lines(), outline),
       checkpoints: outline.checkpoints,
       suffix: outline.suffix,
-      trusted: [...anchored, ...(options.trusted ?? [])],
+      trusted: [...anchored.checkpoints, ...(options.trusted ?? [])],
+      warnings: anchored.warnings,
       complete: false,
+      announcedEnd: header.end,
       ...(onProgress ? { onProgress: (events: number) => onProgress(events, total) } : {}),
     });
     return { ...report, keySource };
