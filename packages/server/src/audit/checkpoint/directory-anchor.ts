@@ -69,7 +69,7 @@ export class DirectoryAnchor implements CheckpointAnchor {
     return Promise.all(
       sizes.map(async (size) => {
         const note = await readFile(join(originDir, checkpointFileName(size)), 'utf8');
-        return { size, note, torn: isTornNote(note) };
+        return { size, note, torn: isTornNote(note, `${origin}\n${size}\n`) };
       }),
     );
   }
@@ -99,7 +99,9 @@ export class DirectoryAnchor implements CheckpointAnchor {
       }
       if (parsed.ok) throw new AnchorConflictError(entry.origin, entry.size, path, existing, entry.note);
       if (attempt >= SETTLE_ATTEMPTS) {
-        if (!isTornNote(existing))
+        // Only a start of this very tree state: a cut-short note with another root is still a fork.
+        const opening = `${entry.origin}\n${entry.size}\n${root.toString('base64')}\n`;
+        if (!isTornNote(existing, opening))
           throw new AnchorConflictError(entry.origin, entry.size, path, existing, entry.note);
         // Left by a crash of an older version mid-write: it never held a checkpoint; this one takes its place.
         return replaceFile(path, entry.note, 0o644);

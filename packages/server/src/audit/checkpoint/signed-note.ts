@@ -69,11 +69,13 @@ export function splitSignedNote(input: string | Uint8Array): SplitNoteResult {
 }
 
 /**
- * A note cut short while it was written (a crash mid-write): empty, not ending in a newline, or
- * without its signature block. A complete note whose signature fails is not torn: it is forged.
+ * A note cut short while it was written (a crash mid-write): the start of a note beginning with
+ * `opening` (or of `opening` itself), but empty, not ending in a newline, or without its signature
+ * block. A complete note whose signature fails is not torn, nor is text that never began as this
+ * note: those are forged.
  */
-export function isTornNote(text: string): boolean {
-  if (splitSignedNote(text).ok) return false;
+export function isTornNote(text: string, opening: string): boolean {
+  if (!(opening.startsWith(text) || text.startsWith(opening)) || splitSignedNote(text).ok) return false;
   const separator = text.lastIndexOf('\n\n');
   return text === '' || !text.endsWith('\n') || separator < 0 || separator + 2 === text.length;
 }
