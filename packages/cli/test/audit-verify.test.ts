@@ -134,6 +134,25 @@ describe('warden audit verify on a SQLite data directory', () => {
     expect(JSON.parse(byText.out)).toMatchObject({ verdict: 'verified', mode: 'export', keySource: 'given' });
   });
 
+  it('exits 1 for an export with an event removed or its tail cut', async () => {
+    const lines = (await readFile(exportFile, 'utf8')).trimEnd().split('\n');
+    const last = (signed[1] as number) - 1;
+    const removed = join(scratch, 'removed.jsonl');
+    await writeFile(removed, `${[...lines.slice(0, 3), ...lines.slice(4)].join('\n')}\n`);
+    const gap = await cli('--export', removed, '--public-key', `${t.node.config.auditSigningKeyFile}.pub`);
+    expect(gap.code, gap.err).toBe(1);
+    expect(gap.out).toContain('INTEGRITY FAILURE: gap at seq 2: seq 2 is missing from the log');
+    const cut = join(scratch, 'cut.jsonl');
+    await writeFile(cut, `${[...lines.slice(0, last + 1), ...lines.slice(last + 2)].join('\n')}\n`);
+    const tail = await cli('--export', cut, '--json');
+    expect(tail.code, tail.err).toBe(1);
+    expect(JSON.parse(tail.out).failures[0]).toEqual({
+      code: 'truncation',
+      seq: last,
+      message: `the export announces events 0 to ${last} but holds ${last} events: 1 removed or the tail cut`,
+    });
+  });
+
   it('exits 2 when it cannot verify, and says why', async () => {
     const cases: [string[], string][] = [
       [['--export', join(scratch, 'missing.jsonl')], 'no export file at'],

@@ -6,11 +6,11 @@ import {
   randomBytes,
   verify,
 } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AnchorConflictError,
@@ -345,7 +345,34 @@ describe('DirectoryAnchor', () => {
     await anchor.publish(first);
     await anchor.publish(first);
     await anchor.publish(entryFor(checkpoint({ time: 1_800_000_000_000 }), sameNameOtherKey));
-    expect(await DirectoryAnchor.readAll(dir, ORIGIN)).toEqual([{ size: 42, note: first.note }]);
+    expect(await DirectoryAnchor.readAll(dir, ORIGIN)).toEqual([{ size: 42, note: first.note, torn: false }]);
+  });
+
+  it('replaces a file an older version tore mid-write, but not a cut-short note of another tree', async () => {
+    const first = entryFor(checkpoint());
+    const path = () => anchorFilePath(dir, ORIGIN, 42);
+    let dir = '';
+    // Cut where the old in-place write could stop: nothing written, mid-line, at a line end, before the signature.
+    for (const cut of [
+      0,
+      10,
+      first.note.indexOf('\n') + 1,
+      first.note.lastIndexOf('\n\n') + 2,
+      first.note.length - 3,
+    ]) {
+      dir = await freshDir();
+      await mkdir(dirname(path()), { recursive: true });
+      await writeFile(path(), first.note.slice(0, cut));
+      expect((await DirectoryAnchor.readAll(dir, ORIGIN))[0]?.torn, `cut at ${cut}`).toBe(true);
+      await new DirectoryAnchor(dir).publish(first);
+      expect(await readFile(path(), 'utf8')).toBe(first.note);
+      expect(await readdir(dirname(path()))).toEqual([basename(path())]);
+    }
+    const fork = entryFor(checkpoint({ root: Buffer.alloc(32, 7) }));
+    dir = await freshDir();
+    await mkdir(dirname(path()), { recursive: true });
+    await writeFile(path(), fork.note.slice(0, -3));
+    await expect(new DirectoryAnchor(dir).publish(first)).rejects.toBeInstanceOf(AnchorConflictError);
   });
 
   it('throws AnchorConflictError for a different tree at an anchored size', async () => {

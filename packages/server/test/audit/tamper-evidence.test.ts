@@ -1,8 +1,9 @@
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { canonicalJson } from '@warden/policy';
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadOrCreateSigningKey, signCheckpoint } from '../../src/audit/checkpoint/index.js';
+import { anchorFilePath, loadOrCreateSigningKey, signCheckpoint } from '../../src/audit/checkpoint/index.js';
 import { CompactRange, leafHash } from '../../src/audit/merkle/index.js';
 import { columnsOf, type StoredEvent } from '../../src/audit/stored-event.js';
 import { readEventKey, verifyFromDatabase } from '../../src/audit/verify/index.js';
@@ -244,6 +245,54 @@ describe.each(DATABASES)('the audit trail against an attacker with database acce
     const second = await startAnother();
     await second.node.auditTrail.checkpointer.run();
     expect(await checkpointSizes(second.node.storage.db, tenantId)).toEqual([...signed, size]);
+  });
+
+  it('tells an anchor file a crash tore from a forged one', async () => {
+    const { db: kysely } = first.node.storage;
+    await first.node.auditTrail.checkpointer.run();
+    const anchorDir = first.node.config.auditAnchorDir;
+    const origin = first.node.auditTrail.origin(tenantId);
+    const torn = size + 2;
+    await appendEvents(first.node, tenantId, 2);
+    const stored = await kysely
+      .selectFrom('audit_checkpoints')
+      .select('note')
+      .where('tenant_id', '=', tenantId)
+      .where('size', '=', size)
+      .executeTakeFirstOrThrow();
+    // What the older in-place write left when killed mid-write: the start of the note for its size.
+    const path = anchorFilePath(anchorDir, origin, torn);
+    await mkdir(dirname(path), { recursive: true });
+    const state = await kysely
+      .selectFrom('audit_log_state')
+      .select('root')
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirstOrThrow();
+    await writeFile(path, `${origin}\n${torn}\n${state.root}\ntime 17`);
+    const options = verifyOptions(first.node, { anchorDir });
+    for (const full of [true, false]) {
+      const report = await verifyFromDatabase(first.node.storage, tenantId, { ...options, full });
+      expect(report.verdict, `full: ${full}`).toBe('verified');
+      expect(report.warnings).toEqual([
+        `the anchor file for size ${torn} is incomplete (a write cut short by a crash), so it was not checked; ` +
+          'the stored checkpoint at that size is checked as usual',
+      ]);
+    }
+    // The next checkpoint at that size takes the torn file's place.
+    await first.node.auditTrail.checkpointer.run();
+    const repaired = await verifyFromDatabase(first.node.storage, tenantId, { ...options, full: true });
+    expect(repaired).toMatchObject({
+      verdict: 'verified',
+      trusted: expect.arrayContaining([{ source: 'anchor', size: torn, status: 'consistent' }]),
+    });
+    expect(repaired.warnings).toBeUndefined();
+
+    // A complete note whose signature fails is forged, however it got there.
+    const lines = stored.note.split('\n');
+    lines[2] = Buffer.alloc(32, 9).toString('base64');
+    await writeFile(anchorFilePath(anchorDir, origin, size), lines.join('\n'));
+    const forged = await verifyFromDatabase(first.node.storage, tenantId, { ...options, full: true });
+    expect(forged.failures[0]).toMatchObject({ code: 'bad_signature', size, source: 'anchor' });
   });
 
   it('names an altered checkpoint row at start, not the signing key file', async () => {
