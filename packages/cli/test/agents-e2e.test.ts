@@ -134,10 +134,10 @@ describe('warden migrate', () => {
       };
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.join('')).toContain(
-        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets',
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence',
       );
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.at(-1)).toContain('up to date (0005-budgets)');
+      expect(outputs.at(-1)).toContain('up to date (0006-audit-tamper-evidence)');
     } finally {
       if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
       else process.env.WARDEN_DATA_DIR = previous;
