@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBudget } from '../budgets/budget-fixtures.js';
 import { auditEventsOf, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
@@ -142,5 +143,39 @@ describe.each(DATABASES)('approval redemption is one write with its decision (%s
     const denied = events.find((e) => e.subject.id === loser?.decisionId);
     expect(denied?.type).toBe('decision.deny');
     expect(denied?.payload).toMatchObject({ code: 'approval_used' });
+  });
+
+  it('leaves the approval unused when a hard budget refuses the call; the deny is recorded once', async () => {
+    const spender = await seedAgent(t.node);
+    await createBudget(t.node, t.adminToken, {
+      scope: 'agent',
+      agentId: spender.agent.id,
+      period: 'day',
+      unit: 'usd',
+      limit: 1,
+    });
+    const args = { amount: 800, order: 'o-budget' };
+    const id = await openRequest(t.node, spender.key, 'payments.refund', args);
+    await voteOk(t.node, lead.token, id, 'approve');
+    const refused = await request(t.node, 'POST', '/v1/decide', spender.key, {
+      tool: 'payments.refund',
+      args,
+      approvalId: id,
+      estimate: { usd: 5 },
+    });
+    expect(refused.statusCode, refused.body).toBe(200);
+    expect(refused.json()).toMatchObject({ effect: 'deny', code: 'budget_exceeded', approvalRequest: null });
+    expect((await getApproval(t.node, t.adminToken, id)).consumedAt).toBeNull();
+    const events = await auditEventsOf(t.node, [id, refused.json().decisionId]);
+    expect(
+      events.map((e) => e.type).filter((type) => type.startsWith('decision.') || type === 'approval.use'),
+    ).toEqual(['decision.deny']);
+    expect(events.find((e) => e.type === 'decision.deny')?.payload).toMatchObject({
+      code: 'budget_exceeded',
+      budget: { unit: 'usd', asked: 5_000_000 },
+    });
+
+    const used = await decide(t.node, spender.key, 'payments.refund', args, { approvalId: id });
+    expect(used).toMatchObject({ effect: 'allow', code: 'approved' });
   });
 });
