@@ -183,7 +183,6 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     grants: new GrantCache(storage, signals, config.credentialCacheTtlMs),
     approvals: new DecisionApprovals({
       storage,
-      audit,
       approvals,
       options: approvalOptions,
       random: Math.random,
@@ -201,6 +200,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     },
     crossings,
     protection: auditTrail.protection,
+    log: app.log,
     clock,
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTenant } from '../src/tenants/tenant-service.js';
 import { auditEventsOf } from './helpers/api.js';
 import { bearer, seedAgent } from './helpers/seed-agent.js';
@@ -428,6 +428,8 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
         ).statusCode,
       ).toBe(200);
       await local.node.storage.db.destroy();
+      // The cause is logged: a 503 without a log line would hide what failed.
+      const logged = vi.spyOn(local.node.app.log, 'error');
       const res = await local.node.app.inject({
         method: 'POST',
         url: '/v1/decide',
@@ -436,6 +438,10 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
       });
       expect(res.statusCode).toBe(503);
       expect(res.json().error).toMatchObject({ code: 'governance_unavailable', details: { effect: 'deny' } });
+      expect(logged).toHaveBeenCalledWith(
+        expect.objectContaining({ err: expect.any(Error) }),
+        'decide failed',
+      );
     } finally {
       await local.close().catch(() => {});
     }

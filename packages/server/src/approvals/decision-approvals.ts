@@ -1,12 +1,10 @@
 import type { ApprovalRequirement, JsonObject, UsageFacts } from '@warden/policy';
 import type { Agent } from '../agents/agent.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { Storage } from '../storage/database.js';
 import { agentCard } from './agent-card.js';
 import { type PreparedApproval, prepareApproval, requirementOf } from './approval-builder.js';
 import type { ApprovalOptions, ApprovalService } from './approval-service.js';
 import { Directory } from './directory.js';
-import { type Redemption, redeemApproval } from './redemption.js';
 
 export interface ActionReview {
   readonly tenantId: string;
@@ -33,12 +31,14 @@ export interface ActionReview {
   readonly now: number;
 }
 
-/** The decide path's side of approvals: opening a request for a review, and using an approval. */
+/**
+ * The decide path's side of approvals: opening a request for a review. (Using an approval is part of
+ * the decision's write: see redemption.ts and the decision recorder.)
+ */
 export class DecisionApprovals {
   constructor(
     private readonly deps: {
       readonly storage: Storage;
-      readonly audit: AuditLog;
       readonly approvals: ApprovalService;
       readonly options: ApprovalOptions;
       /** Uniform in [0, 1): which allowed calls a sampling rule sends to review. */
@@ -98,9 +98,5 @@ export class DecisionApprovals {
 
   announce(prepared: PreparedApproval): Promise<void> {
     return this.deps.approvals.announce(prepared);
-  }
-
-  redeem(input: Parameters<typeof redeemApproval>[1]): Promise<Redemption> {
-    return redeemApproval(this.deps, input);
   }
 }

@@ -1,10 +1,10 @@
 import type { Agent } from '../agents/agent.js';
-import type { BudgetAdmission, DecisionWrite } from '../decisions/decision-recorder.js';
 import { newId } from '../ids.js';
+import type { BudgetReservationsTable } from '../storage/schema.js';
 import { applicableCounters } from './applicable.js';
 import { type Budget, type BudgetUnit, formatAmount, fromBase, toBase } from './budget.js';
 import type { BudgetCache } from './budget-cache.js';
-import type { ChargeLine, ChargeResult, CounterState } from './budget-ledger.js';
+import type { ChargeLine, ChargeRequest, ChargeResult, CounterState } from './budget-ledger.js';
 import type { Amounts } from './estimate.js';
 
 export interface BudgetPlanInput {
@@ -15,6 +15,16 @@ export interface BudgetPlanInput {
   readonly estimate: Amounts | undefined;
   readonly decisionId: string;
   readonly now: number;
+}
+
+/**
+ * What a call asks of its budgets: plain data the decision's transaction applies (and turns into a
+ * deny when a hard budget has no room).
+ */
+export interface BudgetAdmission {
+  readonly request: ChargeRequest;
+  /** Held until the outcome settles it (a call with an estimate). */
+  readonly reservation: BudgetReservationsTable | null;
 }
 
 /** A stored reservation's line: which counter holds how much. */
@@ -61,10 +71,7 @@ export class DecisionBudgets {
     private readonly reservationTtlMs: number,
   ) {}
 
-  async plan(
-    input: BudgetPlanInput,
-    refused: BudgetAdmission['refused'],
-  ): Promise<BudgetAdmission | undefined> {
+  async plan(input: BudgetPlanInput): Promise<BudgetAdmission | undefined> {
     const { budgets, timeZone } = await this.cache.get(input.tenantId);
     if (budgets.length === 0) return undefined;
     const counters = applicableCounters(budgets, input.agent, input.taskId, timeZone, input.now);
@@ -108,7 +115,6 @@ export class DecisionBudgets {
               settled_at: null,
               flagged: 0,
             },
-      refused,
     };
   }
 }
@@ -116,8 +122,8 @@ export class DecisionBudgets {
 /** What the agent is told about its budgets after this call. */
 export function budgetView(
   charge: ChargeResult,
-  write: DecisionWrite,
   admission: BudgetAdmission,
+  effect: 'allow' | 'review' | 'deny',
 ): BudgetView {
   const remaining: Partial<Record<BudgetUnit, number>> = {};
   const warnings: BudgetWarning[] = [];
@@ -131,7 +137,7 @@ export function budgetView(
     if (warning) warnings.push(warning);
   }
   const reservation =
-    charge.admitted && admission.reservation && write.decision.effect !== 'deny'
+    charge.admitted && admission.reservation && effect !== 'deny'
       ? { id: admission.reservation.id, expiresAt: new Date(admission.reservation.expires_at).toISOString() }
       : null;
   return { remaining, warnings, reservation };

@@ -1,5 +1,5 @@
 import type { Decision } from '@warden/policy';
-import type { ApprovalMode, ApprovalStatus } from '../approvals/approval.js';
+import type { ApprovalMode, ApprovalRequest, ApprovalStatus } from '../approvals/approval.js';
 import type { RedemptionCode } from '../approvals/redemption.js';
 import type { BudgetView } from '../budgets/decision-budgets.js';
 
@@ -48,13 +48,29 @@ export interface RecordedDecision extends Omit<Decision, 'code'> {
   readonly retryAfterSeconds?: number;
 }
 
+/** A decision before it is recorded: what the steps of the decide path pass along and replace. */
+export type Decided = Omit<
+  RecordedDecision,
+  'decisionId' | 'agentId' | 'taskId' | 'decidedAt' | 'approvalRequest' | 'budget' | 'retryAfterSeconds'
+>;
+
+export function refOf(request: ApprovalRequest): ApprovalRef {
+  return {
+    id: request.id,
+    mode: request.mode,
+    status: request.status,
+    deadline: request.deadlineAt,
+    grantExpiresAt: request.grantExpiresAt,
+  };
+}
+
 /** A deny that no rule produced, shaped like the engine's decisions so callers handle one shape. */
 export function serverDeny(
   code: Exclude<ServerDecisionCode, Decision['code']>,
   reason: string,
   agentId: string,
   policyVersion: string,
-): Omit<Decision, 'code'> & { code: ServerDecisionCode } {
+): Decided {
   return {
     effect: 'deny',
     code,

@@ -18,6 +18,6 @@ export function registerDecideRoute(app: App, service: DecideService) {
         response: { 200: DecisionSchema, ...errorResponses(409, 413, 503) },
       },
     },
-    async (request) => decisionJson(await service.decide(agentOf(request), request.body)),
+    async (request) => decisionJson(await service.decide(agentOf(request), request.body, 'http')),
   );
 }

@@ -1,0 +1,33 @@
+import type { Environment } from '../agents/agent.js';
+import type { Amounts } from '../budgets/estimate.js';
+
+/** Which interface a call came through: the REST API, the MCP gateway or the LLM proxy. */
+export type DecideSource = 'http' | 'mcp' | 'llm';
+
+export interface DecideContext {
+  readonly taskId?: string;
+  readonly parentTaskId?: string;
+  readonly initiator?: string;
+  readonly onBehalfOf?: string;
+  readonly interface?: string;
+  readonly environment?: Environment;
+  readonly reasoning?: string;
+  readonly model?: string;
+  readonly modelVersion?: string;
+  readonly promptVersion?: string;
+  readonly toolVersion?: string;
+  /** What the agent recommends doing; shown to the approver of a review. */
+  readonly recommendation?: string;
+}
+
+export interface DecideRequest {
+  readonly tool: string;
+  readonly args?: Record<string, unknown>;
+  readonly context?: DecideContext;
+  /** An approved request for exactly this call (same tool and arguments), used once. */
+  readonly approvalId?: string;
+  /** What the call expects to cost, reserved against its budgets until the outcome settles it. */
+  readonly estimate?: Amounts;
+  /** Agent ids this agent acts for, outermost orchestrator first. */
+  readonly delegation?: readonly string[];
+}
