@@ -19,6 +19,8 @@ import type { CrossingNotices } from '../budgets/crossing-effects.js';
 import { type BudgetView, budgetView, type DecisionBudgets } from '../budgets/decision-budgets.js';
 import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
+import type { DelegationGrants } from '../delegation/delegation-store.js';
+import { type DelegationLink, proveDelegation } from '../delegation/prove-delegation.js';
 import { invalidField, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { TenantState } from '../kill/tenant-state.js';
@@ -53,8 +55,8 @@ export interface DecideRequest {
   readonly approvalId?: string;
   /** What the call expects to cost, reserved against its budgets until the outcome settles it. */
   readonly estimate?: Amounts;
-  /** Agent ids this agent acts for, outermost orchestrator first. */
-  readonly delegation?: readonly string[];
+  /** The agents this agent acts for, outermost orchestrator first, each with the proof of its link. */
+  readonly delegation?: readonly DelegationLink[];
 }
 
 export interface DecideDeps {
@@ -63,6 +65,8 @@ export interface DecideDeps {
   readonly usage: UsageStore;
   readonly recorder: DecisionRecorder;
   readonly tasks: TaskOwners;
+  /** The delegation grants a call presents as proof of its chain. */
+  readonly delegations: DelegationGrants;
   /** Seals data-subject fields and redacts what is stored of the call. */
   readonly protection: DataProtection;
   /** Temporary grants from approved access requests. */
@@ -111,9 +115,20 @@ export class DecideService {
     if (!agent) throw new WardenError('unauthenticated', 'the agent key is unknown or revoked');
     const context = request.context ?? {};
     const environment = environmentOf(agent, context.environment);
-    const delegators = await this.delegators(principal.tenantId, request.delegation ?? []);
     const taskId = context.taskId ?? null;
-    if (taskId) await deps.tasks.checkAccess(principal.tenantId, taskId, agent, request.delegation ?? []);
+    const chain = await proveDelegation(
+      { agents: deps.agents, grants: deps.delegations },
+      {
+        tenantId: principal.tenantId,
+        caller: agent,
+        links: request.delegation ?? [],
+        tool: request.tool,
+        taskId,
+        now,
+      },
+    );
+    const delegators = chain.agents;
+    if (taskId) await deps.tasks.checkAccess(principal.tenantId, taskId, agent, chain.ids);
 
     const bundle = deps.registry.get(principal.tenantId);
     const policyVersion = bundle?.version ?? 'none';
@@ -286,7 +301,8 @@ export class DecideService {
           approval: decision.approval,
           approvalRequest: refOfWrite(prepared)?.id ?? null,
           delegation: decision.delegation,
-          delegators: request.delegation ?? [],
+          delegators: chain.ids,
+          delegationProofs: chain.proofs,
           environment,
           context: storedContext,
         }),
@@ -324,7 +340,9 @@ export class DecideService {
           type: 'agent',
           id: agent.id,
           ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
-          ...(request.delegation?.length ? { delegation: [...request.delegation] } : {}),
+          ...(chain.ids.length
+            ? { delegation: [...chain.ids], delegationProofs: chain.proofs.map((p) => p.grant ?? 'spawn') }
+            : {}),
           ...(context.initiator ? { initiator: context.initiator } : {}),
           ...(context.interface ? { interface: context.interface } : {}),
         },
@@ -492,16 +510,6 @@ export class DecideService {
         owners: [...decision.approvalOwners],
       },
     });
-  }
-
-  private async delegators(tenantId: string, ids: readonly string[]): Promise<Agent[]> {
-    const agents: Agent[] = [];
-    for (const [i, id] of ids.entries()) {
-      const agent = await this.deps.agents.get(tenantId, id);
-      if (!agent) throw invalidField(`body.delegation[${i}]`, `agent ${id} not found`);
-      agents.push(agent);
-    }
-    return agents;
   }
 }
 

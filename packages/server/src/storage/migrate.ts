@@ -5,6 +5,7 @@ import { agentSuspendedFrom } from './migrations/0002-agent-suspended-from.js';
 import { merkleAuditLog } from './migrations/0003-merkle-audit-log.js';
 import { approvals } from './migrations/0004-approvals.js';
 import { budgets } from './migrations/0005-budgets.js';
+import { delegationGrants } from './migrations/0007-delegation-grants.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-merkle-audit-log': merkleAuditLog,
   '0004-approvals': approvals,
   '0005-budgets': budgets,
+  '0007-delegation-grants': delegationGrants,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
