@@ -18,7 +18,8 @@ export type IdPrefix =
   | 'ntf'
   | 'bgt'
   | 'rsv'
-  | 'rtl';
+  | 'rtl'
+  | 'dlg';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

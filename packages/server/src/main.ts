@@ -39,6 +39,9 @@ import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
 import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js';
 import { TaskOwners } from './decisions/task-owners.js';
+import { DelegationService } from './delegation/delegation-service.js';
+import { DelegationGrants } from './delegation/delegation-store.js';
+import { registerDelegationRoutes } from './delegation/routes/register.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { KillService } from './kill/kill-service.js';
@@ -192,6 +195,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     usage,
     recorder,
     tasks: new TaskOwners(storage),
+    delegations: new DelegationGrants(storage.db),
     tenants: new TenantState(storage, signals, config.credentialCacheTtlMs, clock),
     budgets: new DecisionBudgets(budgetCache, config.reservationTimeoutSeconds * 1000),
     rateLimits: {
@@ -264,6 +268,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     defaultTenantId: bootstrap.tenant.id,
   });
   registerKillRoutes(app, { kill });
+  registerDelegationRoutes(app, new DelegationService({ storage, audit, clock }));
   registerDecideRoute(app, decideService);
   registerReportOutcomeRoute(
     app,

@@ -234,10 +234,20 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
     });
   });
 
-  it('decides a delegated call strictest-wins and refuses unknown delegators', async () => {
+  it('decides a proven delegated call strictest-wins and refuses unknown delegators', async () => {
     const orchestrator = await seedAgent(t.node, { roles: ['code-review-bot'] });
+    const grant = await t.node.app.inject({
+      method: 'POST',
+      url: '/v1/delegations',
+      headers: bearer(orchestrator.key),
+      payload: { delegateId: support.agent.id, tools: ['kb.*'] },
+    });
+    expect(grant.statusCode).toBe(201);
     const res = (
-      await decide(support.key, { tool: 'kb.articles.read', delegation: [orchestrator.agent.id] })
+      await decide(support.key, {
+        tool: 'kb.articles.read',
+        delegation: [{ agentId: orchestrator.agent.id, grant: grant.json().id }],
+      })
     ).json();
     expect(res).toMatchObject({ effect: 'deny', decidingAgent: orchestrator.agent.id });
     expect(res.delegation).toHaveLength(2);
@@ -245,7 +255,7 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
       tool: 'kb.articles.read',
       delegation: ['agt_00000000000000000000000000'],
     });
-    expect(unknown.statusCode).toBe(400);
+    expect(unknown.statusCode).toBe(403);
     expect(unknown.json().error.details.field).toBe('body.delegation[0]');
   });
 
@@ -379,7 +389,7 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
         tool: 'kb.articles.read',
         delegation: [support.agent.id],
       });
-      expect(delegated.statusCode).toBe(400);
+      expect(delegated.statusCode).toBe(403);
       const ours = (
         await decide(support.key, { tool: 'kb.articles.read', context: { taskId: 'tenant-a-task' } })
       ).json();

@@ -9,6 +9,8 @@ export interface AuditActor {
   readonly onBehalfOf?: string;
   /** The agents that delegated to this one, outermost first. */
   readonly delegation?: readonly string[];
+  /** What proved each link of `delegation`: the delegator's grant id, or `spawn` for a parent. */
+  readonly delegationProofs?: readonly string[];
   /** The human who started the task, when known. */
   readonly initiator?: string;
   /** Where the request came from: api, slack, mcp, ... */

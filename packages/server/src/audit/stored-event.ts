@@ -47,6 +47,7 @@ export function storedEvent(
   return {
     actor: {
       ...(actor.delegation?.length ? { delegation: actor.delegation } : {}),
+      ...(actor.delegationProofs?.length ? { delegationProofs: actor.delegationProofs } : {}),
       id: actor.id,
       ...(actor.initiator !== undefined ? { initiator: actor.initiator } : {}),
       ...(actor.interface !== undefined ? { interface: actor.interface } : {}),

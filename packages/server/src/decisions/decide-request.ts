@@ -1,5 +1,6 @@
 import type { Environment } from '../agents/agent.js';
 import type { Amounts } from '../budgets/estimate.js';
+import type { DelegationLink } from '../delegation/prove-delegation.js';
 
 /** Which interface a call came through: the REST API, the MCP gateway or the LLM proxy. */
 export type DecideSource = 'http' | 'mcp' | 'llm';
@@ -28,6 +29,6 @@ export interface DecideRequest {
   readonly approvalId?: string;
   /** What the call expects to cost, reserved against its budgets until the outcome settles it. */
   readonly estimate?: Amounts;
-  /** Agent ids this agent acts for, outermost orchestrator first. */
-  readonly delegation?: readonly string[];
+  /** The agents this agent acts for, outermost orchestrator first, each with the proof of its link. */
+  readonly delegation?: readonly DelegationLink[];
 }

@@ -7,6 +7,7 @@ import type { DataProtection } from '../audit/data-protection.js';
 import type { CrossingNotices } from '../budgets/crossing-effects.js';
 import type { DecisionBudgets } from '../budgets/decision-budgets.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
+import type { DelegationGrants } from '../delegation/delegation-store.js';
 import { invalidField, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { TenantState } from '../kill/tenant-state.js';
@@ -34,6 +35,8 @@ export interface DecideDeps {
   readonly usage: UsageStore;
   readonly recorder: DecisionRecorder;
   readonly tasks: TaskOwners;
+  /** The delegation grants a call presents as proof of its chain. */
+  readonly delegations: DelegationGrants;
   /** Seals data-subject fields and redacts what is stored of the call. */
   readonly protection: DataProtection;
   /** Temporary grants from approved access requests. */
@@ -46,7 +49,7 @@ export interface DecideDeps {
   readonly crossings: CrossingNotices;
   /** The tenant-wide kill switch. */
   readonly tenants: TenantState;
-  readonly log: Pick<FastifyBaseLogger, 'error'>;
+  readonly log: Pick<FastifyBaseLogger, 'error' | 'warn'>;
   readonly clock: () => number;
 }
 
@@ -56,7 +59,8 @@ export interface DecideDeps {
  *
  * 1. call       the agent (cached), the environment, the arguments checked before anything walks
  *               them (call-args.ts);
- * 2. delegation the agents it acts for and its access to the task (delegation.ts);
+ * 2. delegation the agents it acts for, each link proven by its delegator, and its access to the
+ *               task (delegation.ts, delegation/prove-delegation.ts);
  * 3. gates      tenant freeze, agent status (delegators too), circuit breaker, no policy, rate limit:
  *               the first server deny, or none (gates.ts);
  * 4. policy     @warden/policy `decide` on the call's facts (policy-step.ts);
@@ -112,9 +116,9 @@ export class DecideService {
     const environment = environmentOf(agent, context.environment);
     const args = callArgs(request.args);
     const taskId = context.taskId ?? null;
-    const delegation = request.delegation ?? [];
 
-    const delegators = await delegatorsOf(deps, agent, delegation, taskId);
+    const delegation = await delegatorsOf(deps, agent, request.delegation ?? [], request.tool, taskId, now);
+    const delegators = delegation.agents;
 
     const bundle = deps.registry.get(principal.tenantId);
     const gate = await firstGateDeny(deps, { agent, delegators, bundle, taskId, tool: request.tool, now });
@@ -194,7 +198,12 @@ export class DecideService {
     }
     if (recorded.opened) {
       // The decision stands once committed; telling approvers is best effort from here.
-      await deps.approvals.announce(recorded.opened).catch(() => {});
+      await deps.approvals.announce(recorded.opened).catch((error: unknown) => {
+        deps.log.warn(
+          { err: error, approvalId: recorded.opened?.request.id },
+          'approval announcement failed',
+        );
+      });
     }
     return answerOf(call, recorded, admission, gate?.retryAfterSeconds);
   }

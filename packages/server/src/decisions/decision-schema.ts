@@ -81,7 +81,7 @@ export const DecisionSchema = Type.Object({
   retryAfterSeconds: Type.Optional(Type.Number()),
 });
 
-const TaskId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+export const TaskId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 export const DecideBody = StrictObject({
@@ -112,7 +112,16 @@ export const DecideBody = StrictObject({
       records: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
     }),
   ),
-  delegation: Type.Optional(Type.Array(IdOf('agt'), { maxItems: 32 })),
+  /**
+   * The agents this one acts for, outermost first. Each link is proven by the grant its agent gave
+   * to the next one down (a bare id only where that agent spawned the next one).
+   */
+  delegation: Type.Optional(
+    Type.Array(
+      Type.Union([IdOf('agt'), StrictObject({ agentId: IdOf('agt'), grant: Type.Optional(IdOf('dlg')) })]),
+      { maxItems: 32 },
+    ),
+  ),
 });
 
 export function decisionJson(recorded: RecordedDecision): Static<typeof DecisionSchema> {

@@ -4,6 +4,7 @@ import type { Environment } from '../agents/agent.js';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import type { AuditEventInput } from '../audit/audit-log.js';
 import type { Protected } from '../audit/data-protection.js';
+import type { ProvenDelegation } from '../delegation/prove-delegation.js';
 import type { DecisionsTable, TasksTable } from '../storage/schema.js';
 import type { UsageIncrement } from '../usage/usage-store.js';
 import type { DecideContext, DecideSource } from './decide-request.js';
@@ -19,8 +20,8 @@ export interface Call {
   readonly tool: string;
   readonly taskId: string | null;
   readonly context: DecideContext;
-  /** Agent ids this agent acts for, as the request named them. */
-  readonly delegation: readonly string[];
+  /** The agents this agent acts for, outermost first, with how each link was proven. */
+  readonly delegation: ProvenDelegation;
   readonly environment: Environment;
   /** `args` (and `reasoning`) as stored: sealed and redacted, or a stand-in for unusable arguments. */
   readonly stored: Protected;
@@ -78,7 +79,8 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         approval: decision.approval,
         approvalRequest: ref?.id ?? null,
         delegation: decision.delegation,
-        delegators: call.delegation,
+        delegators: call.delegation.ids,
+        delegationProofs: call.delegation.proofs,
         environment: call.environment,
         context: storedContext,
         source: call.source,
@@ -117,7 +119,12 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         type: 'agent',
         id: call.agentId,
         ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf } : {}),
-        ...(call.delegation.length > 0 ? { delegation: [...call.delegation] } : {}),
+        ...(call.delegation.ids.length > 0
+          ? {
+              delegation: [...call.delegation.ids],
+              delegationProofs: call.delegation.proofs.map((p) => p.grant ?? 'spawn'),
+            }
+          : {}),
         ...(context.initiator ? { initiator: context.initiator } : {}),
         ...(context.interface ? { interface: context.interface } : {}),
       },

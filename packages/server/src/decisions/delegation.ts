@@ -1,30 +1,38 @@
 import type { Agent } from '../agents/agent.js';
 import type { AgentCache } from '../agents/agent-cache.js';
-import { invalidField } from '../errors.js';
+import type { DelegationGrants } from '../delegation/delegation-store.js';
+import {
+  type DelegationLink,
+  type ProvenDelegation,
+  proveDelegation,
+} from '../delegation/prove-delegation.js';
 import type { TaskOwners } from './task-owners.js';
 
 export interface DelegationDeps {
   readonly agents: AgentCache;
   readonly tasks: TaskOwners;
+  /** The delegation grants a call presents as proof of its chain. */
+  readonly delegations: DelegationGrants;
 }
 
 /**
- * The agents this call acts for, as the request names them (outermost first), and the check that the
- * agent may add to the task it names: its own, its parent's, or one of a delegator's. Throws a 4xx
- * naming the field for an unknown delegator or a task of another agent.
+ * The agents this call acts for, outermost first, each link proven by its delegator (a grant it made
+ * with its own key, or having spawned the delegate), and the check that the agent may add to the task
+ * it names: its own, its parent's, or one of a proven delegator's. Throws a 4xx naming the field for
+ * an unproven link or a task of another agent, before anything is written.
  */
 export async function delegatorsOf(
   deps: DelegationDeps,
   agent: Agent,
-  delegation: readonly string[],
+  links: readonly DelegationLink[],
+  tool: string,
   taskId: string | null,
-): Promise<readonly Agent[]> {
-  const delegators: Agent[] = [];
-  for (const [i, id] of delegation.entries()) {
-    const delegator = await deps.agents.get(agent.tenantId, id);
-    if (!delegator) throw invalidField(`body.delegation[${i}]`, `agent ${id} not found`);
-    delegators.push(delegator);
-  }
-  if (taskId) await deps.tasks.checkAccess(agent.tenantId, taskId, agent, delegation);
-  return delegators;
+  now: number,
+): Promise<ProvenDelegation> {
+  const chain = await proveDelegation(
+    { agents: deps.agents, grants: deps.delegations },
+    { tenantId: agent.tenantId, caller: agent, links, tool, taskId, now },
+  );
+  if (taskId) await deps.tasks.checkAccess(agent.tenantId, taskId, agent, chain.ids);
+  return chain;
 }

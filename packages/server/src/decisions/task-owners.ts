@@ -6,8 +6,9 @@ const MAX_ENTRIES = 100_000;
 
 /**
  * A task belongs to the agent that started it. Another agent may add actions to it only when it acts
- * for that agent (the owner is in its delegation chain) or is its spawned child — otherwise any agent
- * could write into another's execution trace. Owners never change, so they are cached for good.
+ * for that agent (the owner is in its proven delegation chain: `delegation` holds only ids the
+ * delegators proved, see proveDelegation) or is its spawned child — otherwise any agent could write
+ * into another's execution trace. Owners never change, so they are cached for good.
  */
 export class TaskOwners {
   private readonly owners = new Map<string, string>();

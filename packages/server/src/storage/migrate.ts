@@ -6,6 +6,7 @@ import { merkleAuditLog } from './migrations/0003-merkle-audit-log.js';
 import { approvals } from './migrations/0004-approvals.js';
 import { budgets } from './migrations/0005-budgets.js';
 import { auditTamperEvidence } from './migrations/0006-audit-tamper-evidence.js';
+import { delegationGrants } from './migrations/0007-delegation-grants.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-approvals': approvals,
   '0005-budgets': budgets,
   '0006-audit-tamper-evidence': auditTamperEvidence,
+  '0007-delegation-grants': delegationGrants,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -25,6 +25,7 @@ export interface Database {
   approval_requests: ApprovalRequestsTable;
   approval_votes: ApprovalVotesTable;
   access_grants: AccessGrantsTable;
+  delegation_grants: DelegationGrantsTable;
   incidents: IncidentsTable;
   notification_deliveries: NotificationDeliveriesTable;
   budgets: BudgetsTable;
@@ -334,6 +335,24 @@ export interface AccessGrantsTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+}
+
+export interface DelegationGrantsTable {
+  tenant_id: string;
+  id: string;
+  /** The agent that created the grant with its own key and is acted for. */
+  delegator_id: string;
+  /** The agent that may name the delegator in its `delegation`. */
+  delegate_id: string;
+  /** JSON array of tool names or globs. */
+  tools: string;
+  /** The one task the grant is for; null for any. */
+  task_id: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  /** `agent:agt_...` or `human:usr_...`. */
+  revoked_by: string | null;
 }
 
 export interface IncidentsTable {

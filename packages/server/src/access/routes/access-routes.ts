@@ -8,7 +8,7 @@ import { errorResponses, IdOf, IsoTime, NullableIsoTime, StrictObject, toIso } f
 import type { AccessService } from '../access-service.js';
 import type { Grant, GrantService } from '../grant-service.js';
 
-const ToolPattern = Type.String({
+export const ToolPattern = Type.String({
   pattern: '^[A-Za-z0-9_*][A-Za-z0-9_.:/*-]{0,199}$',
   description: 'a tool name or glob',
 });

@@ -28,6 +28,7 @@ const Actor = Type.Object({
   id: Type.String(),
   onBehalfOf: Type.Optional(Type.String()),
   delegation: Type.Optional(Type.Array(Type.String())),
+  delegationProofs: Type.Optional(Type.Array(Type.String())),
   initiator: Type.Optional(Type.String()),
   interface: Type.Optional(Type.String()),
 });
@@ -54,10 +55,14 @@ export const AuditEventSchema = Type.Object({
 });
 
 export function auditEventJson(event: AuditEventView): Static<typeof AuditEventSchema> {
-  const { delegation, ...actor } = event.actor;
+  const { delegation, delegationProofs, ...actor } = event.actor;
   return {
     ...event,
-    actor: { ...actor, ...(delegation ? { delegation: [...delegation] } : {}) },
+    actor: {
+      ...actor,
+      ...(delegation ? { delegation: [...delegation] } : {}),
+      ...(delegationProofs ? { delegationProofs: [...delegationProofs] } : {}),
+    },
     rules: [...event.rules],
   };
 }
