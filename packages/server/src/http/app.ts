@@ -37,7 +37,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     bodyLimit: BODY_LIMIT,
     genReqId: (req) => requestIdOf(req.headers),
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad percent-encoding and overlong path parameters, refused before routing.
     frameworkErrors: handleError,
     clientErrorHandler: answerClientError,
