@@ -42,7 +42,7 @@ import { TaskOwners } from './decisions/task-owners.js';
 import { DelegationService } from './delegation/delegation-service.js';
 import { DelegationGrants } from './delegation/delegation-store.js';
 import { registerDelegationRoutes } from './delegation/routes/register.js';
-import { type App, createApp } from './http/app.js';
+import { type App, type AppOptions, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { KillService } from './kill/kill-service.js';
 import { registerKillRoutes } from './kill/routes/register.js';
@@ -73,6 +73,8 @@ export interface NodeOptions {
   readonly notifier?: Notifier;
   /** Separates cross-node signals of nodes that share a database but not a schema (tests). */
   readonly signalNamespace?: string;
+  /** Sees every route as it is added (tests). */
+  readonly onRoute?: AppOptions['onRoute'];
 }
 
 export interface WardenNode {
@@ -111,7 +113,12 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       : new LocalSignals();
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
-  const app = await createApp({ logLevel: config.logLevel, authenticator, version: WARDEN_VERSION });
+  const app = await createApp({
+    logLevel: config.logLevel,
+    authenticator,
+    version: WARDEN_VERSION,
+    onRoute: options.onRoute,
+  });
   let auditTrail: AuditTrail;
   try {
     auditTrail = await createAuditTrail({ config, storage, signals, clock, log: app.log });

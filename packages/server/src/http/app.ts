@@ -1,11 +1,13 @@
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Authenticator } from '../credentials/authenticator.js';
 import { WardenError } from '../errors.js';
-import { newId } from '../ids.js';
 import { authenticateRequest } from './auth.js';
-import { handleError } from './errors.js';
+import { answerClientError } from './client-errors.js';
+import { handleError, MAX_PARAM_LENGTH } from './errors.js';
+import { openApiSecurity } from './openapi-security.js';
+import { requestIdOf } from './request-id.js';
 import { RequestLogging } from './request-logging.js';
 
 export type App = FastifyInstance<
@@ -22,9 +24,9 @@ export interface AppOptions {
   readonly logLevel: string;
   readonly authenticator: Authenticator;
   readonly version: string;
+  /** Sees every route as it is added (tests check each route's security against a table). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The Fastify instance with Warden's conventions: auth hook, error envelope, validation, OpenAPI. */
 export async function createApp(options: AppOptions): Promise<App> {
@@ -34,11 +36,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       redact: ['req.headers.authorization'],
     },
     bodyLimit: BODY_LIMIT,
-    // A caller's request id is kept when it is sane, so logs correlate across services.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req');
-    },
+    genReqId: (req) => requestIdOf(req.headers),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bad percent-encoding and overlong path parameters, refused before routing.
+    frameworkErrors: handleError,
+    clientErrorHandler: answerClientError,
     logController: new RequestLogging(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -61,6 +63,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (!route.config?.auth && !route.url.startsWith('/openapi')) {
       throw new Error(`route ${route.method} ${route.url} does not declare who may call it`);
     }
+    openApiSecurity(route);
+    options.onRoute?.(route);
   });
   app.addHook('onRequest', authenticateRequest(options.authenticator));
   app.addHook('onSend', async (request, reply) => {

@@ -1,6 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, type ErrorCode, WardenError } from '../errors.js';
 
+/** The longest path parameter routed; longer ones are a 414 (an e-mail address stays below it). */
+export const MAX_PARAM_LENGTH = 512;
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details?: Record<string, unknown> };
 }
@@ -13,6 +16,8 @@ export function handleError(error: FastifyError | WardenError, request: FastifyR
   }
   const body: ErrorBody = { error: { code, message, requestId: String(request.id) } };
   if (details) body.error.details = details;
+  // Errors raised before routing (bad URLs) skip the onSend hook that sets this on every answer.
+  reply.header('x-request-id', body.error.requestId);
   return reply.status(ERROR_STATUS[code]).send(body);
 }
 
@@ -50,6 +55,17 @@ function classify(error: FastifyError | WardenError): {
     };
   }
   switch (fastifyError.code) {
+    case 'FST_ERR_BAD_URL':
+      return {
+        code: 'invalid_request',
+        message: 'url: the path is not valid percent-encoding',
+        details: { field: 'url' },
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        code: 'uri_too_long',
+        message: `url: a path segment is longer than ${MAX_PARAM_LENGTH} characters`,
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'payload_too_large', message: 'the request body is larger than 1 MiB' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

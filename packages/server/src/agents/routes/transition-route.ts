@@ -1,7 +1,7 @@
 import { type TSchema, Type } from 'typebox';
 import type { App } from '../../http/app.js';
 import { humanOf, type RouteAuth } from '../../http/auth.js';
-import { errorResponses } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses } from '../../http/schemas.js';
 import type { AgentLifecycle, Transition } from '../agent-lifecycle.js';
 import { AgentParams, AgentSchema, agentJson } from './agent-schemas.js';
 
@@ -27,9 +27,7 @@ export function registerTransition(
         body: options.body,
         response: { 200: Response, ...errorResponses(404, 409) },
       },
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const body = request.body as { reason?: string };

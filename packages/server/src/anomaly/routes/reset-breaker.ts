@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { AgentParams, AgentSchema, agentJson } from '../../agents/routes/agent-schemas.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { errorResponses, StrictObject } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses, StrictObject } from '../../http/schemas.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
 
 const Body = StrictObject({ comment: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) });
@@ -23,9 +23,7 @@ export function registerResetBreaker(app: App, breaker: CircuitBreaker): void {
         body: Body,
         response: { 200: Type.Object({ agent: AgentSchema }), ...errorResponses(404, 409) },
       },
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const principal = humanOf(request);

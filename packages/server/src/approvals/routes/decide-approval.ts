@@ -1,13 +1,13 @@
 import { Type } from 'typebox';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { errorResponses, StrictObject } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses, StrictObject } from '../../http/schemas.js';
 import type { ApprovalReader } from '../approval-reader.js';
 import type { ApprovalService } from '../approval-service.js';
 import { approvalJson } from '../approval-view.js';
 import { ApprovalParams, ApprovalSchema, Comment } from './approval-schemas.js';
 
-const Body = Type.Union([StrictObject({ comment: Type.Optional(Comment) }), Type.Null()]);
+const Body = StrictObject({ comment: Type.Optional(Comment) });
 
 /**
  * POST /v1/approvals/:id/approve and /deny: one human's decision. The first decision that settles
@@ -23,13 +23,14 @@ export function registerDecideApproval(app: App, service: ApprovalService, reade
           tags: ['approvals'],
           summary: verdict === 'approve' ? 'Approve a request' : 'Deny a request',
           params: ApprovalParams,
-          body: Type.Optional(Body),
+          body: Body,
           response: { 200: ApprovalSchema, ...errorResponses(404, 409) },
         },
+        preValidation: absentBodyAsEmpty,
       },
       async (request) => {
         const principal = humanOf(request);
-        await service.vote(principal, request.params.id, verdict, request.body?.comment);
+        await service.vote(principal, request.params.id, verdict, request.body.comment);
         const view = await reader.get(principal, request.params.id);
         return approvalJson(view, { self: `/v1/approvals/${view.request.id}` });
       },

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { AgentParams } from '../../agents/routes/agent-schemas.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { errorResponses, StrictObject } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses, StrictObject } from '../../http/schemas.js';
 import type { AgentKeyService } from '../agent-keys.js';
 import { IssuedKeySchema, issuedKeyJson } from './key-schemas.js';
 
@@ -26,9 +26,7 @@ export function registerCreateAgentKey(app: App, keys: AgentKeyService): void {
         body: Body,
         response: { 201: Created, ...errorResponses(404, 409) },
       },
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
+      preValidation: absentBodyAsEmpty,
     },
     async (request, reply) => {
       const key = await keys.issue(humanOf(request), request.params.id, request.body);

@@ -4,9 +4,9 @@ import { AgentParams, AgentSchema, agentJson } from '../../agents/routes/agent-s
 import { forbidden } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { errorResponses } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses } from '../../http/schemas.js';
 import type { KillService } from '../kill-service.js';
-import { CancelledApprovals, emptyBodyAsObject, NO_REASON, OptionalReasonBody } from './kill-schemas.js';
+import { CancelledApprovals, NO_REASON, OptionalReasonBody } from './kill-schemas.js';
 
 /**
  * POST /v1/kill/agents/:id: suspends one agent at once, on every node, and cancels its pending
@@ -31,7 +31,7 @@ export function registerKillAgent(app: App, kill: KillService): void {
           ...errorResponses(404, 409),
         },
       },
-      preValidation: emptyBodyAsObject,
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const principal = humanOf(request);

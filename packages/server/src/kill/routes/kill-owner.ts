@@ -2,12 +2,11 @@ import { Type } from 'typebox';
 import { agentJson } from '../../agents/routes/agent-schemas.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
-import { errorResponses } from '../../http/schemas.js';
+import { absentBodyAsEmpty, errorResponses } from '../../http/schemas.js';
 import type { KillService } from '../kill-service.js';
 import {
   AgentsSchema,
   CancelledApprovals,
-  emptyBodyAsObject,
   NO_REASON,
   OptionalReasonBody,
   OwnerSchema,
@@ -43,7 +42,7 @@ export function registerKillOwner(app: App, kill: KillService): void {
           ...errorResponses(404),
         },
       },
-      preValidation: emptyBodyAsObject,
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const principal = humanOf(request);

@@ -38,8 +38,3 @@ export function freezeJson(tenantId: string, freeze: TenantFreeze | null) {
     reason: freeze?.reason ?? null,
   };
 }
-
-/** A request without a body counts as an empty one (the CLI and curl send none when there is no reason). */
-export async function emptyBodyAsObject(request: { body: unknown }): Promise<void> {
-  if (request.body === undefined || request.body === null) request.body = {};
-}

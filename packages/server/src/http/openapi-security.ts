@@ -1,0 +1,14 @@
+import type { RouteOptions } from 'fastify';
+
+/**
+ * Declares each operation's security requirement in the API document from the `auth` the route
+ * enforces, so the document cannot drift from what the server checks: public routes need none,
+ * agent routes an agent key, human routes a human token.
+ */
+export function openApiSecurity(route: RouteOptions): void {
+  const auth = route.config?.auth;
+  if (!auth) return;
+  const security =
+    auth.kind === 'public' ? [] : auth.kind === 'agent' ? [{ agentKey: [] }] : [{ humanToken: [] }];
+  route.schema = { ...route.schema, security };
+}

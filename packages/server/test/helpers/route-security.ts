@@ -1,0 +1,429 @@
+import type { RouteAuth } from '../../src/http/auth.js';
+import type { HumanRole } from '../../src/tenants/roles.js';
+
+/**
+ * Ids of resources that live in one tenant (the victim). The route-security test calls every route
+ * against them with the credentials of another tenant, and expects never to reach them.
+ */
+export interface Victim {
+  readonly humanId: string;
+  readonly tokenId: string;
+  readonly groupId: string;
+  readonly agentId: string;
+  readonly keyId: string;
+  readonly approvalId: string;
+  readonly grantId: string;
+  readonly deliveryId: string;
+  readonly budgetId: string;
+  readonly rateLimitId: string;
+  readonly decisionId: string;
+  readonly taskId: string;
+  readonly eventId: string;
+  /** A delegation grant the victim agent made. */
+  readonly delegationId: string;
+}
+
+export interface RouteSecurity {
+  /** Who may call the route: must equal the `auth` the route declares. */
+  readonly auth: RouteAuth;
+  /** A request the right caller could make of the victim's resources: path, query and a valid body. */
+  readonly request: (victim: Victim) => { readonly url: string; readonly body?: unknown };
+  /**
+   * What a caller of another tenant, holding the right credential, gets for that request, exactly
+   * as for an id that does not exist: 404 for an id in the path, 400 `invalid_request` naming the
+   * field for an id in the body. `null` when the request names nothing of a tenant (a list, the
+   * caller's own tenant), so there is nothing foreign to reach and it is not sent.
+   */
+  readonly foreign: 404 | 400 | null;
+}
+
+const human = (roles?: readonly HumanRole[]): RouteAuth =>
+  roles ? { kind: 'human', roles } : { kind: 'human' };
+const AGENT: RouteAuth = { kind: 'agent' };
+const PUBLIC: RouteAuth = { kind: 'public' };
+const ADMIN = human([]);
+const SECURITY = human(['security']);
+const READERS = human(['security', 'auditor', 'owner']);
+
+const reason = { reason: 'route security check' };
+
+/**
+ * Every route of the HTTP API, keyed `METHOD /path` exactly as registered (HEAD routes follow their
+ * GET). test/route-security.test.ts fails for a route that is missing here and for an entry whose
+ * route is gone. A new route adds one entry: its `auth`, a request aimed at the victim's ids (add an
+ * id to `Victim`, created in the test's fixtures, if the route names a new kind of resource), and
+ * whether another tenant's caller must get 404. The shared checks then run for it on SQLite and
+ * PostgreSQL: no credential, the wrong kind of credential, a human without the role, another
+ * tenant's id, a body that is not a JSON object, and nothing written by any of those.
+ */
+export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
+  'GET /openapi.json': { auth: PUBLIC, request: () => ({ url: '/openapi.json' }), foreign: null },
+  'GET /healthz': { auth: PUBLIC, request: () => ({ url: '/healthz' }), foreign: null },
+  'GET /readyz': { auth: PUBLIC, request: () => ({ url: '/readyz' }), foreign: null },
+
+  // Humans, groups and tokens
+  'GET /v1/me': { auth: human(), request: () => ({ url: '/v1/me' }), foreign: null },
+  'GET /v1/tenant': { auth: human(), request: () => ({ url: '/v1/tenant' }), foreign: null },
+  'POST /v1/humans': {
+    auth: ADMIN,
+    request: () => ({
+      url: '/v1/humans',
+      body: { email: 'new@example.test', name: 'New', roles: ['viewer'] },
+    }),
+    foreign: null,
+  },
+  'GET /v1/humans': { auth: human(), request: () => ({ url: '/v1/humans' }), foreign: null },
+  'GET /v1/humans/:id': { auth: human(), request: (v) => ({ url: `/v1/humans/${v.humanId}` }), foreign: 404 },
+  'PATCH /v1/humans/:id': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/humans/${v.humanId}`, body: { status: 'disabled' } }),
+    foreign: 404,
+  },
+  'POST /v1/humans/:id/tokens': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/humans/${v.humanId}/tokens`, body: { name: 'stolen' } }),
+    foreign: 404,
+  },
+  'GET /v1/humans/:id/tokens': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/humans/${v.humanId}/tokens` }),
+    foreign: 404,
+  },
+  'DELETE /v1/tokens/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/tokens/${v.tokenId}` }),
+    foreign: 404,
+  },
+  'POST /v1/groups': {
+    auth: ADMIN,
+    request: () => ({ url: '/v1/groups', body: { name: 'new-group' } }),
+    foreign: null,
+  },
+  'GET /v1/groups': { auth: human(), request: () => ({ url: '/v1/groups' }), foreign: null },
+  'GET /v1/groups/:id': { auth: human(), request: (v) => ({ url: `/v1/groups/${v.groupId}` }), foreign: 404 },
+  'PUT /v1/groups/:id/members': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/groups/${v.groupId}/members`, body: { members: [] } }),
+    foreign: 404,
+  },
+  'DELETE /v1/groups/:id': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/groups/${v.groupId}` }),
+    foreign: 404,
+  },
+
+  // Agents
+  'POST /v1/agents': {
+    auth: human(['owner']),
+    request: (v) => ({
+      url: '/v1/agents',
+      body: {
+        name: 'new-agent',
+        ownerId: v.humanId,
+        purpose: 'p',
+        risk: 'internal',
+        environments: ['staging'],
+      },
+    }),
+    foreign: 400,
+  },
+  'GET /v1/agents': { auth: human(), request: () => ({ url: '/v1/agents' }), foreign: null },
+  'GET /v1/agents/:id': { auth: human(), request: (v) => ({ url: `/v1/agents/${v.agentId}` }), foreign: 404 },
+  'PATCH /v1/agents/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}`, body: { purpose: 'taken over' } }),
+    foreign: 404,
+  },
+  'POST /v1/agents/:id/activate': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/activate`, body: {} }),
+    foreign: 404,
+  },
+  'POST /v1/agents/:id/suspend': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/suspend`, body: reason }),
+    foreign: 404,
+  },
+  'POST /v1/agents/:id/resume': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/resume`, body: {} }),
+    foreign: 404,
+  },
+  'POST /v1/agents/:id/retire': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/retire`, body: reason }),
+    foreign: 404,
+  },
+  'POST /v1/agents/spawn': {
+    auth: AGENT,
+    request: () => ({ url: '/v1/agents/spawn', body: { name: 'child', purpose: 'p' } }),
+    foreign: null,
+  },
+
+  // Approvals, incidents, access requests and grants
+  'GET /v1/approvals': { auth: human(), request: () => ({ url: '/v1/approvals' }), foreign: null },
+  'GET /v1/approvals/:id/events': {
+    auth: AGENT,
+    request: (v) => ({ url: `/v1/approvals/${v.approvalId}/events` }),
+    foreign: 404,
+  },
+  'GET /v1/approvals/stream': {
+    auth: human(),
+    request: () => ({ url: '/v1/approvals/stream' }),
+    foreign: null,
+  },
+  'GET /v1/approvals/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/approvals/${v.approvalId}` }),
+    foreign: 404,
+  },
+  'POST /v1/approvals/:id/approve': {
+    auth: { kind: 'human', decides: true },
+    request: (v) => ({ url: `/v1/approvals/${v.approvalId}/approve`, body: {} }),
+    foreign: 404,
+  },
+  'POST /v1/approvals/:id/deny': {
+    auth: { kind: 'human', decides: true },
+    request: (v) => ({ url: `/v1/approvals/${v.approvalId}/deny`, body: {} }),
+    foreign: 404,
+  },
+  'GET /v1/approvals/:id/wait': {
+    auth: AGENT,
+    request: (v) => ({ url: `/v1/approvals/${v.approvalId}/wait?timeoutSeconds=0` }),
+    foreign: 404,
+  },
+  'GET /v1/incidents': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/incidents' }),
+    foreign: null,
+  },
+  'POST /v1/access-requests': {
+    auth: AGENT,
+    request: () => ({
+      url: '/v1/access-requests',
+      body: { tools: ['crm.contacts.read'], justification: 'j', durationSeconds: 3600 },
+    }),
+    foreign: null,
+  },
+  'POST /v1/agents/:id/access-requests': {
+    auth: human(),
+    request: (v) => ({
+      url: `/v1/agents/${v.agentId}/access-requests`,
+      body: { tools: ['crm.contacts.read'], justification: 'j', durationSeconds: 3600 },
+    }),
+    foreign: 404,
+  },
+  'GET /v1/agents/:id/grants': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/grants` }),
+    foreign: 404,
+  },
+  'DELETE /v1/agents/:id/grants/:grantId': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/grants/${v.grantId}` }),
+    foreign: 404,
+  },
+
+  // Notifications
+  'GET /v1/notifications/deliveries': {
+    auth: ADMIN,
+    request: () => ({ url: '/v1/notifications/deliveries' }),
+    foreign: null,
+  },
+  'POST /v1/notifications/deliveries/:id/replay': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/notifications/deliveries/${v.deliveryId}/replay` }),
+    foreign: 404,
+  },
+
+  // Agent keys
+  'POST /v1/agents/:id/keys': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/keys`, body: {} }),
+    foreign: 404,
+  },
+  'GET /v1/agents/:id/keys': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/keys` }),
+    foreign: 404,
+  },
+  'DELETE /v1/agents/:id/keys/:keyId': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/keys/${v.keyId}` }),
+    foreign: 404,
+  },
+
+  // Policies
+  'GET /v1/policies': { auth: human(), request: () => ({ url: '/v1/policies' }), foreign: null },
+  'POST /v1/policies/reload': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/policies/reload' }),
+    foreign: null,
+  },
+
+  // Kill switch
+  'POST /v1/kill/agents/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/kill/agents/${v.agentId}`, body: reason }),
+    foreign: 404,
+  },
+  'POST /v1/kill/owners/:humanId': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/kill/owners/${v.humanId}`, body: reason }),
+    foreign: 404,
+  },
+  'POST /v1/kill/tenant': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/kill/tenant', body: reason }),
+    foreign: null,
+  },
+  'DELETE /v1/kill/tenant': { auth: ADMIN, request: () => ({ url: '/v1/kill/tenant' }), foreign: null },
+  'GET /v1/kill/tenant': { auth: human(), request: () => ({ url: '/v1/kill/tenant' }), foreign: null },
+
+  // Decisions
+  'POST /v1/decide': {
+    auth: AGENT,
+    request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),
+    foreign: null,
+  },
+  'POST /v1/decisions/:id/outcome': {
+    auth: AGENT,
+    request: (v) => ({ url: `/v1/decisions/${v.decisionId}/outcome`, body: { status: 'succeeded' } }),
+    foreign: 404,
+  },
+  'GET /v1/decisions/:id': {
+    auth: READERS,
+    request: (v) => ({ url: `/v1/decisions/${v.decisionId}` }),
+    foreign: 404,
+  },
+  'GET /v1/tasks/:id/trace': {
+    auth: READERS,
+    request: (v) => ({ url: `/v1/tasks/${v.taskId}/trace` }),
+    foreign: 404,
+  },
+
+  // Budgets and rate limits
+  'GET /v1/budgets': { auth: human(), request: () => ({ url: '/v1/budgets' }), foreign: null },
+  'POST /v1/budgets': {
+    auth: SECURITY,
+    request: (v) => ({
+      url: '/v1/budgets',
+      body: { name: 'stolen', scope: 'agent', agentId: v.agentId, period: 'day', unit: 'usd', limit: 1 },
+    }),
+    foreign: 400,
+  },
+  'GET /v1/budgets/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/budgets/${v.budgetId}` }),
+    foreign: 404,
+  },
+  'PATCH /v1/budgets/:id': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/budgets/${v.budgetId}`, body: { limit: 1 } }),
+    foreign: 404,
+  },
+  'DELETE /v1/budgets/:id': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/budgets/${v.budgetId}` }),
+    foreign: 404,
+  },
+  'GET /v1/agents/:id/budgets': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/budgets` }),
+    foreign: 404,
+  },
+  'GET /v1/agents/:id/baselines': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/baselines` }),
+    foreign: 404,
+  },
+  'POST /v1/agents/:id/breaker/reset': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/breaker/reset`, body: {} }),
+    foreign: 404,
+  },
+  'GET /v1/rate-limits': { auth: human(), request: () => ({ url: '/v1/rate-limits' }), foreign: null },
+  'POST /v1/rate-limits': {
+    auth: SECURITY,
+    request: (v) => ({
+      url: '/v1/rate-limits',
+      body: { name: 'stolen', scope: 'agent', agentId: v.agentId, maxCalls: 1, windowSeconds: 60 },
+    }),
+    foreign: 400,
+  },
+  'PATCH /v1/rate-limits/:id': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/rate-limits/${v.rateLimitId}`, body: { maxCalls: 1 } }),
+    foreign: 404,
+  },
+  'DELETE /v1/rate-limits/:id': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/rate-limits/${v.rateLimitId}` }),
+    foreign: 404,
+  },
+
+  // Audit
+  'GET /v1/audit/checkpoints/latest': {
+    auth: human(),
+    request: () => ({ url: '/v1/audit/checkpoints/latest' }),
+    foreign: null,
+  },
+  'GET /v1/audit/proof/inclusion': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/audit/proof/inclusion?event=${v.eventId}` }),
+    foreign: 404,
+  },
+  'GET /v1/audit/proof/consistency': {
+    auth: human(),
+    request: () => ({ url: '/v1/audit/proof/consistency?from=1&to=2' }),
+    foreign: null,
+  },
+  'GET /v1/audit/events': {
+    auth: human(['auditor']),
+    request: () => ({ url: '/v1/audit/events' }),
+    foreign: null,
+  },
+  'GET /v1/audit/export': {
+    auth: human(['auditor']),
+    request: () => ({ url: '/v1/audit/export?format=jsonl' }),
+    foreign: null,
+  },
+  'POST /v1/audit/shred': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/audit/shred', body: { subject: 'customer-99' } }),
+    foreign: null,
+  },
+  'GET /v1/audit/retention': {
+    auth: human(),
+    request: () => ({ url: '/v1/audit/retention' }),
+    foreign: null,
+  },
+  'PUT /v1/audit/retention': {
+    auth: ADMIN,
+    request: () => ({ url: '/v1/audit/retention', body: { days: 30 } }),
+    foreign: null,
+  },
+
+  // Delegation grants: an agent makes and revokes its own; humans read and revoke an agent's
+  'POST /v1/delegations': {
+    auth: AGENT,
+    request: (v) => ({ url: '/v1/delegations', body: { delegateId: v.agentId, tools: ['payments.*'] } }),
+    foreign: 400,
+  },
+  'GET /v1/delegations': { auth: AGENT, request: () => ({ url: '/v1/delegations' }), foreign: null },
+  'DELETE /v1/delegations/:id': {
+    auth: AGENT,
+    request: (v) => ({ url: `/v1/delegations/${v.delegationId}` }),
+    foreign: 404,
+  },
+  'GET /v1/agents/:id/delegations': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/delegations` }),
+    foreign: 404,
+  },
+  'DELETE /v1/agents/:id/delegations/:grantId': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/delegations/${v.delegationId}` }),
+    foreign: 404,
+  },
+};

@@ -1,0 +1,238 @@
+import type { RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteAuth } from '../src/http/auth.js';
+import { newId } from '../src/ids.js';
+import { HUMAN_ROLES, type HumanRole } from '../src/tenants/roles.js';
+import { addHuman, createOtherTenant } from './helpers/api.js';
+import { databaseDigest } from './helpers/db-digest.js';
+import { ROUTE_SECURITY, type RouteSecurity, type Victim } from './helpers/route-security.js';
+import { seedAgent } from './helpers/seed-agent.js';
+import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js';
+
+const NOT_OBJECTS = [null, [], 'a string', 7];
+
+/** The OpenAPI security requirement of each kind of route (the schemes are in app.ts). */
+const SECURITY_OF = { public: [], agent: [{ agentKey: [] }], human: [{ humanToken: [] }] };
+
+/** The roles that do not pass a route limited to `roles`: every role but admin and those. */
+const rolesWithout = (roles: readonly HumanRole[]): HumanRole[] =>
+  HUMAN_ROLES.filter((role) => role !== 'admin' && !roles.includes(role));
+
+/**
+ * Every registered route against the table in helpers/route-security.ts: the table must list
+ * exactly the routes the node registers, and every rejected request must leave the database as it
+ * was. The victim's resources live in the default tenant; the intruder is a second tenant.
+ */
+describe.each(DATABASES)('route security (%s)', (db) => {
+  let t: TestNode;
+  const routes = new Map<string, RouteOptions>();
+  let victim: Victim;
+  let victimAgentKey: string;
+  let intruder: { adminToken: string; agentKey: string };
+  const unprivileged = new Map<string, string>();
+  let baseline: Record<string, string>;
+
+  const send = (method: string, url: string, token: string | undefined, body?: unknown) =>
+    t.node.app.inject({
+      method: method as 'GET',
+      url,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+
+  beforeAll(async () => {
+    t = await startTestNode(db, {
+      onRoute: (route) => {
+        // HEAD routes are Fastify's copies of the GET routes, with the same config.
+        for (const method of [route.method].flat()) {
+          if (method !== 'HEAD') routes.set(`${method} ${route.url}`, route);
+        }
+      },
+    });
+    const admin = t.adminToken;
+    const call = async (method: string, url: string, body: unknown) => {
+      const res = await send(method, url, admin, body);
+      if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.body}`);
+      return res.json();
+    };
+    const owner = await addHuman(t.node, ['owner']);
+    const group = await call('POST', '/v1/groups', { name: 'support-leads', members: [owner.id] });
+    const agent = await seedAgent(t.node, { ownerId: owner.id });
+    victimAgentKey = agent.key;
+    const decision = (
+      await send('POST', '/v1/decide', agent.key, {
+        tool: 'payments.refund',
+        args: { amount: 600 },
+        context: { taskId: 'ticket-4711' },
+      })
+    ).json();
+    if (!decision.approvalRequest) throw new Error(`no approval opened: ${JSON.stringify(decision)}`);
+    // The victim agent delegates to a second agent of its tenant, with its own key.
+    const delegate = await seedAgent(t.node, { ownerId: owner.id });
+    const delegation = await send('POST', '/v1/delegations', agent.key, {
+      delegateId: delegate.agent.id,
+      tools: ['payments.*'],
+    });
+    if (delegation.statusCode !== 201) throw new Error(`POST /v1/delegations: ${delegation.body}`);
+    const budget = await call('POST', '/v1/budgets', {
+      name: 'daily',
+      scope: 'agent',
+      agentId: agent.agent.id,
+      period: 'day',
+      unit: 'usd',
+      limit: 100,
+    });
+    const rateLimit = await call('POST', '/v1/rate-limits', {
+      name: 'burst',
+      scope: 'agent',
+      agentId: agent.agent.id,
+      maxCalls: 100,
+      windowSeconds: 60,
+    });
+    const tenantId = t.node.bootstrap.tenant.id;
+    const now = Date.now();
+    const deliveryId = newId('ntf', now);
+    await t.node.storage.db
+      .insertInto('notification_deliveries')
+      .values({
+        id: deliveryId,
+        tenant_id: tenantId,
+        channel: 'webhook',
+        url: 'http://127.0.0.1:9/hook',
+        type: 'approval.request',
+        body: '{}',
+        status: 'dead',
+        attempts: 3,
+        last_error: 'HTTP 503',
+        next_attempt_at: now,
+        lease_until: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const event = await t.node.storage.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .orderBy('seq')
+      .executeTakeFirstOrThrow();
+    victim = {
+      humanId: owner.id,
+      tokenId: t.node.bootstrap.created?.adminToken.id ?? '',
+      groupId: group.group.id,
+      agentId: agent.agent.id,
+      keyId: agent.keyId,
+      approvalId: decision.approvalRequest.id,
+      // No grant is needed to be reached: the agent in the same path is the victim's.
+      grantId: newId('grt', now),
+      deliveryId,
+      budgetId: budget.id,
+      rateLimitId: rateLimit.rateLimit.id,
+      decisionId: decision.decisionId,
+      taskId: 'ticket-4711',
+      eventId: event.id,
+      delegationId: delegation.json().id,
+    };
+
+    for (const entry of Object.values(ROUTE_SECURITY)) {
+      if (entry.auth.kind !== 'human' || !entry.auth.roles) continue;
+      const roles = rolesWithout(entry.auth.roles);
+      const key = roles.join(',');
+      if (!unprivileged.has(key)) unprivileged.set(key, (await addHuman(t.node, roles)).token);
+    }
+    const other = await createOtherTenant(t.node);
+    intruder = {
+      adminToken: other.adminToken,
+      agentKey: (await seedAgent(t.node, { tenantId: other.tenantId, ownerId: other.adminId })).key,
+    };
+    // Last-used times are written in the background; settle them before the baseline.
+    await t.node.lastUsed.flush();
+    baseline = await databaseDigest(t.node);
+  });
+  afterAll(() => t?.close());
+
+  it('has one entry for every route, and no entry for a route that is gone', () => {
+    expect([...routes.keys()].filter((route) => !(route in ROUTE_SECURITY))).toEqual([]);
+    expect(Object.keys(ROUTE_SECURITY).filter((route) => !routes.has(route))).toEqual([]);
+  });
+
+  it.each(Object.entries(ROUTE_SECURITY))('%s', async (route, entry) => {
+    const registered = routes.get(route);
+    expect(registered, 'no such route').toBeDefined();
+    expect(registered?.config?.auth).toEqual(entry.auth);
+    const method = route.split(' ')[0] ?? 'GET';
+    const { url, body } = entry.request(victim);
+
+    if (entry.auth.kind === 'public') {
+      const res = await send(method, url, undefined);
+      expect([200, 503]).toContain(res.statusCode);
+      return;
+    }
+    await expectError(send(method, url, undefined, body), 401, 'unauthenticated');
+    await expectError(send(method, url, wrongKind(entry.auth), body), 403, wrongKindCode(entry.auth));
+    if (entry.auth.kind === 'human' && entry.auth.roles) {
+      const token = unprivileged.get(rolesWithout(entry.auth.roles).join(','));
+      await expectError(send(method, url, token, body), 403, 'forbidden');
+    }
+    if (entry.foreign !== null) {
+      const token = entry.auth.kind === 'agent' ? intruder.agentKey : intruder.adminToken;
+      const code = entry.foreign === 404 ? 'not_found' : 'invalid_request';
+      await expectError(send(method, url, token, body), entry.foreign, code);
+    }
+    if (registered?.schema?.body) {
+      for (const notObject of NOT_OBJECTS) {
+        const res = await send(method, url, rightCredential(entry), notObject);
+        expect(res.statusCode, `body ${JSON.stringify(notObject)}`).toBe(400);
+        expect(res.json().error).toMatchObject({ code: 'invalid_request', details: { field: 'body' } });
+      }
+    }
+    await t.node.lastUsed.flush();
+    // A change is reported against this route only: the next one compares with the new state.
+    const before = baseline;
+    baseline = await databaseDigest(t.node);
+    expect(baseline).toEqual(before);
+  });
+
+  it('declares in /openapi.json the credential each route needs, and nothing for public ones', async () => {
+    const doc = (await send('GET', '/openapi.json', undefined)).json() as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+    const documented = new Map<string, unknown>();
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        documented.set(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, operation.security);
+      }
+    }
+    const expected = new Map<string, unknown>();
+    for (const [route, entry] of Object.entries(ROUTE_SECURITY)) {
+      if ((routes.get(route)?.schema as { hide?: boolean } | undefined)?.hide) continue;
+      expected.set(route, SECURITY_OF[entry.auth.kind]);
+    }
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(expected));
+  });
+
+  function wrongKind(auth: RouteAuth): string {
+    return auth.kind === 'agent' ? t.adminToken : victimAgentKey;
+  }
+
+  function wrongKindCode(auth: RouteAuth): string {
+    return auth.kind === 'human' && auth.decides ? 'separation_of_duties' : 'forbidden';
+  }
+
+  function rightCredential(entry: RouteSecurity): string {
+    return entry.auth.kind === 'agent' ? victimAgentKey : t.adminToken;
+  }
+});
+
+async function expectError(
+  pending: Promise<{ statusCode: number; json(): { error?: { code?: string; requestId?: string } } }>,
+  status: number,
+  code: string,
+): Promise<void> {
+  const res = await pending;
+  expect(res.statusCode, JSON.stringify(res.json())).toBe(status);
+  expect(res.json().error).toMatchObject({ code, requestId: expect.any(String) });
+}
