@@ -41,6 +41,7 @@ import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js
 import { TaskOwners } from './decisions/task-owners.js';
 import { type App, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { prettyLogStream } from './http/pretty-log.js';
 import { KillService } from './kill/kill-service.js';
 import { registerKillRoutes } from './kill/routes/register.js';
 import { TenantState } from './kill/tenant-state.js';
@@ -108,7 +109,14 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       : new LocalSignals();
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
-  const app = await createApp({ logLevel: config.logLevel, authenticator, version: WARDEN_VERSION });
+  const app = await createApp({
+    logLevel: config.logLevel,
+    ...(config.logFormat === 'pretty'
+      ? { logDestination: prettyLogStream((t) => process.stdout.write(t)) }
+      : {}),
+    authenticator,
+    version: WARDEN_VERSION,
+  });
   let auditTrail: AuditTrail;
   try {
     auditTrail = await createAuditTrail({ config, storage, signals, clock, log: app.log });

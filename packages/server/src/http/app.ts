@@ -6,6 +6,7 @@ import { WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { authenticateRequest } from './auth.js';
 import { handleError } from './errors.js';
+import type { LogDestination } from './pretty-log.js';
 import { RequestLogging } from './request-logging.js';
 
 export type App = FastifyInstance<
@@ -20,6 +21,8 @@ export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppOptions {
   readonly logLevel: string;
+  /** Where log lines go instead of stdout as JSON (the human format). */
+  readonly logDestination?: LogDestination;
   readonly authenticator: Authenticator;
   readonly version: string;
 }
@@ -32,6 +35,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger: {
       level: options.logLevel,
       redact: ['req.headers.authorization'],
+      ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: BODY_LIMIT,
     // A caller's request id is kept when it is sane, so logs correlate across services.
