@@ -113,7 +113,12 @@ describe('README', () => {
       ],
       [/"effect":"deny","code":"budget_exceeded"/, /monitored-daily-usd .*\$500\.00/],
       [/killed agent agt_\w+ \(support-assistant\): suspended/, /"code":"agent_suspended"/, /resumed agent/],
-      [/agent\.suspend/, /decision\.allow/, /^verified \(quick\)/m, /^verified: \d+ events, \d+ checkpoints/m],
+      [
+        /agent\.suspend/,
+        /decision\.allow/,
+        /^verified \(quick\)/m,
+        /^verified: \d+ events, \d+ checkpoints/m,
+      ],
       [/"effect": "review"/, /support-refund-over-500-review/],
     ];
     expect(blocks).toHaveLength(promised.length);
