@@ -158,5 +158,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return {
     ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WARDEN_'))),
     NO_COLOR: '1',
+    // curl must reach the local node directly even where a proxy is configured.
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
   };
 }
