@@ -44,6 +44,7 @@ import { DelegationGrants } from './delegation/delegation-store.js';
 import { registerDelegationRoutes } from './delegation/routes/register.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { prettyLogStream } from './http/pretty-log.js';
 import { KillService } from './kill/kill-service.js';
 import { registerKillRoutes } from './kill/routes/register.js';
 import { TenantState } from './kill/tenant-state.js';
@@ -115,6 +116,9 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
   const app = await createApp({
     logLevel: config.logLevel,
+    ...(config.logFormat === 'pretty'
+      ? { logDestination: prettyLogStream((t) => process.stdout.write(t)) }
+      : {}),
     authenticator,
     version: WARDEN_VERSION,
     onRoute: options.onRoute,

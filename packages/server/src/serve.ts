@@ -1,7 +1,6 @@
-import { type Config, isPostgres } from './config/config.js';
-import { displayPath } from './display-path.js';
+import { banner, nextStep } from './banner.js';
+import type { Config } from './config/config.js';
 import { createNode, type WardenNode } from './main.js';
-import { WARDEN_VERSION } from './version.js';
 
 export interface ServeOptions {
   readonly config: Config;
@@ -38,26 +37,11 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   }
   const baseUrl = (await node.listen()).replace('[::1]', 'localhost');
-  const tenant = node.bootstrap.tenant;
-  const version = node.registry.versionOf(tenant.id);
-  print(`Warden ${WARDEN_VERSION} listening on ${baseUrl}`);
-  print(`  storage:  ${isPostgres(config) ? 'PostgreSQL' : `SQLite in ${displayPath(config.dataDir)}`}`);
-  print(
-    `  policies: ${config.policyDir ? displayPath(config.policyDir) : 'none configured (WARDEN_POLICY_DIR)'}${version ? ` (version ${version.slice(0, 12)})` : ''}`,
-  );
-  print(`  tenant:   ${tenant.slug} (${tenant.id})`);
-  print(`  API:      ${baseUrl}/openapi.json   health: ${baseUrl}/healthz`);
-  if (node.bootstrap.created) {
-    print('');
-    print('Admin token (shown once; also saved with mode 0600 to the file below):');
-    print(`  ${node.bootstrap.created.adminToken.secret}`);
-    print(`  ${displayPath(node.bootstrap.tokenFile ?? '')}`);
-  } else {
-    print(`  admin token: in ${displayPath(`${config.dataDir}/admin-token`)} (written at the first start)`);
-  }
-  if (options.demo) {
-    for (const line of await options.demo(node, baseUrl)) print(line);
-  }
+  // The demo seeds before the banner, so the notices it causes print first and the banner is what
+  // stays on screen.
+  const demoLines = options.demo ? await options.demo(node, baseUrl) : undefined;
+  for (const line of banner(node, baseUrl)) print(line);
+  for (const line of demoLines ?? nextStep(node)) print(line);
   print('');
   print('Press Ctrl-C to stop.');
 

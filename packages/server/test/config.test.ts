@@ -24,6 +24,12 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 8080, databaseUrl: 'postgres://db/warden', logLevel: 'warn' });
   });
 
+  it('logs readable lines unless WARDEN_LOG_FORMAT=json asks for JSON', () => {
+    expect(loadConfig({ env: {} }).logFormat).toBe('pretty');
+    expect(loadConfig({ env: { WARDEN_LOG_FORMAT: 'json' } }).logFormat).toBe('json');
+    expect(loadConfig({ env: { WARDEN_LOG_FORMAT: 'pretty' } }).logFormat).toBe('pretty');
+  });
+
   it('keeps the audit key files and anchor in the data directory unless told otherwise', () => {
     const config = loadConfig({ env: { WARDEN_DATA_DIR: '/srv/warden' } });
     expect(config).toMatchObject({
@@ -60,6 +66,7 @@ describe('configuration', () => {
       [{ WARDEN_PORT: '70000' }, /WARDEN_PORT/],
       [{ WARDEN_DATABASE_URL: 'mysql://x' }, /WARDEN_DATABASE_URL: must match/],
       [{ WARDEN_LOG_LEVEL: 'loud' }, /WARDEN_LOG_LEVEL: must be one of/],
+      [{ WARDEN_LOG_FORMAT: 'xml' }, /WARDEN_LOG_FORMAT: must be one of "pretty", "json", got "xml"/],
       [{ WARDEN_SQLITE_SYNCHRONOUS: 'off' }, /WARDEN_SQLITE_SYNCHRONOUS/],
       [{ WARDEN_WEBHOOK_URL: 'https://hooks.example/warden' }, /WARDEN_WEBHOOK_SECRET: required/],
     ];

@@ -62,6 +62,12 @@ const settings = {
     ),
     default: 'info',
   },
+  logFormat: {
+    env: 'WARDEN_LOG_FORMAT',
+    // pretty: one readable line per event for a person at a terminal; json: pino's lines for a collector.
+    schema: Type.Union([Type.Literal('pretty'), Type.Literal('json')]),
+    default: 'pretty',
+  },
   auditLogName: {
     env: 'WARDEN_AUDIT_LOG_NAME',
     // Checkpoint origins are "<name>/<tenant id>"; the signed-note format forbids spaces and "+".

@@ -132,25 +132,21 @@ export async function seedDemo(node: WardenNode, baseUrl: string): Promise<strin
   }
 
   const shownDir = displayPath(keysDir);
-  const lines = [''];
-  lines.push(
-    created.length > 0
-      ? `Demo agents registered: ${created.join(', ')}. Their keys (shown nowhere else) are in ${shownDir}/.`
-      : `Demo agents: ${DEMO_AGENTS.map((a) => a.name).join(', ')}; their keys are in ${shownDir}/.`,
-  );
+  const lines = [
+    '',
+    `Demo: ${created.length > 0 ? 'registered ' : ''}the agents ${DEMO_AGENTS.map((a) => a.name).join(', ')};`,
+    `  their keys (shown nowhere else) and the demo approvers' tokens are in ${shownDir}/.`,
+  ];
   if (existsSync(join(keysDir, 'support-assistant'))) {
-    lines.push('', 'Ask Warden whether the support assistant may refund 700 EUR (a human must approve):', '');
     lines.push(
+      '',
+      'Next, in another terminal in this directory: may the support assistant refund 700 EUR?',
+      '(the answer is review: a support lead decides), then "Try it in five minutes" in README.md.',
+      '',
       `  curl -s ${baseUrl}/v1/decide \\`,
       `    -H "Authorization: Bearer $(cat ${shownDir}/support-assistant)" \\`,
       `    -H 'Content-Type: application/json' \\`,
-      `    -d '{"tool":"payments.refund","args":{"amount":700},"context":{"taskId":"ticket-4711","initiator":"${me.human.id}"}}'`,
-      '',
-      'Lena Fischer, a support lead, sees it and decides (the agent waits on /v1/approvals/<id>/wait):',
-      '',
-      `  export WARDEN_URL=${baseUrl} WARDEN_TOKEN=$(cat ${shownDir}/lena.fischer.token)`,
-      '  warden approvals list --mine',
-      '  warden approvals approve <apr_id> --comment "customer verified"',
+      `    -d '{"tool":"payments.refund","args":{"amount":700},"context":{"taskId":"ticket-4711"}}'`,
     );
   }
   return lines;

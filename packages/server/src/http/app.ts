@@ -7,6 +7,7 @@ import { authenticateRequest } from './auth.js';
 import { answerClientError } from './client-errors.js';
 import { handleError, MAX_PARAM_LENGTH } from './errors.js';
 import { openApiSecurity } from './openapi-security.js';
+import type { LogDestination } from './pretty-log.js';
 import { requestIdOf } from './request-id.js';
 import { RequestLogging } from './request-logging.js';
 
@@ -22,6 +23,8 @@ export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppOptions {
   readonly logLevel: string;
+  /** Where log lines go instead of stdout as JSON (the human format). */
+  readonly logDestination?: LogDestination;
   readonly authenticator: Authenticator;
   readonly version: string;
   /** Sees every route as it is added (tests check each route's security against a table). */
@@ -34,6 +37,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger: {
       level: options.logLevel,
       redact: ['req.headers.authorization'],
+      ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: BODY_LIMIT,
     genReqId: (req) => requestIdOf(req.headers),
