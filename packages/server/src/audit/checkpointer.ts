@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
+import type { Worker } from '../lifecycle/worker.js';
 import type { Storage } from '../storage/database.js';
 import {
   AnchorConflictError,
@@ -29,7 +30,8 @@ export interface CheckpointerOptions {
  * anchors it. An anchor that fails is retried on the next round; one that holds a different
  * checkpoint for the same size is evidence of a fork and is logged as such.
  */
-export class Checkpointer {
+export class Checkpointer implements Worker {
+  readonly name = 'audit checkpointer';
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;

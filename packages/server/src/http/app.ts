@@ -19,7 +19,8 @@ export type App = FastifyInstance<
 export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppOptions {
-  readonly logLevel: string;
+  /** The node's logger (see createLogger): the app's request logs are its children. */
+  readonly logger: FastifyBaseLogger;
   readonly authenticator: Authenticator;
   readonly version: string;
 }
@@ -29,10 +30,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** The Fastify instance with Warden's conventions: auth hook, error envelope, validation, OpenAPI. */
 export async function createApp(options: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: {
-      level: options.logLevel,
-      redact: ['req.headers.authorization'],
-    },
+    loggerInstance: options.logger,
     bodyLimit: BODY_LIMIT,
     // A caller's request id is kept when it is sane, so logs correlate across services.
     genReqId: (req) => {

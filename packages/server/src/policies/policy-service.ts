@@ -5,7 +5,10 @@ import {
   readBundleFiles,
   type SourceFile,
 } from '@warden/policy';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
+import type { Worker } from '../lifecycle/worker.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import { compileStored, type PolicyRegistry } from './policy-registry.js';
@@ -20,18 +23,23 @@ export type ActivateResult =
  * disk), and a periodic sync catches any node that missed the announcement.
  */
 export class PolicyService {
-  private syncTimer: NodeJS.Timeout | undefined;
-
   constructor(
     private readonly storage: Storage,
     private readonly registry: PolicyRegistry,
     private readonly audit: AuditLog,
     private readonly signals: Signals,
+    private readonly log: FastifyBaseLogger,
     private readonly clock: () => number = Date.now,
   ) {
     signals.subscribe((signal) => {
       if (signal.type === 'policy.activated' && registry.versionOf(signal.tenantId) !== signal.version) {
-        void this.syncTenant(signal.tenantId).catch(() => {});
+        // This node keeps its previous version until the periodic sync (policySync) catches up.
+        this.syncTenant(signal.tenantId).catch((error: unknown) =>
+          this.log.warn(
+            { err: error, tenantId: signal.tenantId, version: signal.version },
+            'policy sync after an activation failed; this node keeps its previous version for now',
+          ),
+        );
       }
     });
   }
@@ -120,13 +128,9 @@ export class PolicyService {
     this.registry.set(tenantId, bundle);
     return bundle;
   }
+}
 
-  startSync(intervalMs: number): void {
-    this.syncTimer = setInterval(() => void this.syncAll().catch(() => {}), intervalMs);
-    this.syncTimer.unref();
-  }
-
-  stopSync(): void {
-    clearInterval(this.syncTimer);
-  }
+/** Catches a node up with versions it missed the announcement of (a dropped signal connection). */
+export function policySync(policies: PolicyService, intervalMs: number, log: FastifyBaseLogger): Worker {
+  return new PeriodicWorker({ name: 'policy sync', intervalMs, log, pass: () => policies.syncAll() });
 }
