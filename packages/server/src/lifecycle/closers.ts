@@ -23,6 +23,7 @@ export class Closers {
     for (let entry = this.stack.pop(); entry; entry = this.stack.pop()) {
       try {
         await entry.close();
+        this.log.debug({ resource: entry.name }, 'closed');
       } catch (error) {
         this.log.error({ err: error, resource: entry.name }, `closing ${entry.name} failed`);
         first ??= { error };
