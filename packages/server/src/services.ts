@@ -135,7 +135,7 @@ export async function buildServices(
   await migrateToLatest(storage);
   const signals: Signals =
     storage.dialect === 'postgres' && storage.postgresUrl
-      ? await PostgresSignals.connect(storage.postgresUrl, options.signalNamespace)
+      ? await PostgresSignals.connect(storage.postgresUrl, log, options.signalNamespace)
       : new LocalSignals();
   closers.push('signals', () => signals.close());
   const auditTrail = await createAuditTrail({ config, storage, signals, clock, log });

@@ -42,7 +42,7 @@ function openHandles() {
       // The wait's own timers are not the node's.
       recording = false;
       try {
-        await vi.waitFor(() => expect([...live.values()]).toEqual([]), { timeout: 2_000 }).catch(() => {});
+        await vi.waitFor(() => expect([...live.values()]).toEqual([]), { timeout: 5_000 }).catch(() => {});
         return [...live.values()];
       } finally {
         hook.disable();

@@ -61,6 +61,7 @@ async function placeOnce(path: string, content: string): Promise<boolean> {
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
     return placeExclusively(path, content);
   } finally {
+    // The temporary name is gone once linked into place; any other failure left a stray file only.
     await unlink(temporary).catch(() => undefined);
   }
   await fsyncDirectory(dirname(path));
