@@ -130,7 +130,7 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
     if (!result.ok) {
       const first = result.issues[0];
       throw new Error(
-        `WARDEN_POLICY_DIR ${config.policyDir} does not load (${result.issues.length} issue(s)); first: ${first?.file}:${first?.line}: ${first?.message}`,
+        `WARDEN_POLICY_DIR ${config.policyDir}: ${result.message}; first: ${first?.file}:${first?.line}: ${first?.message}`,
       );
     }
   }

@@ -131,7 +131,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
         await mkdir(join(dataDir, 'policies'));
         await writeFile(join(dataDir, 'policies', 'broken.yaml'), 'apiVersion: warden/v0\nkind: Nonsense\n');
       },
-      /WARDEN_POLICY_DIR .* does not load/,
+      /WARDEN_POLICY_DIR .*: the policies do not load \(\d+ issue\(s\)\); first: .*broken.yaml/,
     );
   });
 

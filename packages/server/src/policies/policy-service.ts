@@ -9,13 +9,22 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
 import type { Worker } from '../lifecycle/worker.js';
+import { type Failure, failure, type Result } from '../result.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import { compileStored, type PolicyRegistry } from './policy-registry.js';
 
-export type ActivateResult =
-  | { ok: true; version: string; previousVersion: string | null; changed: boolean; ruleCount: number }
-  | { ok: false; issues: readonly PolicyIssue[] };
+/** Policies that do not load: every issue found, each with its file and line. */
+export type PolicyInvalid = Failure<'policy_invalid'> & { readonly issues: readonly PolicyIssue[] };
+
+export type ActivateResult = Result<
+  { version: string; previousVersion: string | null; changed: boolean; ruleCount: number },
+  PolicyInvalid
+>;
+
+function policyInvalid(issues: readonly PolicyIssue[]): PolicyInvalid {
+  return failure('policy_invalid', `the policies do not load (${issues.length} issue(s))`, { issues });
+}
 
 /**
  * Policy versions: a bundle is validated, stored with its sources, made the tenant's active version
@@ -47,7 +56,7 @@ export class PolicyService {
   /** Validates `files` and, if they load, makes them the tenant's active bundle. */
   async activate(tenantId: string, files: readonly SourceFile[], actor: AuditActor): Promise<ActivateResult> {
     const loaded = loadBundleFromFiles(files);
-    if (!loaded.ok) return { ok: false, issues: loaded.issues };
+    if (!loaded.ok) return policyInvalid(loaded.issues);
     const bundle = loaded.bundle;
     const now = this.clock();
     const previousVersion = await writeTransaction(this.storage, async (trx) => {
@@ -97,11 +106,9 @@ export class PolicyService {
   }
 
   /** Reads a policy directory the way `warden policy lint` does; any unusable file fails the read. */
-  async readDirectory(
-    dir: string,
-  ): Promise<{ ok: true; files: SourceFile[] } | { ok: false; issues: PolicyIssue[] }> {
+  async readDirectory(dir: string): Promise<Result<{ files: SourceFile[] }, PolicyInvalid>> {
     const read = await readBundleFiles(dir);
-    if (!read.ok || read.issues.length > 0) return { ok: false, issues: read.issues };
+    if (!read.ok || read.issues.length > 0) return policyInvalid(read.issues);
     return { ok: true, files: read.files };
   }
 
