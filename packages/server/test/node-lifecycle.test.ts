@@ -42,6 +42,7 @@ function openHandles() {
       // The wait's own timers are not the node's.
       recording = false;
       try {
+        // Gives closing sockets time; what is still open after it is returned for the test to name.
         await vi.waitFor(() => expect([...live.values()]).toEqual([]), { timeout: 5_000 }).catch(() => {});
         return [...live.values()];
       } finally {
