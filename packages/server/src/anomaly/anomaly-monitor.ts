@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sendNotifications } from '../agents/agent-notify.js';
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Storage } from '../storage/database.js';
 import type { UsageStore } from '../usage/usage-store.js';
@@ -36,41 +37,21 @@ export const FOLD_GRACE_MS = 60_000;
  * and checks the open hour; every write is a compare-and-set, so however many nodes sweep, each
  * hour is folded once and each anomaly (agent, hour, metric) is announced once.
  */
-export function startAnomalyMonitor(deps: AnomalyMonitorDeps): {
-  stop(): Promise<void>;
-  runOnce(): Promise<void>;
-} {
-  let running: Promise<void> | null = null;
-
-  async function sweepOnce(): Promise<void> {
-    const now = deps.clock();
-    const open = hourStart(now - FOLD_GRACE_MS);
-    const announced = [
-      ...(await foldCompletedHours(deps, open, now)),
-      ...(await checkOpenHour(deps, open, now)),
-    ];
-    await notify(deps, announced, now);
-  }
-
-  function runOnce(): Promise<void> {
-    running ??= sweepOnce().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  const timer = setInterval(() => {
-    runOnce().catch((error: unknown) => deps.log.warn({ err: error }, 'anomaly sweep failed'));
-  }, deps.config.anomalySweepIntervalMs);
-  timer.unref();
-
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running?.catch(() => {});
+export function anomalyMonitor(deps: AnomalyMonitorDeps): PeriodicWorker<void> {
+  return new PeriodicWorker({
+    name: 'anomaly monitor',
+    intervalMs: deps.config.anomalySweepIntervalMs,
+    log: deps.log,
+    pass: async () => {
+      const now = deps.clock();
+      const open = hourStart(now - FOLD_GRACE_MS);
+      const announced = [
+        ...(await foldCompletedHours(deps, open, now)),
+        ...(await checkOpenHour(deps, open, now)),
+      ];
+      await notify(deps, announced, now);
     },
-  };
+  });
 }
 
 /** Tells each agent's owner and security, after the anomalies committed. */

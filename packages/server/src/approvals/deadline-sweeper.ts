@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
 import type { Storage } from '../storage/database.js';
 import type { ApprovalService } from './approval-service.js';
 import { dueApprovals, dueOnCallOffers } from './approval-store.js';
@@ -10,62 +11,48 @@ const BATCH = 200;
  * so they survive restarts; each is applied by compare-and-set on the request's version, so when
  * several nodes see the same one, exactly one of them acts.
  */
-export function startDeadlineSweeper(deps: {
+export function deadlineSweeper(deps: DeadlineSweeperDeps): PeriodicWorker<number> {
+  return new PeriodicWorker({
+    name: 'approval deadline sweeper',
+    intervalMs: deps.intervalMs,
+    log: deps.log,
+    pass: (stopping) => sweep(deps, stopping),
+  });
+}
+
+export interface DeadlineSweeperDeps {
   readonly storage: Storage;
   readonly approvals: ApprovalService;
   readonly clock: () => number;
   readonly intervalMs: number;
   readonly log: FastifyBaseLogger;
-}): { stop(): Promise<void>; sweep(): Promise<number> } {
-  let running: Promise<number> | null = null;
-  let stopped = false;
+}
 
-  async function sweepOnce(): Promise<number> {
-    let fired = 0;
-    const now = deps.clock();
-    for (const due of await dueApprovals(deps.storage.db, now, BATCH)) {
-      if (stopped) break;
-      try {
-        if (await deps.approvals.timeout(due.tenant_id, due.id, due.version)) fired++;
-      } catch (error) {
-        deps.log.error(
-          { err: error, approvalId: due.id },
-          'approval deadline failed; retrying on the next sweep',
-        );
-      }
+/** One sweep; returns how many deadlines fired. A node that is stopping leaves the rest to the next. */
+async function sweep(deps: DeadlineSweeperDeps, stopping: () => boolean): Promise<number> {
+  let fired = 0;
+  const now = deps.clock();
+  for (const due of await dueApprovals(deps.storage.db, now, BATCH)) {
+    if (stopping()) break;
+    try {
+      if (await deps.approvals.timeout(due.tenant_id, due.id, due.version)) fired++;
+    } catch (error) {
+      deps.log.error(
+        { err: error, approvalId: due.id },
+        'approval deadline failed; retrying on the next sweep',
+      );
     }
-    for (const due of await dueOnCallOffers(deps.storage.db, now, BATCH)) {
-      if (stopped) break;
-      try {
-        await deps.approvals.offerToGroup(due.tenant_id, due.id, due.version);
-      } catch (error) {
-        deps.log.error(
-          { err: error, approvalId: due.id },
-          'on-call hand-over failed; retrying on the next sweep',
-        );
-      }
+  }
+  for (const due of await dueOnCallOffers(deps.storage.db, now, BATCH)) {
+    if (stopping()) break;
+    try {
+      await deps.approvals.offerToGroup(due.tenant_id, due.id, due.version);
+    } catch (error) {
+      deps.log.error(
+        { err: error, approvalId: due.id },
+        'on-call hand-over failed; retrying on the next sweep',
+      );
     }
-    return fired;
   }
-
-  function sweep(): Promise<number> {
-    running ??= sweepOnce().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  const timer = setInterval(() => {
-    sweep().catch((error: unknown) => deps.log.warn({ err: error }, 'approval sweep failed'));
-  }, deps.intervalMs);
-  timer.unref();
-
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => {});
-    },
-  };
+  return fired;
 }

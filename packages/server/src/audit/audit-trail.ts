@@ -31,6 +31,7 @@ export interface AuditTrail {
   /** Subject sealing and redaction for data stored outside the log too (decision rows). */
   readonly protection: DataProtection;
   readonly signingKey: SigningKey;
+  /** A worker the node starts with the others; `close` stops it and signs what is left. */
   readonly checkpointer: Checkpointer;
   /** The checkpoint origin (log id) of a tenant's log. */
   origin(tenantId: string): string;
@@ -88,7 +89,6 @@ export async function createAuditTrail({
     if (signal.type === 'audit.keys_destroyed') keys.evict(signal.tenantId, signal.keyIds);
   });
   const stopResets = signals.onReset(() => keys.clear());
-  checkpointer.start();
 
   return {
     log: auditLog,

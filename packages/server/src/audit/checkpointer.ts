@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
+import type { Worker } from '../lifecycle/worker.js';
 import type { Storage } from '../storage/database.js';
 import {
   AnchorConflictError,
@@ -43,7 +44,8 @@ export class UnvouchedLogError extends Error {
  * checkpoint, extended by the events after it that carry a valid MAC. A tail that does not vouch for
  * itself is refused and reported as tampering.
  */
-export class Checkpointer {
+export class Checkpointer implements Worker {
+  readonly name = 'audit checkpointer';
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;

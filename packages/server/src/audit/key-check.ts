@@ -37,9 +37,9 @@ export async function assertAuditKeysMatch(
   const tampered =
     'the database was tampered with: run "warden audit verify --full" and restore it from a backup';
   // A line from this very key that fails, or a note that is not one, can only be an edited row.
-  if (opened.reason !== 'unknown_key')
+  if (opened.code !== 'unknown_key')
     throw new Error(
-      `${row} does not verify with this node's signing key (${opened.reason.replace('_', ' ')}: ` +
+      `${row} does not verify with this node's signing key (${opened.code.replace('_', ' ')}: ` +
         `${opened.message}): the row was altered after it was signed; ${tampered}`,
     );
   // Signed by another key: the wrong key file only if this key signed nothing here.

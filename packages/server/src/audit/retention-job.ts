@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -97,27 +98,18 @@ export interface RetentionJobOptions extends RetentionDeps {
   readonly intervalMs?: number;
 }
 
-/** Runs the retention job at once and then every day; returns a stop that waits for a running pass. */
-export function startRetentionJob(options: RetentionJobOptions): () => Promise<void> {
-  let running: Promise<void> = Promise.resolve();
-  const pass = () => {
-    running = running
-      .then(() => enforceRetention(options, options.clock()))
-      .then(
-        (results) => {
-          for (const { tenantId, keyIds } of results)
-            options.log.info({ tenantId, keyIds }, 'audit retention: payload keys destroyed');
-        },
-        (error: unknown) => options.log.error({ err: error }, 'audit retention pass failed'),
-      );
-  };
-  const first = setTimeout(pass, 0);
-  const timer = setInterval(pass, options.intervalMs ?? DAY_MS);
-  first.unref();
-  timer.unref();
-  return async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
-  };
+/** The retention job: a pass as soon as it starts and then every day, each logging what it destroyed. */
+export function retentionJob(options: RetentionJobOptions): PeriodicWorker<RetentionResult[]> {
+  return new PeriodicWorker({
+    name: 'audit retention',
+    intervalMs: options.intervalMs ?? DAY_MS,
+    runAtStart: true,
+    log: options.log,
+    pass: async () => {
+      const results = await enforceRetention(options, options.clock());
+      for (const { tenantId, keyIds } of results)
+        options.log.info({ tenantId, keyIds }, 'audit retention: payload keys destroyed');
+      return results;
+    },
+  });
 }

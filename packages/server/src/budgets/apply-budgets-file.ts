@@ -19,9 +19,7 @@ export async function applyBudgetsFile(
     : defaultBudgets(config.budgetThresholds);
   const rules = checkRateLimitRules(file.rateLimits, 'rateLimits');
   if (!rules.ok) {
-    throw new Error(
-      `WARDEN_BUDGETS_FILE ${config.budgetsFile}: ${rules.issue.field}: ${rules.issue.message}`,
-    );
+    throw new Error(`WARDEN_BUDGETS_FILE ${config.budgetsFile}: ${rules.field}: ${rules.message}`);
   }
   await services.budgets.applyFile(tenantId, file.budgets, file.timeZone);
   await services.rateLimits.syncFromConfig(tenantId, rules.rules, { type: 'system', id: 'budgets-file' });

@@ -4,22 +4,17 @@ type Table = 'agent_keys' | 'human_tokens' | 'agents';
 
 /**
  * Last-used times, written in the background: a write per request would double the decide path's
- * I/O, and a minute of precision is what an inventory needs.
+ * I/O, and a minute of precision is what an inventory needs. The node flushes it on a timer and on
+ * close (a PeriodicWorker in services.ts).
  */
 export class LastUsedTracker {
   private pending = new Map<string, { table: Table; id: string; at: number }>();
   private readonly written = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly storage: Storage,
     private readonly precisionMs = 60_000,
   ) {}
-
-  start(intervalMs = 10_000): void {
-    this.timer = setInterval(() => void this.flush().catch(() => {}), intervalMs);
-    this.timer.unref();
-  }
 
   touch(table: Table, id: string, at: number): void {
     const key = `${table}:${id}`;
@@ -42,10 +37,5 @@ export class LastUsedTracker {
       this.written.set(`${table}:${id}`, at);
     }
     if (this.written.size > 100_000) this.written.clear();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
   }
 }

@@ -106,7 +106,7 @@ async function rateLimited(
   if (keys.length === 0) return undefined;
   const result = await limiter.hit(keys, input.now);
   if (result.ok) return undefined;
-  if (result.reason === 'unavailable') {
+  if (result.code === 'unavailable') {
     return deny(
       serverDeny(
         'limits_unavailable',

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@warden/policy';
+import type { FastifyBaseLogger } from 'fastify';
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { capJson } from '../audit/cap.js';
@@ -38,6 +39,7 @@ export interface OutcomeDeps {
   readonly crossings: CrossingNotices;
   /** Watches spend rates; trips the agent's circuit breaker on a runaway. */
   readonly breaker: { afterSpend(tenantId: string, agentId: string, now: number): Promise<void> };
+  readonly log: Pick<FastifyBaseLogger, 'warn'>;
   readonly clock: () => number;
 }
 
@@ -164,7 +166,12 @@ export class OutcomeService {
         void this.deps.crossings.announce(principal.tenantId, settled.crossings, now);
       }
       if ((report.costUsd ?? 0) > 0) {
-        await this.deps.breaker.afterSpend(principal.tenantId, principal.agentId, now).catch(() => {});
+        // The outcome stands once committed; a breaker that cannot look now looks at the next spend.
+        await this.deps.breaker
+          .afterSpend(principal.tenantId, principal.agentId, now)
+          .catch((error: unknown) =>
+            this.deps.log.warn({ err: error, agentId: principal.agentId }, 'circuit breaker check failed'),
+          );
       }
       return recorded;
     } catch (error) {

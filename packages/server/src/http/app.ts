@@ -7,7 +7,6 @@ import { authenticateRequest } from './auth.js';
 import { answerClientError } from './client-errors.js';
 import { handleError, MAX_PARAM_LENGTH } from './errors.js';
 import { openApiSecurity } from './openapi-security.js';
-import type { LogDestination } from './pretty-log.js';
 import { requestIdOf } from './request-id.js';
 import { RequestLogging } from './request-logging.js';
 
@@ -22,9 +21,8 @@ export type App = FastifyInstance<
 export const BODY_LIMIT = 1024 * 1024;
 
 export interface AppOptions {
-  readonly logLevel: string;
-  /** Where log lines go instead of stdout as JSON (the human format). */
-  readonly logDestination?: LogDestination;
+  /** The node's logger (see createLogger): the app's request logs are its children. */
+  readonly logger: FastifyBaseLogger;
   readonly authenticator: Authenticator;
   readonly version: string;
   /** Sees every route as it is added (tests check each route's security against a table). */
@@ -34,11 +32,7 @@ export interface AppOptions {
 /** The Fastify instance with Warden's conventions: auth hook, error envelope, validation, OpenAPI. */
 export async function createApp(options: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: {
-      level: options.logLevel,
-      redact: ['req.headers.authorization'],
-      ...(options.logDestination ? { stream: options.logDestination } : {}),
-    },
+    loggerInstance: options.logger,
     bodyLimit: BODY_LIMIT,
     genReqId: (req) => requestIdOf(req.headers),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },

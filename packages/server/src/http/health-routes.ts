@@ -34,11 +34,12 @@ export function registerHealthRoutes(
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       let database: 'ok' | 'unavailable' = 'ok';
       try {
         await sql`select 1`.execute(deps.storage.db);
-      } catch {
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness: the database does not answer');
         database = 'unavailable';
       }
       const policyVersion = deps.registry.versionOf(deps.tenantId) ?? null;

@@ -1,6 +1,7 @@
 import {
   ADMITTED,
   distinctKeys,
+  limitMessage,
   type RateLimited,
   type RateLimiter,
   type RateLimitKey,
@@ -50,7 +51,8 @@ export class MemoryRateLimiter implements RateLimiter {
       if (worst === null || retryAfterMs > worst.retryAfterMs) {
         worst = {
           ok: false,
-          reason: 'limited',
+          code: 'limited',
+          message: limitMessage(key),
           ruleId: key.ruleId,
           limit: key.limit,
           windowMs: key.windowMs,

@@ -33,9 +33,9 @@ export class RateLimitGate implements RateLimiter {
       result = await this.limiter.hit(keys, now);
     } catch (error) {
       // Adapters should not throw; if one does, it is an outage like any other, never a crash.
-      result = { ok: false, reason: 'unavailable', message: (error as Error).message };
+      result = { ok: false, code: 'unavailable', message: (error as Error).message };
     }
-    if (result.ok || result.reason === 'limited') return result;
+    if (result.ok || result.code === 'limited') return result;
     const open = this.failMode === 'open';
     if (now - this.lastOutageLog >= OUTAGE_LOG_INTERVAL_MS) {
       this.lastOutageLog = now;

@@ -1,5 +1,6 @@
 import { TRUST_TIERS, type TrustTier } from '../agents/agent.js';
 import { isId } from '../ids.js';
+import { type Failure, failure, type Result } from '../result.js';
 
 /**
  * Rate-limit rules as defined through the API or the budgets file. Counters are not here: they live in
@@ -39,14 +40,14 @@ export interface RateLimitRule extends RateLimitRuleInput {
   readonly updatedAt: number;
 }
 
-export interface RuleIssue {
-  readonly field: string;
-  readonly message: string;
-}
+/** A rule that does not hold: `field` is the path of the offending field (`rateLimits[1].maxCalls`). */
+export type RuleIssue = Failure<'invalid_field'> & { readonly field: string };
 
-export type RuleCheck =
-  | { readonly ok: true; readonly rule: RateLimitRuleInput }
-  | { readonly ok: false; readonly issue: RuleIssue };
+export type RuleCheck = Result<{ readonly rule: RateLimitRuleInput }, RuleIssue>;
+
+function issue(field: string, message: string): RuleIssue {
+  return failure('invalid_field', message, { field });
+}
 
 const FIELDS = new Set(['name', 'scope', 'agentId', 'tier', 'tool', 'maxCalls', 'windowSeconds']);
 const NAME = new RegExp(RULE_NAME_PATTERN);
@@ -58,12 +59,9 @@ const TOOL_GLOB = new RegExp(TOOL_GLOB_PATTERN);
  * Absent selector and tool fields mean null.
  */
 export function checkRateLimitRule(input: unknown, path: string): RuleCheck {
-  const fail = (field: string, message: string): RuleCheck => ({
-    ok: false,
-    issue: { field: `${path}.${field}`, message },
-  });
+  const fail = (field: string, message: string): RuleCheck => issue(`${path}.${field}`, message);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, issue: { field: path, message: 'must be an object' } };
+    return issue(path, 'must be an object');
   }
   const value = input as Record<string, unknown>;
   for (const field of Object.keys(value)) if (!FIELDS.has(field)) return fail(field, 'is not a known field');
@@ -113,20 +111,15 @@ export function checkRateLimitRule(input: unknown, path: string): RuleCheck {
 export function checkRateLimitRules(
   input: unknown,
   path: string,
-):
-  | { readonly ok: true; readonly rules: RateLimitRuleInput[] }
-  | { readonly ok: false; readonly issue: RuleIssue } {
-  if (!Array.isArray(input)) return { ok: false, issue: { field: path, message: 'must be a list' } };
+): Result<{ readonly rules: RateLimitRuleInput[] }, RuleIssue> {
+  if (!Array.isArray(input)) return issue(path, 'must be a list');
   const rules: RateLimitRuleInput[] = [];
   const names = new Set<string>();
   for (const [index, item] of input.entries()) {
     const checked = checkRateLimitRule(item, `${path}[${index}]`);
     if (!checked.ok) return checked;
     if (names.has(checked.rule.name)) {
-      return {
-        ok: false,
-        issue: { field: `${path}[${index}].name`, message: `${checked.rule.name} is used twice` },
-      };
+      return issue(`${path}[${index}].name`, `${checked.rule.name} is used twice`);
     }
     names.add(checked.rule.name);
     rules.push(checked.rule);

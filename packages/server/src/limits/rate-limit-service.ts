@@ -165,7 +165,7 @@ export class RateLimitService {
 
 function checked(input: RateLimitCreate | RateLimitPatch): RateLimitRuleInput {
   const result = checkRateLimitRule(input, 'body');
-  if (!result.ok) throw invalidField(result.issue.field, result.issue.message);
+  if (!result.ok) throw invalidField(result.field, result.message);
   return result.rule;
 }
 

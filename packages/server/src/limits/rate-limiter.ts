@@ -1,3 +1,5 @@
+import type { Failure } from '../result.js';
+
 /** One counter a call is charged to: a rule applied to an agent, a task, or an agent and a tool. */
 export interface RateLimitKey {
   /** Unique per rule and subject; starts with the tenant's hash tag `{<tenantId>}`. */
@@ -10,16 +12,14 @@ export interface RateLimitKey {
 export type RateLimitResult =
   /** `degraded`: the limits could not be checked and the fail-open mode admitted the call; says why. */
   | { readonly ok: true; readonly degraded?: string }
-  | {
-      readonly ok: false;
-      readonly reason: 'limited';
+  | (Failure<'limited'> & {
       readonly ruleId: string;
       readonly limit: number;
       readonly windowMs: number;
       /** When the call would next be admitted, if nothing else is counted meanwhile. */
       readonly retryAfterMs: number;
-    }
-  | { readonly ok: false; readonly reason: 'unavailable'; readonly message: string };
+    })
+  | Failure<'unavailable'>;
 
 /**
  * The rate-limit port: a sliding log per key, so no more than `limit` calls are ever admitted in any
@@ -33,7 +33,7 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
-export type RateLimited = Extract<RateLimitResult, { reason: 'limited' }>;
+export type RateLimited = Extract<RateLimitResult, { code: 'limited' }>;
 
 export const ADMITTED: RateLimitResult = Object.freeze({ ok: true });
 
@@ -48,4 +48,9 @@ export function distinctKeys(keys: readonly RateLimitKey[]): readonly RateLimitK
     out.push(key);
   }
   return out;
+}
+
+/** What a refusal by one rule says: the rule and its limit. */
+export function limitMessage(key: RateLimitKey): string {
+  return `rate limit ${key.ruleId} allows ${key.limit} calls per ${key.windowMs / 1000} s`;
 }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import {
   ADMITTED,
   distinctKeys,
+  limitMessage,
   type RateLimiter,
   type RateLimitKey,
   type RateLimitResult,
@@ -106,7 +107,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.redis.status !== 'ready') {
       return {
         ok: false,
-        reason: 'unavailable',
+        code: 'unavailable',
         message: `redis is ${this.redis.status}: ${this.lastError}`,
       };
     }
@@ -118,7 +119,7 @@ export class RedisRateLimiter implements RateLimiter {
       const reply = await this.run(names, args);
       return this.result(reply, unique);
     } catch (error) {
-      return { ok: false, reason: 'unavailable', message: `redis: ${(error as Error).message}` };
+      return { ok: false, code: 'unavailable', message: `redis: ${(error as Error).message}` };
     }
   }
 
@@ -139,7 +140,8 @@ export class RedisRateLimiter implements RateLimiter {
     if (!key) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
     return {
       ok: false,
-      reason: 'limited',
+      code: 'limited',
+      message: limitMessage(key),
       ruleId: key.ruleId,
       limit: key.limit,
       windowMs: key.windowMs,

@@ -25,12 +25,11 @@ export interface NotifierDeps {
 export interface Notifications {
   /** What services notify through. */
   readonly notifier: Notifier;
-  /** The durable queue behind it, for the dead-letter routes; it exists even with no channel configured. */
+  /**
+   * The durable queue behind it, for the dead-letter routes; it exists even with no channel
+   * configured. It is also the retry worker the node starts and stops.
+   */
   readonly queue: DeliveryQueue;
-  /** Starts the retry worker. */
-  start(): void;
-  /** Stops the worker and waits for attempts under way. */
-  stop(): Promise<void>;
 }
 
 /**
@@ -60,5 +59,5 @@ export function createNotifier(deps: NotifierDeps): Notifications {
       : notifiers.length === 1 && notifiers[0]
         ? notifiers[0]
         : new FanoutNotifier(notifiers, log);
-  return { notifier, queue, start: () => queue.start(), stop: () => queue.stop() };
+  return { notifier, queue };
 }

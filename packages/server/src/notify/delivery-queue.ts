@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
+import type { Worker } from '../lifecycle/worker.js';
 import type { Storage } from '../storage/database.js';
 import { retryDelay } from './backoff.js';
 import type { DeliveryChannel } from './channel.js';
@@ -50,7 +51,7 @@ export interface DeliveryQueueOptions {
  * stopped node are picked up by the worker, on whichever node claims them first. A delivery that
  * fails `maxAttempts` times is dead (the dead-letter queue) until an admin replays it.
  */
-export class DeliveryQueue {
+export class DeliveryQueue implements Worker {
   private readonly storage: Storage;
   private readonly log: FastifyBaseLogger;
   private readonly channels: ReadonlyMap<string, DeliveryChannel>;
@@ -65,6 +66,7 @@ export class DeliveryQueue {
   /** Attempts running on this node, by delivery id. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private polling: Promise<void> | undefined;
+  readonly name = 'notification delivery';
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 

@@ -32,7 +32,8 @@ export async function postAttempt(
     return describeFailure(error, timeoutMs);
   }
   if (response.status >= 200 && response.status < 300) {
-    // Unread, the answer would hold its connection open.
+    // Unread, the answer would hold its connection open. The delivery succeeded either way, so a
+    // body that cannot be cancelled (already closed) is nothing to report.
     await response.body?.cancel().catch(() => {});
     return null;
   }

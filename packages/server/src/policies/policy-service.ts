@@ -5,14 +5,26 @@ import {
   readBundleFiles,
   type SourceFile,
 } from '@warden/policy';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
+import type { Worker } from '../lifecycle/worker.js';
+import { type Failure, failure, type Result } from '../result.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import { compileStored, type PolicyRegistry } from './policy-registry.js';
 
-export type ActivateResult =
-  | { ok: true; version: string; previousVersion: string | null; changed: boolean; ruleCount: number }
-  | { ok: false; issues: readonly PolicyIssue[] };
+/** Policies that do not load: every issue found, each with its file and line. */
+export type PolicyInvalid = Failure<'policy_invalid'> & { readonly issues: readonly PolicyIssue[] };
+
+export type ActivateResult = Result<
+  { version: string; previousVersion: string | null; changed: boolean; ruleCount: number },
+  PolicyInvalid
+>;
+
+function policyInvalid(issues: readonly PolicyIssue[]): PolicyInvalid {
+  return failure('policy_invalid', `the policies do not load (${issues.length} issue(s))`, { issues });
+}
 
 /**
  * Policy versions: a bundle is validated, stored with its sources, made the tenant's active version
@@ -20,18 +32,23 @@ export type ActivateResult =
  * disk), and a periodic sync catches any node that missed the announcement.
  */
 export class PolicyService {
-  private syncTimer: NodeJS.Timeout | undefined;
-
   constructor(
     private readonly storage: Storage,
     private readonly registry: PolicyRegistry,
     private readonly audit: AuditLog,
     private readonly signals: Signals,
+    private readonly log: FastifyBaseLogger,
     private readonly clock: () => number = Date.now,
   ) {
     signals.subscribe((signal) => {
       if (signal.type === 'policy.activated' && registry.versionOf(signal.tenantId) !== signal.version) {
-        void this.syncTenant(signal.tenantId).catch(() => {});
+        // This node keeps its previous version until the periodic sync (policySync) catches up.
+        this.syncTenant(signal.tenantId).catch((error: unknown) =>
+          this.log.warn(
+            { err: error, tenantId: signal.tenantId, version: signal.version },
+            'policy sync after an activation failed; this node keeps its previous version for now',
+          ),
+        );
       }
     });
   }
@@ -39,7 +56,7 @@ export class PolicyService {
   /** Validates `files` and, if they load, makes them the tenant's active bundle. */
   async activate(tenantId: string, files: readonly SourceFile[], actor: AuditActor): Promise<ActivateResult> {
     const loaded = loadBundleFromFiles(files);
-    if (!loaded.ok) return { ok: false, issues: loaded.issues };
+    if (!loaded.ok) return policyInvalid(loaded.issues);
     const bundle = loaded.bundle;
     const now = this.clock();
     const previousVersion = await writeTransaction(this.storage, async (trx) => {
@@ -89,11 +106,9 @@ export class PolicyService {
   }
 
   /** Reads a policy directory the way `warden policy lint` does; any unusable file fails the read. */
-  async readDirectory(
-    dir: string,
-  ): Promise<{ ok: true; files: SourceFile[] } | { ok: false; issues: PolicyIssue[] }> {
+  async readDirectory(dir: string): Promise<Result<{ files: SourceFile[] }, PolicyInvalid>> {
     const read = await readBundleFiles(dir);
-    if (!read.ok || read.issues.length > 0) return { ok: false, issues: read.issues };
+    if (!read.ok || read.issues.length > 0) return policyInvalid(read.issues);
     return { ok: true, files: read.files };
   }
 
@@ -120,13 +135,9 @@ export class PolicyService {
     this.registry.set(tenantId, bundle);
     return bundle;
   }
+}
 
-  startSync(intervalMs: number): void {
-    this.syncTimer = setInterval(() => void this.syncAll().catch(() => {}), intervalMs);
-    this.syncTimer.unref();
-  }
-
-  stopSync(): void {
-    clearInterval(this.syncTimer);
-  }
+/** Catches a node up with versions it missed the announcement of (a dropped signal connection). */
+export function policySync(policies: PolicyService, intervalMs: number, log: FastifyBaseLogger): Worker {
+  return new PeriodicWorker({ name: 'policy sync', intervalMs, log, pass: () => policies.syncAll() });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { LocalSignals, type Signal } from './signals.js';
 
@@ -19,17 +20,25 @@ export class PostgresSignals extends LocalSignals {
   private constructor(
     private readonly url: string,
     private readonly pool: pg.Pool,
+    private readonly log: FastifyBaseLogger,
     /** Keeps tests on separate schemas of one database from hearing each other. */
     private readonly namespace: string,
   ) {
     super();
   }
 
-  static async connect(url: string, namespace = ''): Promise<PostgresSignals> {
+  static async connect(url: string, log: FastifyBaseLogger, namespace = ''): Promise<PostgresSignals> {
     const pool = new pg.Pool({ connectionString: url, max: 2 });
-    pool.on('error', () => {});
-    const signals = new PostgresSignals(url, pool, namespace);
-    await signals.listen();
+    // An idle publishing connection that breaks is replaced on the next publish; without a listener
+    // its error would crash the process.
+    pool.on('error', (error) => log.warn({ err: error }, 'signals: an idle publishing connection failed'));
+    const signals = new PostgresSignals(url, pool, log, namespace);
+    try {
+      await signals.listen();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
     return signals;
   }
 
@@ -42,10 +51,17 @@ export class PostgresSignals extends LocalSignals {
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (message) => this.receive(message.payload));
-    client.on('error', () => this.lost(client));
+    client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
-    await client.connect();
-    await client.query(`listen ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+    } catch (error) {
+      client.removeAllListeners();
+      // The connect's error is the one to report; this only releases a half-open connection.
+      await client.end().catch(() => {});
+      throw error;
+    }
     this.client = client;
   }
 
@@ -55,16 +71,19 @@ export class PostgresSignals extends LocalSignals {
     try {
       parsed = JSON.parse(payload);
     } catch {
+      // Not a notification a Warden node sent on this channel.
       return;
     }
     if (parsed.origin === this.origin || parsed.namespace !== this.namespace || !parsed.signal) return;
     this.deliver(parsed.signal);
   }
 
-  private lost(client: pg.Client): void {
+  private lost(client: pg.Client, error?: Error): void {
     if (this.closed || this.client !== client) return;
+    this.log.warn({ err: error }, 'signals: the listening connection was lost; caches reset, reconnecting');
     this.client = undefined;
     client.removeAllListeners();
+    // The connection is already broken; ending it only releases what is left of it.
     client.end().catch(() => {});
     this.reset();
     this.scheduleReconnect();
@@ -73,8 +92,14 @@ export class PostgresSignals extends LocalSignals {
   private scheduleReconnect(): void {
     this.reconnectTimer = setTimeout(() => {
       this.listen().then(
-        () => this.reset(),
-        () => this.scheduleReconnect(),
+        () => {
+          this.log.info('signals: listening again');
+          this.reset();
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error }, 'signals: reconnecting failed; retrying');
+          this.scheduleReconnect();
+        },
       );
     }, RECONNECT_MS);
     this.reconnectTimer.unref();
@@ -84,6 +109,7 @@ export class PostgresSignals extends LocalSignals {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     await super.close();
+    // A listening connection that broke just now has nothing left to close.
     await this.client?.end().catch(() => {});
     await this.pool.end();
   }

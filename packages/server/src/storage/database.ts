@@ -86,6 +86,8 @@ export async function writeTransaction<T>(storage: Storage, work: (trx: Trx) => 
       await sql`commit`.execute(connection);
       return result;
     } catch (error) {
+      // The work's error is the one to report; a rollback on a connection that broke with it fails
+      // too, and the server rolls back a transaction whose connection is gone.
       await sql`rollback`.execute(connection).catch(() => {});
       throw error;
     }

@@ -1,7 +1,6 @@
-import { startAnomalyMonitor } from '../../src/anomaly/anomaly-monitor.js';
+import { anomalyMonitor } from '../../src/anomaly/anomaly-monitor.js';
 import { CircuitBreaker } from '../../src/anomaly/circuit-breaker.js';
 import { HOUR_MS, type HourValues, hourStart } from '../../src/anomaly/ewma.js';
-import { registerAnomalyRoutes } from '../../src/anomaly/routes/register.js';
 import type { WardenNode } from '../../src/main.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 import { writeTransaction } from '../../src/storage/database.js';
@@ -43,17 +42,16 @@ export async function addUsage(
   );
 }
 
-/** The monitor on a node's storage and audit log; it sweeps when the test says (runOnce). */
+/** The monitor on a node's storage and audit log, not started: the test drives every sweep (run). */
 export function monitorOn(node: WardenNode, clock: () => number, notifier: Notifier) {
-  return startAnomalyMonitor({
+  return anomalyMonitor({
     storage: node.storage,
     usage: new UsageStore(node.storage),
     audit: node.audit,
     notifier,
     clock,
     log: node.app.log,
-    // An hour between timer sweeps: the tests drive every sweep themselves.
-    config: { ...node.config, anomalySweepIntervalMs: 3_600_000 },
+    config: node.config,
   });
 }
 
@@ -70,10 +68,6 @@ export function breakerOn(node: WardenNode, clock: () => number, notifier: Notif
     log: node.app.log,
     config: node.config,
   });
-  // Once main.ts registers the routes itself, they answer through the node's own breaker.
-  if (!node.app.hasRoute({ method: 'POST', url: '/v1/agents/:id/breaker/reset' })) {
-    registerAnomalyRoutes(node.app, { storage: node.storage, usage, breaker, config: node.config, clock });
-  }
   return breaker;
 }
 

@@ -89,7 +89,7 @@ describe.each(DATABASES)('circuit breaker (%s)', (kind) => {
     await tracked('young', 1, 2);
     await tracked('reset-me', 1);
     const monitor = monitorOn(t.node, clock.now, notifier);
-    await monitor.runOnce();
+    await monitor.run();
     await monitor.stop();
   });
   afterAll(() => t.close());

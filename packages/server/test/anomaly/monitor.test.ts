@@ -44,26 +44,26 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     const agent = await newAgent();
     await steadyHistory(t, agent, clock, { calls: 10, records: 20, costUsd: 1 });
     const monitor = monitorOn(t.node, clock.now, notifier);
-    await monitor.runOnce();
+    await monitor.run();
     const first = await baselineRow(t.node, agent.id);
     expect(first).toMatchObject({ samples: 5, folded_hour: clock.hour(-1), alerted_hour: null });
     expect(first?.calls_ewma).toBeCloseTo(8, 9);
     expect(first?.records_ewma).toBeCloseTo(16, 9);
     expect(first?.cost_ewma).toBeCloseTo(0.8, 9);
 
-    await monitor.runOnce();
-    await monitor.runOnce();
+    await monitor.run();
+    await monitor.run();
     expect((await baselineRow(t.node, agent.id))?.version).toBe(first?.version);
 
     // The hour has ended but the grace period has not: it is not folded yet.
     const hour = clock.hour(0);
     clock.set(hour + HOUR_MS + FOLD_GRACE_MS / 2);
-    await monitor.runOnce();
+    await monitor.run();
     expect((await baselineRow(t.node, agent.id))?.version).toBe(first?.version);
 
     clock.set(hour + HOUR_MS + 2 * MINUTE);
-    await monitor.runOnce();
-    await monitor.runOnce();
+    await monitor.run();
+    await monitor.run();
     const second = await baselineRow(t.node, agent.id);
     expect(second).toMatchObject({ samples: 6, folded_hour: hour, version: (first?.version ?? 0) + 1 });
     expect(second?.records_ewma).toBeCloseTo(12.8, 9);
@@ -76,11 +76,11 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     const agent = await newAgent();
     await steadyHistory(t, agent, clock, { calls: 10, records: 20, costUsd: 1 });
     const monitor = monitorOn(t.node, clock.now, notifier);
-    await monitor.runOnce();
+    await monitor.run();
     const hour = clock.hour(0);
     await addUsage(t.node, agent, clock.now(), { calls: 12, records: 200 });
-    await monitor.runOnce();
-    await monitor.runOnce();
+    await monitor.run();
+    await monitor.run();
     let events = await eventsOf(t.node, agent.id, 'agent.anomaly');
     expect(events).toHaveLength(1);
     expect(events[0]?.actor).toEqual({ type: 'system', id: 'anomaly-monitor' });
@@ -96,8 +96,8 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     // More records in the same hour, the hour ending, and its fold: still announced once.
     await addUsage(t.node, agent, clock.now() + MINUTE, { records: 100 });
     clock.set(hour + HOUR_MS + 2 * MINUTE);
-    await monitor.runOnce();
-    await monitor.runOnce();
+    await monitor.run();
+    await monitor.run();
     events = await eventsOf(t.node, agent.id, 'agent.anomaly');
     expect(events).toHaveLength(1);
     expect(await baselineRow(t.node, agent.id)).toMatchObject({
@@ -124,7 +124,7 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     // `late` had its spike in the last completed hour: nobody swept while it was open.
     await addUsage(t.node, late, clock.hour(-1) + 30 * MINUTE, { records: 500 });
     const monitor = monitorOn(t.node, clock.now, notifier);
-    await monitor.runOnce();
+    await monitor.run();
     const lateEvents = await eventsOf(t.node, late.id, 'agent.anomaly');
     expect(lateEvents.map((e) => e.payload)).toEqual([
       expect.objectContaining({ metric: 'records', value: 500, baseline: 20, complete: true }),
@@ -133,7 +133,7 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     // Cost baselines are now 1.6 per hour (four hours of 2, one quiet hour): the threshold is 2.4.
     await addUsage(t.node, spender, clock.now(), { costUsd: 2.5 });
     await addUsage(t.node, frugal, clock.now(), { costUsd: 2.3, records: 159, calls: 79 });
-    await monitor.runOnce();
+    await monitor.run();
     const costEvents = await eventsOf(t.node, spender.id, 'agent.anomaly');
     expect(costEvents.map((e) => e.payload)).toEqual([
       expect.objectContaining({ metric: 'cost', value: 2.5, baseline: 1.6, factor: 1.5 }),
@@ -149,12 +149,12 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     await addUsage(t.node, young, clock.hour(-2), { records: 1 });
     for (let h = -5; h <= -1; h++) await addUsage(t.node, quiet, clock.hour(h), { records: 1, calls: 1 });
     const monitor = monitorOn(t.node, clock.now, notifier);
-    await monitor.runOnce();
+    await monitor.run();
     expect((await baselineRow(t.node, young.id))?.samples).toBe(2);
     await addUsage(t.node, young, clock.now(), { records: 5000 });
     // 99 records is 99× the quiet agent's baseline, but below the floor of 100.
     await addUsage(t.node, quiet, clock.now(), { records: 99, calls: 99 });
-    await monitor.runOnce();
+    await monitor.run();
     expect(await eventsOf(t.node, young.id, 'agent.anomaly')).toEqual([]);
     expect(await eventsOf(t.node, quiet.id, 'agent.anomaly')).toEqual([]);
     await monitor.stop();
@@ -189,7 +189,7 @@ describe.each(DATABASES)('anomaly monitor (%s)', (kind) => {
     for (let step = 0; step < 4; step++) {
       clock.set(clock.hour(step === 0 ? 0 : 1) + 2 * MINUTE);
       if (clock.hour(0) === spikeHour) await addUsage(t.node, spiky, clock.now(), { records: 1000 });
-      for (let round = 0; round < 3; round++) await Promise.all(monitors.map((m) => m.runOnce()));
+      for (let round = 0; round < 3; round++) await Promise.all(monitors.map((m) => m.run()));
     }
     const through = clock.hour(-1);
     const hours = (through - start) / HOUR_MS + 1;

@@ -147,7 +147,7 @@ describe('checkpoint notes', () => {
       replaceLine(note, 3, 'time 1700000000124'),
     ];
     for (const text of tampered)
-      expect(openCheckpoint(text, key.verifierKey)).toMatchObject({ ok: false, reason: 'bad_signature' });
+      expect(openCheckpoint(text, key.verifierKey)).toMatchObject({ ok: false, code: 'bad_signature' });
   });
 
   it('reports a truncated signature as bad, and truncated text as malformed', () => {
@@ -157,11 +157,11 @@ describe('checkpoint notes', () => {
     const shortened = `${EM_DASH} ${KEY_NAME} ${bytes.subarray(0, 36).toString('base64')}`;
     expect(openCheckpoint(replaceLine(note, 5, shortened), key.verifierKey)).toMatchObject({
       ok: false,
-      reason: 'bad_signature',
+      code: 'bad_signature',
     });
     expect(openCheckpoint(note.slice(0, -10), key.verifierKey)).toMatchObject({
       ok: false,
-      reason: 'malformed',
+      code: 'malformed',
     });
   });
 
@@ -169,12 +169,12 @@ describe('checkpoint notes', () => {
     const cp = checkpoint();
     expect(openCheckpoint(signCheckpoint(cp, otherKey), key.verifierKey)).toMatchObject({
       ok: false,
-      reason: 'unknown_key',
+      code: 'unknown_key',
     });
     // Same name, different key: the key hash tells them apart.
     expect(openCheckpoint(signCheckpoint(cp, sameNameOtherKey), key.verifierKey)).toMatchObject({
       ok: false,
-      reason: 'unknown_key',
+      code: 'unknown_key',
     });
   });
 
@@ -230,8 +230,8 @@ describe('checkpoint notes', () => {
       ['too many signatures', `${note}${signatureLine.repeat(100)}`],
     ];
     for (const [label, text] of malformed) {
-      expect(openCheckpoint(text, key.verifierKey), label).toMatchObject({ ok: false, reason: 'malformed' });
-      expect(parseCheckpointUnverified(text), label).toMatchObject({ ok: false, reason: 'malformed' });
+      expect(openCheckpoint(text, key.verifierKey), label).toMatchObject({ ok: false, code: 'malformed' });
+      expect(parseCheckpointUnverified(text), label).toMatchObject({ ok: false, code: 'malformed' });
     }
   });
 

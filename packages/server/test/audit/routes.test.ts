@@ -9,7 +9,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/audit/merkle/index.js';
-import { enforceRetention, startRetentionJob } from '../../src/audit/retention-job.js';
+import { enforceRetention, retentionJob } from '../../src/audit/retention-job.js';
 import { verifyExport as verifyWithVerifier } from '../../src/audit/verify/index.js';
 import { addHuman, createOtherTenant, type Method, request } from '../helpers/api.js';
 import { bearer, seedAgent } from '../helpers/seed-agent.js';
@@ -764,7 +764,7 @@ describe.each(DATABASES)('the audit API (%s)', (db) => {
     it('runs as a job at start and on its interval, for every tenant, until stopped', async () => {
       // Later still: the other tenant's key of the month 40 days ahead (its last retention event) is
       // past its 1 day too; the default tenant's 400 days are not over.
-      const stop = startRetentionJob({
+      const job = retentionJob({
         storage: t.node.storage,
         auditTrail: t.node.auditTrail,
         signals: t.node.signals,
@@ -772,12 +772,13 @@ describe.each(DATABASES)('the audit API (%s)', (db) => {
         log: t.node.app.log,
         intervalMs: 60_000,
       });
+      job.start();
       try {
         await vi.waitFor(async () =>
           expect(await listAll('type=audit.retention', other.adminToken)).toHaveLength(2),
         );
       } finally {
-        await stop();
+        await job.stop();
       }
       const [, second] = await listAll('type=audit.retention', other.adminToken);
       const month = `ret:${new Date(Date.now() + 40 * DAY_MS).toISOString().slice(0, 7)}`;

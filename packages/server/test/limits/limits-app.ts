@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { Authenticator } from '../../src/credentials/authenticator.js';
 import { type App, createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/http/logger.js';
 import { RateLimitCache } from '../../src/limits/rate-limit-cache.js';
 import { type RateLimitDeps, RateLimitService } from '../../src/limits/rate-limit-service.js';
 import { registerRateLimitRoutes } from '../../src/limits/routes/register.js';
@@ -22,19 +23,20 @@ export interface LimitsApp {
 
 export async function limitsApp(node: WardenNode): Promise<LimitsApp> {
   const authenticator = new Authenticator(node.storage, node.signals, node.lastUsed, 60_000);
-  const app = await createApp({ logLevel: 'silent', authenticator, version: 'test' });
+  const app = await createApp({ logger: createLogger('silent'), authenticator, version: 'test' });
   const deps: RateLimitDeps = {
     storage: node.storage,
     audit: node.audit,
     signals: node.signals,
     clock: Date.now,
   };
-  registerRateLimitRoutes(app, deps);
+  const service = new RateLimitService(deps);
+  registerRateLimitRoutes(app, service);
   await app.ready();
   return {
     app,
     deps,
-    service: new RateLimitService(deps),
+    service,
     cache: new RateLimitCache(node.storage, node.signals, 60_000, Date.now),
     call: (method, url, token, payload) =>
       app.inject({

@@ -62,11 +62,11 @@ describe('an unreachable Redis answers unavailable quickly and never throws', ()
     expect(await limiter.ready(300)).toBe(false);
     for (let i = 0; i < 3; i++) {
       const { result, ms } = await timed(() => limiter.hit([key()], Date.now()));
-      expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
+      expect(result).toMatchObject({ ok: false, code: 'unavailable' });
       expect(ms).toBeLessThan(1_000);
     }
     const { result } = await timed(() => limiter.hit([key()], Date.now()));
-    expect(result.ok === false && result.reason === 'unavailable' && result.message).toMatch(/ECONNREFUSED/);
+    expect(result.ok === false && result.code === 'unavailable' && result.message).toMatch(/ECONNREFUSED/);
   });
 
   it('a server that accepts and never answers', async () => {
@@ -76,7 +76,7 @@ describe('an unreachable Redis answers unavailable quickly and never throws', ()
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const { result, ms } = await timed(() => limiter.hit([key()], Date.now()));
-    expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
+    expect(result).toMatchObject({ ok: false, code: 'unavailable' });
     expect(ms).toBeLessThan(1_000);
   });
 
@@ -87,8 +87,8 @@ describe('an unreachable Redis answers unavailable quickly and never throws', ()
     );
     expect(await limiter.ready(1_000)).toBe(true);
     const { result, ms } = await timed(() => limiter.hit([key()], Date.now()));
-    expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
-    expect(result.ok === false && result.reason === 'unavailable' && result.message).toMatch(/timed out/i);
+    expect(result).toMatchObject({ ok: false, code: 'unavailable' });
+    expect(result.ok === false && result.code === 'unavailable' && result.message).toMatch(/timed out/i);
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
     expect(ms).toBeLessThan(1_000);
   });
@@ -116,7 +116,7 @@ describe('Redis down fails closed', () => {
     for (let i = 0; i < 5; i++) {
       const { result, ms } = await timed(() => gate.hit([k], Date.now()));
       // Never admitted, even though a per-node count (1000 per minute) would admit every one of them.
-      expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
+      expect(result).toMatchObject({ ok: false, code: 'unavailable' });
       expect(ms).toBeLessThan(1_000);
     }
     expect(lines.some((line) => line.level === 'error')).toBe(true);
@@ -133,7 +133,7 @@ describe('Redis down fails closed', () => {
       ),
     );
     const { result, ms } = await timed(() => gate.hit([key()], Date.now()));
-    expect(result).toMatchObject({ ok: false, reason: 'unavailable' });
+    expect(result).toMatchObject({ ok: false, code: 'unavailable' });
     expect(ms).toBeLessThan(1_000);
   });
 
@@ -155,7 +155,7 @@ describe('Redis down fails closed', () => {
       relay = null;
       await waitFor(async () => {
         const result = await gate.hit([k], Date.now());
-        return result.ok === false && result.reason === 'unavailable';
+        return result.ok === false && result.code === 'unavailable';
       });
       relay = await relayToRedis(port);
       await waitFor(async () => (await gate.hit([k], Date.now())).ok);
@@ -190,7 +190,7 @@ describe('fail mode open', () => {
   it('logs the outage at most once per 10 seconds', async () => {
     const { log, lines } = recordingLog();
     const down: RateLimiter = {
-      hit: async () => ({ ok: false, reason: 'unavailable', message: 'down for the test' }),
+      hit: async () => ({ ok: false, code: 'unavailable', message: 'down for the test' }),
       close: async () => {},
     };
     const gate = new RateLimitGate(down, 'open', log);
@@ -219,7 +219,7 @@ describe('the gate', () => {
     expect(await gate.hit([k], 1_000)).toEqual({ ok: true });
     expect(await gate.hit([k], 1_500)).toEqual({
       ok: false,
-      reason: 'limited',
+      code: 'limited',
       ruleId: 'rtl_down',
       limit: 1,
       windowMs: 60_000,
@@ -239,7 +239,7 @@ describe('the gate', () => {
     const k = key(2);
     expect((await gate.hit([k], 1)).ok).toBe(true);
     expect((await gate.hit([k], 2)).ok).toBe(true);
-    expect(await gate.hit([k], 3)).toMatchObject({ ok: false, reason: 'limited', retryAfterMs: 59_998 });
+    expect(await gate.hit([k], 3)).toMatchObject({ ok: false, code: 'limited', retryAfterMs: 59_998 });
   });
 
   it('turns an adapter that throws into unavailable instead of throwing into the decide path', async () => {
@@ -252,7 +252,7 @@ describe('the gate', () => {
     };
     expect(await new RateLimitGate(broken, 'closed', log).hit([key()], 1)).toEqual({
       ok: false,
-      reason: 'unavailable',
+      code: 'unavailable',
       message: 'boom',
     });
     expect(await new RateLimitGate(broken, 'open', log).hit([key()], 1)).toEqual({

@@ -44,7 +44,7 @@ describe('rate limits shared by several nodes (redis)', () => {
     expect(results.filter((r) => r.ok).length).toBe(100);
     const refused = results.filter((r) => !r.ok);
     expect(refused.length).toBe(400);
-    for (const r of refused) expect(r).toMatchObject({ ok: false, reason: 'limited', ruleId: 'rtl_race' });
+    for (const r of refused) expect(r).toMatchObject({ ok: false, code: 'limited', ruleId: 'rtl_race' });
     // All or nothing: the refused calls were not charged to the tool key either.
     const redis = new Redis(REDIS_URL);
     try {
@@ -54,8 +54,8 @@ describe('rate limits shared by several nodes (redis)', () => {
       await redis.quit();
     }
     // Both nodes see the shared count.
-    expect(await a.hit([agentKey], now + 10)).toMatchObject({ ok: false, reason: 'limited' });
-    expect(await b.hit([agentKey], now + 10)).toMatchObject({ ok: false, reason: 'limited' });
+    expect(await a.hit([agentKey], now + 10)).toMatchObject({ ok: false, code: 'limited' });
+    expect(await b.hit([agentKey], now + 10)).toMatchObject({ ok: false, code: 'limited' });
   });
 
   it('counts calls in the same millisecond from two nodes as separate calls', async () => {
@@ -89,7 +89,7 @@ describe('rate limits shared by several nodes (redis)', () => {
       await redis.quit();
     }
     expect((await a.hit([k], 1_001)).ok).toBe(true);
-    expect(await a.hit([k], 1_002)).toMatchObject({ ok: false, reason: 'limited', retryAfterMs: 998 });
+    expect(await a.hit([k], 1_002)).toMatchObject({ ok: false, code: 'limited', retryAfterMs: 998 });
   });
 
   it("names keys warden:rl:{<tenantId>}:... by default, so a cluster hashes a tenant's keys to one slot", async () => {

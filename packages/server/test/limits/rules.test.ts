@@ -89,21 +89,26 @@ describe('checkRateLimitRule', () => {
   ])('rejects %o naming %s', (input, field) => {
     const result = checkRateLimitRule(input, 'body');
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issue.field).toBe(field);
+    expect(result).toMatchObject({ code: 'invalid_field', field });
   });
 
   it('checks a list from the budgets file: paths by index, names unique', () => {
     expect(checkRateLimitRules({}, 'rateLimits')).toEqual({
       ok: false,
-      issue: { field: 'rateLimits', message: 'must be a list' },
+      code: 'invalid_field',
+      field: 'rateLimits',
+      message: 'must be a list',
     });
     expect(checkRateLimitRules([base, { ...base, maxCalls: -1, name: 'b' }], 'rateLimits')).toMatchObject({
       ok: false,
-      issue: { field: 'rateLimits[1].maxCalls' },
+      code: 'invalid_field',
+      field: 'rateLimits[1].maxCalls',
     });
     expect(checkRateLimitRules([base, base], 'rateLimits')).toMatchObject({
       ok: false,
-      issue: { field: 'rateLimits[1].name', message: 'calls is used twice' },
+      code: 'invalid_field',
+      field: 'rateLimits[1].name',
+      message: 'calls is used twice',
     });
     expect(checkRateLimitRules([base, { ...base, name: 'b' }], 'rateLimits')).toMatchObject({
       ok: true,

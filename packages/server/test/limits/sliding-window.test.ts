@@ -62,7 +62,7 @@ describe.each(ADAPTERS)('sliding window (%s)', (adapter) => {
     expect(await limiter.hit([k], t0 + 200)).toEqual({ ok: true });
     expect(await limiter.hit([k], t0 + 300)).toEqual({
       ok: false,
-      reason: 'limited',
+      code: 'limited',
       ruleId: k.ruleId,
       limit: 3,
       windowMs: 1_000,
@@ -146,7 +146,7 @@ describe.each(ADAPTERS)('sliding window (%s)', (adapter) => {
     expect((await limiter.hit([short, long], t0)).ok).toBe(true);
     expect(await limiter.hit([short, long], t0 + 500)).toEqual({
       ok: false,
-      reason: 'limited',
+      code: 'limited',
       ruleId: long.ruleId,
       limit: 1,
       windowMs: 60_000,

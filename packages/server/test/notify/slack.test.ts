@@ -41,7 +41,7 @@ describe.each(DATABASES)('Slack and the notifier factory (%s)', (db) => {
       log: t.node.app.log,
       pollIntervalMs: 5,
     });
-    stops.push(() => created.stop());
+    stops.push(() => created.queue.stop());
     return created;
   }
 
@@ -187,7 +187,7 @@ describe.each(DATABASES)('Slack and the notifier factory (%s)', (db) => {
       slackWebhookUrl: slack.url,
     });
     expect(both.notifier).toBeInstanceOf(FanoutNotifier);
-    both.start();
+    both.queue.start();
     await both.notifier.notify(sampleNotification(tenant(), { link: LINK }));
     await both.queue.idle();
     expect(slack.received).toHaveLength(1);

@@ -1,9 +1,7 @@
 import type { App } from '../../http/app.js';
-import type { AgentCache } from '../agent-cache.js';
-import type { AgentDeps } from '../agent-deps.js';
-import { AgentLifecycle } from '../agent-lifecycle.js';
-import { AgentService } from '../agent-service.js';
-import { AgentSpawner } from '../agent-spawn.js';
+import type { AgentLifecycle } from '../agent-lifecycle.js';
+import type { AgentService } from '../agent-service.js';
+import type { AgentSpawner } from '../agent-spawn.js';
 import { registerActivateAgent } from './activate-agent.js';
 import { registerCreateAgent } from './create-agent.js';
 import { registerGetAgent } from './get-agent.js';
@@ -14,21 +12,21 @@ import { registerSpawnAgent } from './spawn-agent.js';
 import { registerSuspendAgent } from './suspend-agent.js';
 import { registerUpdateAgent } from './update-agent.js';
 
+export interface AgentRouteServices {
+  readonly agents: AgentService;
+  readonly lifecycle: AgentLifecycle;
+  readonly spawner: AgentSpawner;
+}
+
 /** The agent registry's routes: /v1/agents and its lifecycle and spawn endpoints. */
-export function registerAgentRoutes(
-  app: App,
-  deps: Omit<AgentDeps, 'log'> & { agentCache: AgentCache },
-): void {
-  const services = { ...deps, log: app.log };
-  const agents = new AgentService(services);
-  const lifecycle = new AgentLifecycle(services);
-  registerCreateAgent(app, agents);
-  registerListAgents(app, agents);
-  registerGetAgent(app, agents);
-  registerUpdateAgent(app, agents);
-  registerActivateAgent(app, lifecycle);
-  registerSuspendAgent(app, lifecycle);
-  registerResumeAgent(app, lifecycle);
-  registerRetireAgent(app, lifecycle);
-  registerSpawnAgent(app, new AgentSpawner(services, deps.agentCache));
+export function registerAgentRoutes(app: App, services: AgentRouteServices): void {
+  registerCreateAgent(app, services.agents);
+  registerListAgents(app, services.agents);
+  registerGetAgent(app, services.agents);
+  registerUpdateAgent(app, services.agents);
+  registerActivateAgent(app, services.lifecycle);
+  registerSuspendAgent(app, services.lifecycle);
+  registerResumeAgent(app, services.lifecycle);
+  registerRetireAgent(app, services.lifecycle);
+  registerSpawnAgent(app, services.spawner);
 }

@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { WardenError } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { agentOf, humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
@@ -32,7 +34,11 @@ export function registerApprovalEvents(app: App, reader: ApprovalReader, watch: 
       const stream = openEventStream(reply, () => unsubscribe());
       let last = -1;
       const push = async () => {
-        const current = await reader.forAgent(principal, id).catch(() => undefined);
+        const current = await reader.forAgent(principal, id).catch((error: unknown) => {
+          // The stream stays open: the next change sends the state again.
+          logUnexpected(request.log, error, id, 'approval stream: reading the request failed');
+          return undefined;
+        });
         if (!current || stream.closed || current.version <= last) return;
         last = current.version;
         stream.send('approval', agentApprovalJson(current));
@@ -67,8 +73,19 @@ export function registerApprovalEvents(app: App, reader: ApprovalReader, watch: 
           .then((view) =>
             stream.send('approval', approvalJson(view, { self: `/v1/approvals/${view.request.id}` })),
           )
-          .catch(() => {});
+          .catch((error: unknown) =>
+            logUnexpected(request.log, error, change.approvalId, 'approval feed: reading a request failed'),
+          );
       });
     },
   );
+}
+
+/**
+ * A request this reader may not see (another team's, one that is gone) is no news for its stream;
+ * anything else (the database) is a failure worth a line.
+ */
+function logUnexpected(log: FastifyBaseLogger, error: unknown, approvalId: string, message: string): void {
+  if (error instanceof WardenError) return;
+  log.warn({ err: error, approvalId }, message);
 }

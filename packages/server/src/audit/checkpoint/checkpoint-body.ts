@@ -1,3 +1,4 @@
+import { type Failure, failure, type Result } from '../../result.js';
 import { decodeCanonicalBase64, isCleanText } from './note-text.js';
 
 /** One tree state of one tenant's log, as committed to by a signed checkpoint. */
@@ -30,10 +31,8 @@ export function formatCheckpointBody(checkpoint: Checkpoint): string {
 }
 
 /** Parses exactly the shape `formatCheckpointBody` writes; anything else is not one of our checkpoints. */
-export function parseCheckpointBody(
-  text: string,
-): { ok: true; checkpoint: Checkpoint } | { ok: false; message: string } {
-  const malformed = (message: string) => ({ ok: false as const, message });
+export function parseCheckpointBody(text: string): Result<{ checkpoint: Checkpoint }, Failure<'malformed'>> {
+  const malformed = (message: string) => failure('malformed', message);
   if (!text.endsWith('\n')) return malformed('checkpoint body must end in a newline');
   const lines = text.slice(0, -1).split('\n');
   if (lines.length !== 4) return malformed(`checkpoint body has ${lines.length} lines, expected 4`);

@@ -1,3 +1,4 @@
+import type { Failure, Result } from '../../result.js';
 import { type Checkpoint, formatCheckpointBody, parseCheckpointBody } from './checkpoint-body.js';
 import { signatureLineFor, splitSignedNote, verifyNoteSignature } from './signed-note.js';
 import type { SigningKey } from './signing-key.js';
@@ -5,13 +6,12 @@ import { type ParsedVerifierKey, parseVerifierKey } from './verifier-key.js';
 
 export { type Checkpoint, formatCheckpointBody } from './checkpoint-body.js';
 
-export type OpenCheckpointResult =
-  | { ok: true; checkpoint: Checkpoint }
-  | { ok: false; reason: 'malformed' | 'unknown_key' | 'bad_signature'; message: string };
+export type OpenCheckpointResult = Result<
+  { checkpoint: Checkpoint },
+  Failure<'malformed' | 'unknown_key' | 'bad_signature'>
+>;
 
-export type ParseCheckpointResult =
-  | { ok: true; checkpoint: Checkpoint }
-  | { ok: false; reason: 'malformed'; message: string };
+export type ParseCheckpointResult = Result<{ checkpoint: Checkpoint }, Failure<'malformed'>>;
 
 /** The full signed note: body, blank line, one signature line by `key`. */
 export function signCheckpoint(checkpoint: Checkpoint, key: SigningKey): string {
@@ -29,11 +29,11 @@ export function openCheckpoint(
 ): OpenCheckpointResult {
   const verifier = typeof verifierKey === 'string' ? parseVerifierKey(verifierKey) : verifierKey;
   const split = splitSignedNote(note);
-  if (!split.ok) return { ok: false, reason: 'malformed', message: split.message };
+  if (!split.ok) return split;
   // The body is parsed before the signature is checked so a garbled note from a known key reports
   // "malformed" rather than sending someone hunting for a key problem.
   const body = parseCheckpointBody(split.note.text);
-  if (!body.ok) return { ok: false, reason: 'malformed', message: body.message };
+  if (!body.ok) return body;
   const verification = verifyNoteSignature(split.note, verifier);
   if (!verification.ok) return verification;
   return { ok: true, checkpoint: body.checkpoint };
@@ -42,8 +42,6 @@ export function openCheckpoint(
 /** For display and comparison where no key is at hand: same strictness, signatures not checked. */
 export function parseCheckpointUnverified(note: string | Uint8Array): ParseCheckpointResult {
   const split = splitSignedNote(note);
-  if (!split.ok) return { ok: false, reason: 'malformed', message: split.message };
-  const body = parseCheckpointBody(split.note.text);
-  if (!body.ok) return { ok: false, reason: 'malformed', message: body.message };
-  return { ok: true, checkpoint: body.checkpoint };
+  if (!split.ok) return split;
+  return parseCheckpointBody(split.note.text);
 }

@@ -1,4 +1,5 @@
 import { sign, verify } from 'node:crypto';
+import { type Failure, failure, type Result } from '../../result.js';
 import { decodeCanonicalBase64, isCleanText, isValidKeyName } from './note-text.js';
 import type { SigningKey } from './signing-key.js';
 import { keyHashFor, type ParsedVerifierKey, rawEd25519PublicKey } from './verifier-key.js';
@@ -23,17 +24,15 @@ export interface SplitNote {
   readonly signatures: readonly NoteSignature[];
 }
 
-export type SplitNoteResult = { ok: true; note: SplitNote } | { ok: false; message: string };
+export type SplitNoteResult = Result<{ note: SplitNote }, Failure<'malformed'>>;
 
-export type NoteVerification =
-  | { ok: true }
-  | { ok: false; reason: 'unknown_key' | 'bad_signature'; message: string };
+export type NoteVerification = Result<object, Failure<'unknown_key' | 'bad_signature'>>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parses the signed-note framing. Total: hostile input yields `{ ok: false }`, never an exception. */
 export function splitSignedNote(input: string | Uint8Array): SplitNoteResult {
-  const malformed = (message: string): SplitNoteResult => ({ ok: false, message });
+  const malformed = (message: string): SplitNoteResult => failure('malformed', message);
   const tooLarge = `note exceeds ${MAX_NOTE_BYTES} bytes`;
   let note: string;
   if (typeof input === 'string') {
@@ -97,12 +96,10 @@ export function verifyNoteSignature(note: SplitNote, verifier: ParsedVerifierKey
   for (const { name, keyHash, signature } of note.signatures) {
     if (name !== verifier.name || !keyHash.equals(verifier.keyHash)) continue;
     if (signature.length !== ED25519_SIGNATURE_BYTES || !verify(null, text, verifier.publicKey, signature))
-      return { ok: false, reason: 'bad_signature', message: `signature by ${name} does not verify` };
+      return failure('bad_signature', `signature by ${name} does not verify`);
     verified = true;
   }
-  return verified
-    ? { ok: true }
-    : { ok: false, reason: 'unknown_key', message: `no signature by ${verifier.name} on the note` };
+  return verified ? { ok: true } : failure('unknown_key', `no signature by ${verifier.name} on the note`);
 }
 
 function parseSignatureLine(line: string): NoteSignature | undefined {

@@ -53,6 +53,7 @@ export async function writePublicKeyFile(path: string, verifierKey: string): Pro
     await writeNewFile(temporary, `${verifierKey}\n`, 0o644);
     await rename(temporary, path);
   } catch (error) {
+    // The write's error is the one to report; the temporary file may not exist at all.
     await unlink(temporary).catch(() => undefined);
     throw error;
   }

@@ -1,3 +1,4 @@
+import { type Failure, failure, type Result } from '../../result.js';
 import { openCheckpoint, type ParsedVerifierKey } from '../checkpoint/index.js';
 import type { Findings, TrustedCheckpoint } from './report.js';
 
@@ -101,15 +102,15 @@ export function openTrustedCheckpoints(
   return opened.sort((a, b) => a.size - b.size);
 }
 
-type Opened = { ok: true; size: number; root: Buffer } | { ok: false; message: string };
+type Opened = Result<{ size: number; root: Buffer }, Failure<'unverified' | 'other_log'>>;
 
 function openSigned(note: string, key: ParsedVerifierKey, origin: string): Opened {
   const opened = openCheckpoint(note, key);
-  if (!opened.ok) return { ok: false, message: `${opened.reason.replace('_', ' ')}: ${opened.message}` };
+  if (!opened.ok) return failure('unverified', `${opened.code.replace('_', ' ')}: ${opened.message}`);
   const { checkpoint } = opened;
   // One key signs every tenant's log, so a valid signature alone does not make it this log's checkpoint.
   if (checkpoint.origin !== origin) {
-    return { ok: false, message: `signed for log ${checkpoint.origin}, not ${origin}` };
+    return failure('other_log', `signed for log ${checkpoint.origin}, not ${origin}`);
   }
   return { ok: true, size: checkpoint.size, root: checkpoint.root };
 }

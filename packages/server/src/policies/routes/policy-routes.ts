@@ -96,11 +96,9 @@ export function registerPolicyRoutes(app: App, deps: PolicyRouteDeps) {
         ? await deps.policies.activate(human.tenantId, read.files, { type: 'human', id: human.humanId })
         : read;
       if (!result.ok) {
-        throw new WardenError(
-          'policy_invalid',
-          `the policies do not load (${result.issues.length} issue(s)); the active version is unchanged`,
-          { issues: result.issues.map((issue) => ({ ...issue, text: formatIssue(issue) })) },
-        );
+        throw new WardenError(result.code, `${result.message}; the active version is unchanged`, {
+          issues: result.issues.map((issue) => ({ ...issue, text: formatIssue(issue) })),
+        });
       }
       return {
         version: result.version,

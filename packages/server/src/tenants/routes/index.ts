@@ -1,8 +1,5 @@
 import type { App } from '../../http/app.js';
-import type { TenantDeps } from '../deps.js';
-import { GroupService } from '../group-service.js';
-import { HumanService } from '../human-service.js';
-import { TokenService } from '../token-service.js';
+import type { TenantRouteServices } from './common.js';
 import { registerCreateGroup } from './create-group.js';
 import { registerCreateHuman } from './create-human.js';
 import { registerCreateToken } from './create-token.js';
@@ -19,13 +16,7 @@ import { registerSetGroupMembers } from './set-group-members.js';
 import { registerUpdateHuman } from './update-human.js';
 
 /** The tenant, its humans, their API tokens, and groups. */
-export function registerHumanRoutes(app: App, deps: TenantDeps): void {
-  const services = {
-    storage: deps.storage,
-    humans: new HumanService(deps),
-    tokens: new TokenService(deps),
-    groups: new GroupService(deps),
-  };
+export function registerHumanRoutes(app: App, services: TenantRouteServices): void {
   for (const register of [
     registerGetMe,
     registerGetTenant,

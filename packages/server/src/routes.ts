@@ -1,0 +1,53 @@
+import { registerAccessRoutes } from './access/routes/access-routes.js';
+import { registerAgentRoutes } from './agents/routes/register.js';
+import { registerAnomalyRoutes } from './anomaly/routes/register.js';
+import { registerApprovalRoutes } from './approvals/routes/register.js';
+import { registerAuditRoutes } from './audit/routes/register.js';
+import { registerBudgetRoutes } from './budgets/routes/register.js';
+import type { Config } from './config/config.js';
+import { registerAgentKeyRoutes } from './credentials/routes/register.js';
+import { registerDecideRoute } from './decisions/routes/decide.js';
+import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
+import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js';
+import { registerDelegationRoutes } from './delegation/routes/register.js';
+import type { App } from './http/app.js';
+import { registerHealthRoutes } from './http/health-routes.js';
+import { registerKillRoutes } from './kill/routes/register.js';
+import { registerRateLimitRoutes } from './limits/routes/register.js';
+import { registerNotificationRoutes } from './notify/routes/register.js';
+import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
+import type { Services } from './services.js';
+import { registerHumanRoutes } from './tenants/routes/index.js';
+
+/** Every route of the node, on the services built once in services.ts. */
+export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
+  const { storage, registry } = services;
+  registerHealthRoutes(app, { storage, registry, tenantId: defaultTenantId });
+  registerHumanRoutes(app, services.tenants);
+  registerAgentRoutes(app, services.agents);
+  registerApprovalRoutes(app, {
+    storage,
+    service: services.approvals,
+    reader: services.approvalReader,
+    watch: services.approvalWatch,
+  });
+  registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
+  registerNotificationRoutes(app, { queue: services.deliveries });
+  registerAgentKeyRoutes(app, services.agentKeys);
+  registerPolicyRoutes(app, {
+    storage,
+    registry,
+    policies: services.policies,
+    policyDir: config.policyDir,
+    defaultTenantId,
+  });
+  registerKillRoutes(app, { kill: services.kill });
+  registerDelegationRoutes(app, services.delegations);
+  registerDecideRoute(app, services.decide);
+  registerReportOutcomeRoute(app, services.outcomes);
+  registerBudgetRoutes(app, services.budgets);
+  registerAnomalyRoutes(app, services.anomaly);
+  registerRateLimitRoutes(app, services.rateLimits);
+  registerReadDecisionRoutes(app, services.decisions);
+  registerAuditRoutes(app, services.auditServices);
+}

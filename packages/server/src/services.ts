@@ -1,0 +1,335 @@
+/**
+ * The composition root's first half: every service of a node is built here, once, from the config.
+ *
+ * - Resources (storage, signals, the audit trail, the rate limiter, the decision recorder's pending
+ *   commits) are pushed on the node's `Closers` stack the moment they are acquired; createNode pushes
+ *   the workers when it starts them and the HTTP app last, so `unwind` closes the app first (in-flight
+ *   requests finish), then stops the workers newest-first, then releases the resources. The same
+ *   unwind runs when the start fails half-way, so a failed start leaves nothing open.
+ * - Background jobs are `Worker`s ({ name, start(), stop() }), built here and not started: createNode
+ *   starts them, in the order of `workers`, only once the node's startup succeeded.
+ * - Route registrars receive the services built here and build nothing themselves.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { AccessService } from './access/access-service.js';
+import { GrantCache } from './access/grant-cache.js';
+import { GrantService } from './access/grant-service.js';
+import { AgentCache } from './agents/agent-cache.js';
+import type { AgentDeps } from './agents/agent-deps.js';
+import { AgentLifecycle } from './agents/agent-lifecycle.js';
+import { AgentService } from './agents/agent-service.js';
+import { AgentSpawner } from './agents/agent-spawn.js';
+import type { AgentRouteServices } from './agents/routes/register.js';
+import { anomalyMonitor } from './anomaly/anomaly-monitor.js';
+import { BaselineReader } from './anomaly/baseline-reader.js';
+import { CircuitBreaker } from './anomaly/circuit-breaker.js';
+import type { AnomalyRouteServices } from './anomaly/routes/register.js';
+import { ApprovalReader } from './approvals/approval-reader.js';
+import { type ApprovalOptions, ApprovalService } from './approvals/approval-service.js';
+import { ApprovalWatch } from './approvals/approval-watch.js';
+import { deadlineSweeper } from './approvals/deadline-sweeper.js';
+import { DecisionApprovals } from './approvals/decision-approvals.js';
+import { Registrations } from './approvals/registration.js';
+import { WebhookRollbackCaller } from './approvals/rollback-caller.js';
+import { AuditExporter } from './audit/audit-export.js';
+import type { AuditLog } from './audit/audit-log.js';
+import { AuditProofs } from './audit/audit-proofs.js';
+import { AuditReader } from './audit/audit-reader.js';
+import { RetentionSettings } from './audit/audit-retention.js';
+import { AuditShredder } from './audit/audit-shred.js';
+import { type AuditTrail, createAuditTrail } from './audit/audit-trail.js';
+import { retentionJob } from './audit/retention-job.js';
+import type { AuditServices } from './audit/routes/audit-schemas.js';
+import { BudgetCache } from './budgets/budget-cache.js';
+import { BudgetService } from './budgets/budget-service.js';
+import { CrossingNotices } from './budgets/crossing-effects.js';
+import { DecisionBudgets } from './budgets/decision-budgets.js';
+import { reservationSweeper } from './budgets/reservation-sweeper.js';
+import { Reservations } from './budgets/reservations.js';
+import type { Config } from './config/config.js';
+import { AgentKeyService } from './credentials/agent-keys.js';
+import { Authenticator } from './credentials/authenticator.js';
+import { LastUsedTracker } from './credentials/last-used.js';
+import { DecideService } from './decisions/decide-service.js';
+import { DecisionReader } from './decisions/decision-reader.js';
+import { DecisionRecorder } from './decisions/decision-recorder.js';
+import { OutcomeService } from './decisions/outcome-service.js';
+import { TaskOwners } from './decisions/task-owners.js';
+import { DelegationService } from './delegation/delegation-service.js';
+import { DelegationGrants } from './delegation/delegation-store.js';
+import { KillService } from './kill/kill-service.js';
+import { TenantState } from './kill/tenant-state.js';
+import type { Closers } from './lifecycle/closers.js';
+import { PeriodicWorker } from './lifecycle/periodic-worker.js';
+import type { Worker } from './lifecycle/worker.js';
+import { RateLimitCache } from './limits/rate-limit-cache.js';
+import { createRateLimiter } from './limits/rate-limit-gate.js';
+import { RateLimitService } from './limits/rate-limit-service.js';
+import { createNotifier } from './notify/create-notifier.js';
+import type { DeliveryQueue } from './notify/delivery-queue.js';
+import type { Notifier } from './notify/notifier.js';
+import { PolicyRegistry } from './policies/policy-registry.js';
+import { PolicyService, policySync } from './policies/policy-service.js';
+import { PostgresSignals } from './signals/postgres-signals.js';
+import { LocalSignals, type Signals } from './signals/signals.js';
+import { openStorage, type Storage } from './storage/database.js';
+import { migrateToLatest } from './storage/migrate.js';
+import { GroupService } from './tenants/group-service.js';
+import { HumanService } from './tenants/human-service.js';
+import type { TenantRouteServices } from './tenants/routes/common.js';
+import { TokenService } from './tenants/token-service.js';
+import { UsageStore } from './usage/usage-store.js';
+
+export interface ServiceOptions {
+  readonly log: FastifyBaseLogger;
+  readonly clock: () => number;
+  /** Replaces the configured notifier (tests). */
+  readonly notifier?: Notifier;
+  /** Separates cross-node signals of nodes that share a database but not a schema (tests). */
+  readonly signalNamespace?: string;
+  /** The base URL links in notifications point at (known once the node listens). */
+  readonly publicUrl: () => string;
+}
+
+/** Every service of a node, and the workers that are not started yet. */
+export interface Services {
+  readonly storage: Storage;
+  readonly signals: Signals;
+  readonly auditTrail: AuditTrail;
+  readonly audit: AuditLog;
+  readonly registry: PolicyRegistry;
+  readonly policies: PolicyService;
+  readonly lastUsed: LastUsedTracker;
+  readonly authenticator: Authenticator;
+  readonly tenants: TenantRouteServices;
+  readonly agents: AgentRouteServices;
+  readonly agentKeys: AgentKeyService;
+  readonly approvals: ApprovalService;
+  readonly approvalReader: ApprovalReader;
+  readonly approvalWatch: ApprovalWatch;
+  readonly access: AccessService;
+  readonly grants: GrantService;
+  readonly deliveries: DeliveryQueue;
+  readonly kill: KillService;
+  readonly decide: DecideService;
+  readonly delegations: DelegationService;
+  readonly outcomes: OutcomeService;
+  readonly decisions: DecisionReader;
+  readonly budgets: BudgetService;
+  readonly rateLimits: RateLimitService;
+  readonly anomaly: AnomalyRouteServices;
+  readonly auditServices: AuditServices;
+  readonly reservationSweeper: PeriodicWorker<number>;
+  /** In start order; createNode stops them in reverse. */
+  readonly workers: readonly Worker[];
+}
+
+const USAGE_PRUNE_INTERVAL_MS = 10 * 60_000;
+const LAST_USED_FLUSH_INTERVAL_MS = 10_000;
+
+export async function buildServices(
+  config: Config,
+  options: ServiceOptions,
+  closers: Closers,
+): Promise<Services> {
+  const { log, clock } = options;
+  const storage = openStorage(config);
+  closers.push('storage', () => storage.close());
+  await migrateToLatest(storage);
+  const signals: Signals =
+    storage.dialect === 'postgres' && storage.postgresUrl
+      ? await PostgresSignals.connect(storage.postgresUrl, log, options.signalNamespace)
+      : new LocalSignals();
+  closers.push('signals', () => signals.close());
+  const auditTrail = await createAuditTrail({ config, storage, signals, clock, log });
+  closers.push('audit trail', () => auditTrail.close());
+  const rateLimiter = await createRateLimiter(config, log);
+  closers.push('rate limiter', () => rateLimiter.close());
+
+  const lastUsed = new LastUsedTracker(storage);
+  const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
+  const audit = auditTrail.log;
+  const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
+  const registry = new PolicyRegistry();
+  const policies = new PolicyService(storage, registry, audit, signals, log, clock);
+
+  const notifications = createNotifier({ config, storage, log, clock });
+  const notifier = options.notifier ?? notifications.notifier;
+  const approvalOptions: ApprovalOptions = {
+    get publicUrl() {
+      return options.publicUrl();
+    },
+    grantTtlSeconds: config.approvalGrantTtlSeconds,
+    maxTimeoutSeconds: config.approvalMaxTimeoutSeconds,
+    onCallFirstSeconds: config.onCallFirstSeconds,
+    // A security or legal group that does not exist yet falls back to people with the role.
+    fallbackRoles: { [config.approvalSecurityGroup]: ['security'], [config.approvalLegalGroup]: ['admin'] },
+  };
+  const approvals = new ApprovalService({
+    storage,
+    audit,
+    signals,
+    notifier,
+    rollbacks: new WebhookRollbackCaller(config.webhookSecret, log, config.webhookRetryBaseMs),
+    log,
+    clock,
+    options: approvalOptions,
+  });
+  const registrations = new Registrations(approvals, approvalOptions, {
+    securityGroup: config.approvalSecurityGroup,
+    legalGroup: config.approvalLegalGroup,
+  });
+  const approvalWatch = new ApprovalWatch(signals);
+  const approvalReader = new ApprovalReader(storage, approvalWatch, approvalOptions);
+
+  const usage = new UsageStore(storage);
+  const recorder = new DecisionRecorder(storage, audit, usage);
+  // Decisions answered but not yet committed must reach storage before it closes.
+  closers.push('decision recorder', () => recorder.idle());
+  const kill = new KillService({ storage, audit, signals, notifier, log, clock });
+  const budgetCache = new BudgetCache(storage, signals, config.credentialCacheTtlMs, clock);
+  const crossings = new CrossingNotices({ storage, notifier, suspender: kill, log });
+  const reservations = new Reservations(budgetCache);
+  const budgets = new BudgetService({
+    storage,
+    audit,
+    signals,
+    cache: budgetCache,
+    defaultThresholds: config.budgetThresholds,
+    clock,
+  });
+  const breaker = new CircuitBreaker({ storage, usage, audit, signals, notifier, clock, log, config });
+  const rateLimitService = new RateLimitService({ storage, audit, signals, clock });
+  const decideService = new DecideService({
+    grants: new GrantCache(storage, signals, config.credentialCacheTtlMs),
+    approvals: new DecisionApprovals({
+      storage,
+      approvals,
+      options: approvalOptions,
+      random: Math.random,
+    }),
+    agents: agentCache,
+    registry,
+    usage,
+    recorder,
+    tasks: new TaskOwners(storage),
+    delegations: new DelegationGrants(storage.db),
+    tenants: new TenantState(storage, signals, config.credentialCacheTtlMs, clock),
+    budgets: new DecisionBudgets(budgetCache, config.reservationTimeoutSeconds * 1000),
+    rateLimits: {
+      rules: new RateLimitCache(storage, signals, config.credentialCacheTtlMs, clock),
+      limiter: rateLimiter,
+    },
+    crossings,
+    protection: auditTrail.protection,
+    log,
+    clock,
+  });
+  const outcomes = new OutcomeService({
+    storage,
+    audit,
+    usage,
+    protection: auditTrail.protection,
+    maxOutputBytes: config.auditMaxOutputBytes,
+    reservations,
+    crossings,
+    breaker,
+    log,
+    clock,
+  });
+
+  const tenantDeps = { storage, audit, signals, clock };
+  const agentDeps: AgentDeps = { storage, audit, signals, notifier, log, clock, registrations };
+  const signing = {
+    storage,
+    checkpointer: auditTrail.checkpointer,
+    verifierKey: auditTrail.signingKey.verifierKey,
+    origin: auditTrail.origin,
+  };
+
+  const sweeper = reservationSweeper({
+    storage,
+    audit,
+    reservations,
+    crossings,
+    clock,
+    intervalMs: config.budgetSweepIntervalMs,
+    log,
+  });
+  // The queue first: the jobs after it notify through it, so it must stop after them.
+  const workers: Worker[] = [
+    auditTrail.checkpointer,
+    notifications.queue,
+    new PeriodicWorker({
+      name: 'last-used flusher',
+      intervalMs: LAST_USED_FLUSH_INTERVAL_MS,
+      runOnStop: true,
+      log,
+      pass: () => lastUsed.flush(),
+    }),
+    retentionJob({ storage, auditTrail, signals, clock, log }),
+    anomalyMonitor({ storage, usage, audit, notifier, clock, log, config }),
+    sweeper,
+    deadlineSweeper({ storage, approvals, clock, intervalMs: config.approvalSweepIntervalMs, log }),
+    policySync(policies, config.policySyncIntervalMs, log),
+    new PeriodicWorker({
+      name: 'usage prune',
+      intervalMs: USAGE_PRUNE_INTERVAL_MS,
+      log,
+      pass: () => usage.prune(clock()),
+    }),
+  ];
+
+  return {
+    storage,
+    signals,
+    auditTrail,
+    audit,
+    registry,
+    policies,
+    lastUsed,
+    authenticator,
+    tenants: {
+      storage,
+      humans: new HumanService(tenantDeps),
+      tokens: new TokenService(tenantDeps),
+      groups: new GroupService(tenantDeps),
+    },
+    agents: {
+      agents: new AgentService(agentDeps),
+      lifecycle: new AgentLifecycle(agentDeps),
+      spawner: new AgentSpawner(agentDeps, agentCache),
+    },
+    agentKeys: new AgentKeyService({ storage, audit, signals, clock }),
+    approvals,
+    approvalReader,
+    approvalWatch,
+    access: new AccessService({
+      storage,
+      approvals,
+      options: approvalOptions,
+      maxDurationSeconds: config.accessMaxDurationSeconds,
+      securityGroup: config.approvalSecurityGroup,
+      clock,
+    }),
+    grants: new GrantService({ storage, audit, signals, clock }),
+    deliveries: notifications.queue,
+    kill,
+    decide: decideService,
+    delegations: new DelegationService({ storage, audit, clock }),
+    outcomes,
+    decisions: new DecisionReader(storage),
+    budgets,
+    rateLimits: rateLimitService,
+    anomaly: { baselines: new BaselineReader(storage, usage, config, clock), breaker },
+    auditServices: {
+      reader: new AuditReader(storage, auditTrail.sealer),
+      proofs: new AuditProofs(signing),
+      exporter: new AuditExporter({ ...signing, sealer: auditTrail.sealer, clock }),
+      shredder: new AuditShredder({ storage, log: auditTrail.log, keys: auditTrail.keys, signals, clock }),
+      retention: new RetentionSettings(storage, auditTrail.log, clock),
+    },
+    reservationSweeper: sweeper,
+    workers,
+  };
+}
