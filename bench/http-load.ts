@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { startWardenProcess, type WardenProcess } from './warden-process.js';
+import { type ProcessOptions, startWardenProcess, type WardenProcess } from './warden-process.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POSTGRES_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,6 +19,7 @@ export type BenchDatabase = 'sqlite' | 'postgres';
 export async function startBenchServer(
   db: BenchDatabase,
   env: Record<string, string> = {},
+  options: ProcessOptions = {},
 ): Promise<WardenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   let schema: string | undefined;
@@ -28,12 +29,16 @@ export async function startBenchServer(
     await adminQuery(`create schema ${schema}`);
     databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
-  const server = await startWardenProcess(dataDir, {
-    WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
-    WARDEN_DATABASE_POOL_SIZE: '20',
-    ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
-    ...env,
-  });
+  const server = await startWardenProcess(
+    dataDir,
+    {
+      WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
+      WARDEN_DATABASE_POOL_SIZE: '20',
+      ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
+    options,
+  );
   return {
     ...server,
     async stop() {
