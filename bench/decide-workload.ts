@@ -55,12 +55,14 @@ export function runPersonaLoad(
   concurrency: number,
   warmupMs: number,
   measureMs: number,
+  calls?: number,
 ): Promise<LoadResult> {
   return runDecideLoad({
     url,
     concurrency,
     warmupMs,
     measureMs,
+    ...(calls !== undefined ? { calls } : {}),
     call: (n) => personaCall(agents, n),
   });
 }

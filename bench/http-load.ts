@@ -99,6 +99,8 @@ export interface LoadOptions {
   readonly measureMs: number;
   /** The n-th call: which agent key and which decide body. */
   readonly call: (n: number) => { key: string; body: object };
+  /** Ends the measured period after this many calls (else it runs for `measureMs`). */
+  readonly calls?: number;
   /** Counts an answer as an error (non-200 always is). */
   readonly isError?: (body: string) => boolean;
 }
@@ -109,8 +111,13 @@ export async function runDecideLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let counter = 0;
+  let measured = 0;
   const run = async (until: number, record: boolean) => {
-    while (performance.now() < until) {
+    while (
+      performance.now() < until &&
+      !(record && options.calls !== undefined && measured >= options.calls)
+    ) {
+      if (record) measured++;
       const { key, body } = options.call(counter++);
       const started = performance.now();
       const res = await pool.request({
