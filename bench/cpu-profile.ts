@@ -12,6 +12,8 @@ interface ProfileNode {
   readonly callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
+  /** Microseconds on the monotonic clock (the one `process.hrtime` reads, on Linux). */
+  readonly startTime: number;
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
@@ -29,15 +31,23 @@ export interface Share {
   readonly pct: number;
 }
 
-export function summariseProfile(path: string, top = 25): ProfileSummary {
+/** `window`: only samples between these monotonic times (µs), e.g. the measured part of a run. */
+export function summariseProfile(
+  path: string,
+  top = 25,
+  window?: { readonly fromUs: number; readonly toUs: number },
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fn = new Map<string, number>();
   const file = new Map<string, number>();
   let busy = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     // A sample's delta is the time since the previous one: it belongs to the sample it ends.
     const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
     const frame = byId.get(id)?.callFrame;
     if (!frame || frame.functionName === '(idle)') return;
     busy += us;

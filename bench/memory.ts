@@ -5,7 +5,7 @@
  * concurrency 16 (the server process's VmRSS sampled every 20 ms, and its VmHWM).
  * Flags: --baseline REF (the same on a build of REF, alternating with this version), --rounds N
  * (default 1; with a baseline, rounds alternate A B / B A), --decides N (default 20000),
- * --agents N (default 1000), --quick (2,000 decides, 200 agents).
+ * --agents N (default 1000), --quick (2,000 decides, 200 agents), --node-arg=FLAG (repeatable).
  * Last line: {"bench":"memory","idle_rss_mib":…,"peak_rss_mib":…, …}.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     decides: { type: 'string' },
     agents: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    // Node flags for the server, to try V8 settings: --node-arg=--max-semi-space-size=4
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const DECIDES = Number(values.decides ?? (values.quick ? 2_000 : 20_000));
@@ -64,7 +66,11 @@ function policyDir(): string {
 }
 
 async function measure(policies: string, root?: string): Promise<Memory> {
-  const server = await startBenchServer('sqlite', { WARDEN_POLICY_DIR: policies }, root ? { root } : {});
+  const server = await startBenchServer(
+    'sqlite',
+    { WARDEN_POLICY_DIR: policies },
+    { ...(root ? { root } : {}), nodeArgs: values['node-arg'] },
+  );
   try {
     const agents = await createPersonaAgents(server.url, server.adminToken, AGENTS);
     // Let the start-up garbage go before calling the node idle.

@@ -1,8 +1,9 @@
 /**
  * Where the server's CPU goes on the decide path: a `warden up` process on SQLite started with
- * `--cpu-prof`, the persona decide mix at concurrency 16, then the profile's top self-time files
- * and functions, and the server's CPU time per decision (from /proc, over the measured period).
- * Flags: --measure-ms N (default 8000), --concurrency N (16), --top N (20), --keep (keep the profile).
+ * `--cpu-prof`, the persona decide mix at concurrency 16, then the top self-time files and
+ * functions of the profile's measured period (the monotonic clock is shared by both processes), and the server's CPU time per decision (from /proc, over the measured period).
+ * Flags: --measure-ms N (default 8000), --concurrency N (16), --top N (20), --keep (keep the
+ * profile), --node-arg=FLAG (repeatable: node flags for the server).
  * Last line: {"bench":"decide-profile","cpu_us_per_decision":…,"top_files":[…]}.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -27,9 +29,12 @@ const profileDir = mkdtempSync(join(tmpdir(), 'warden-cpu-prof-'));
 const server = await startBenchServer(
   'sqlite',
   {},
-  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] },
+  {
+    nodeArgs: [...values['node-arg'], '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  },
 );
 let cpuPerDecision: number;
+let window: { fromUs: number; toUs: number } | undefined;
 try {
   const agents = await createPersonaAgents(server.url, server.adminToken, 20);
   const concurrency = Number(values.concurrency);
@@ -37,7 +42,9 @@ try {
   // Warm up first so the profile's measured part is mostly steady state.
   await runPersonaLoad(server.url, agents, concurrency, 0, 1_500);
   const before = cpuMs(server.pid);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await runPersonaLoad(server.url, agents, concurrency, 0, measureMs);
+  window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
   const used = cpuMs(server.pid) - before;
   const decisions = (result.rps * measureMs) / 1000;
   cpuPerDecision = Math.round((used * 1000) / decisions);
@@ -49,10 +56,8 @@ try {
 }
 const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('the server wrote no profile');
-const summary = summariseProfile(join(profileDir, file), Number(values.top));
-console.log(
-  `\nprofile (whole run, incl. start and warm-up): ${summary.busyMs} ms busy\nself time by file/package:`,
-);
+const summary = summariseProfile(join(profileDir, file), Number(values.top), window);
+console.log(`\nprofile of the measured period: ${summary.busyMs} ms busy\nself time by file/package:`);
 for (const s of summary.files) console.log(`  ${String(s.pct).padStart(5)} %  ${s.name}`);
 console.log('\nself time by function:');
 for (const s of summary.functions) console.log(`  ${String(s.pct).padStart(5)} %  ${s.name}`);
