@@ -3,50 +3,40 @@
  * synchronous=FULL, or PostgreSQL), the load from this process over keep-alive connections.
  * 20 agents of the example personas ask about a mix of their tools; every decision is audited before
  * it is answered. For each database and concurrency (1, 16, 64): p50/p99 latency and decisions/s.
+ *
+ * `--baseline <git-ref>` compares instead: the ref is built in a temporary worktree, both versions run
+ * as servers on SQLite side by side, and they are measured in alternating rounds (A B, B A, …) at
+ * concurrency 64 (decisions/s) and 1 (latency), so drift of a shared machine hits both alike. The
+ * ratios are this version over the baseline (medians of the rounds).
+ * Flags: --baseline REF, --rounds N (default 4), --measure-ms N (default 6000), --quick (2 rounds
+ * of 2 s).
  * Last line: one JSON object.
  */
-import { createBenchAgents, runDecideLoad, startBenchServer } from './http-load.js';
+import { parseArgs } from 'node:util';
+import { buildBaseline, removeOnSignal } from './baseline.js';
+import { type BenchAgent, createPersonaAgents, runPersonaLoad } from './decide-workload.js';
+import { type LoadResult, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
 
 const CONCURRENCIES = [1, 16, 64];
 const WARMUP_MS = 1_500;
-const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 6_000);
 
-/** Persona -> the calls its agents make (allowed, reviewed and denied ones). */
-const PERSONAS: Record<string, { tool: string; args: Record<string, unknown> }[]> = {
-  'support-assistant': [
-    { tool: 'kb.articles.search', args: { query: 'refund' } },
-    { tool: 'helpdesk.tickets.read', args: { id: 42 } },
-    { tool: 'payments.refund', args: { amount: 120 } },
-    { tool: 'payments.refund', args: { amount: 800 } },
-    { tool: 'email.send', args: { to: 'c@example.com', discount_percent: 30 } },
-  ],
-  'deploy-agent': [
-    { tool: 'github.repos.read', args: { repo: 'shop' } },
-    { tool: 'ci.pipelines.trigger', args: { pipeline: 'build' } },
-    { tool: 'deploy.manifests.update', args: { environment: 'staging' } },
-    { tool: 'deploy.production', args: { service: 'shop' } },
-  ],
-  'code-review-bot': [
-    { tool: 'github.pulls.read', args: { pr: 7 } },
-    { tool: 'github.pulls.comment', args: { pr: 7, body: 'nit' } },
-    { tool: 'github.pulls.merge', args: { pr: 7 } },
-  ],
-  'data-pipeline': [
-    { tool: 'warehouse.query', args: { sql: 'select id, total from orders', columns: ['id', 'total'] } },
-    { tool: 'warehouse.tables.write', args: { table: 'staging_orders', columns: ['id', 'total'] } },
-    { tool: 'warehouse.tables.write', args: { table: 'orders', columns: ['id', 'total'] } },
-    { tool: 'warehouse.query', args: { sql: 'select email from customers', columns: ['email'] } },
-  ],
-};
+const { values } = parseArgs({
+  options: {
+    baseline: { type: 'string' },
+    rounds: { type: 'string' },
+    'measure-ms': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const MEASURE_MS = Number(
+  values['measure-ms'] ?? (values.quick ? 2_000 : (process.env.BENCH_MEASURE_MS ?? 6_000)),
+);
+const ROUNDS = Number(values.rounds ?? (values.quick ? 2 : 4));
 
-interface Result {
+interface Result extends LoadResult {
   db: 'sqlite' | 'postgres';
   concurrency: number;
-  p50_ms: number;
-  p99_ms: number;
-  rps: number;
-  errors: number;
 }
 
 async function main() {
@@ -54,15 +44,13 @@ async function main() {
   for (const db of ['sqlite', 'postgres'] as const) {
     const server = await startBenchServer(db);
     try {
-      const personas = Object.keys(PERSONAS);
-      const agents = await createBenchAgents(
-        server.url,
-        server.adminToken,
-        20,
-        (i) => personas[i % personas.length] as string,
-      );
+      const agents = await createPersonaAgents(server.url, server.adminToken, 20);
       for (const concurrency of CONCURRENCIES) {
-        const result = await measure(server.url, agents, concurrency, db);
+        const result = {
+          db,
+          concurrency,
+          ...(await runPersonaLoad(server.url, agents, concurrency, WARMUP_MS, MEASURE_MS)),
+        };
         results.push(result);
         console.log(
           `${db.padEnd(8)} c=${String(concurrency).padEnd(3)} p50 ${result.p50_ms.toFixed(3)} ms  p99 ${result.p99_ms.toFixed(3)} ms  ${result.rps.toFixed(0)} decisions/s  errors ${result.errors}`,
@@ -93,28 +81,96 @@ async function main() {
   );
 }
 
-async function measure(
-  url: string,
-  agents: { key: string; role: string }[],
-  concurrency: number,
-  db: Result['db'],
-): Promise<Result> {
-  const result = await runDecideLoad({
-    url,
-    concurrency,
-    warmupMs: WARMUP_MS,
-    measureMs: MEASURE_MS,
-    call: (n) => {
-      const agent = agents[n % agents.length] as { key: string; role: string };
-      const calls = PERSONAS[agent.role] ?? [];
-      const call = calls[n % calls.length];
-      return {
-        key: agent.key,
-        body: { ...call, context: { taskId: `bench-${n % 500}-${n % agents.length}` } },
+type Side = 'current' | 'baseline';
+const AB_CONCURRENCIES = [64, 1] as const;
+
+async function compare(ref: string) {
+  const baseline = buildBaseline(ref);
+  removeOnSignal(baseline);
+  const runs: Record<Side, Record<number, LoadResult[]>> = {
+    current: { 64: [], 1: [] },
+    baseline: { 64: [], 1: [] },
+  };
+  try {
+    const servers = {
+      current: await startBenchServer('sqlite'),
+      baseline: await startBenchServer('sqlite', {}, { root: baseline.root }),
+    };
+    try {
+      const agents: Record<Side, BenchAgent[]> = {
+        current: await createPersonaAgents(servers.current.url, servers.current.adminToken, 20),
+        baseline: await createPersonaAgents(servers.baseline.url, servers.baseline.adminToken, 20),
       };
-    },
+      for (let round = 0; round < ROUNDS; round++) {
+        // A B, then B A: neither side always runs first (warmer caches, the other side's leftovers).
+        const order: Side[] = round % 2 === 0 ? ['current', 'baseline'] : ['baseline', 'current'];
+        for (const concurrency of AB_CONCURRENCIES) {
+          for (const side of order) {
+            const result = await runPersonaLoad(
+              servers[side].url,
+              agents[side],
+              concurrency,
+              WARMUP_MS,
+              MEASURE_MS,
+            );
+            runs[side][concurrency]?.push(result);
+            console.log(
+              `round ${round + 1} ${side.padEnd(8)} c=${String(concurrency).padEnd(2)} p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  ${result.rps} decisions/s  errors ${result.errors}`,
+            );
+          }
+        }
+      }
+    } finally {
+      await servers.current.stop();
+      await servers.baseline.stop();
+    }
+  } finally {
+    baseline.remove();
+  }
+  const median = (side: Side, concurrency: number, pick: (r: LoadResult) => number) => {
+    const sorted = (runs[side][concurrency] ?? []).map(pick).sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const value =
+      sorted.length % 2 === 1
+        ? (sorted[Math.floor(mid)] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    return Math.round(value * 1000) / 1000;
+  };
+  const figure = (side: Side) => ({
+    c64_rps: Math.round(median(side, 64, (r) => r.rps)),
+    c64_p99_ms: median(side, 64, (r) => r.p99_ms),
+    c1_p50_ms: median(side, 1, (r) => r.p50_ms),
+    c1_p99_ms: median(side, 1, (r) => r.p99_ms),
+    errors: [64, 1].reduce((sum, c) => sum + (runs[side][c] ?? []).reduce((s, r) => s + r.errors, 0), 0),
   });
-  return { db, concurrency, ...result };
+  const current = figure('current');
+  const base = figure('baseline');
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const summary = {
+    bench: 'decide-http-ab',
+    baseline: baseline.commit.slice(0, 12),
+    rounds: ROUNDS,
+    measure_ms: MEASURE_MS,
+    current,
+    baseline_figures: base,
+    ratio_c64_rps: ratio(current.c64_rps, base.c64_rps),
+    ratio_c64_p99: ratio(current.c64_p99_ms, base.c64_p99_ms),
+    ratio_c1_p50: ratio(current.c1_p50_ms, base.c1_p50_ms),
+    ratio_c1_p99: ratio(current.c1_p99_ms, base.c1_p99_ms),
+  };
+  const line = (name: string, f: typeof current) =>
+    `${name}: c64 ${f.c64_rps} decisions/s (p99 ${f.c64_p99_ms} ms); c1 p50 ${f.c1_p50_ms} ms, p99 ${f.c1_p99_ms} ms (${f.errors} errors)`;
+  recordResult(
+    `decide-http A/B against ${ref} (${baseline.commit.slice(0, 12)}), SQLite synchronous=FULL, ${ROUNDS} alternating rounds of ${MEASURE_MS / 1000} s, medians`,
+    [
+      line('this version', current),
+      line('baseline', base),
+      `ratios (this / baseline): c64 decisions/s ${summary.ratio_c64_rps}, c64 p99 ${summary.ratio_c64_p99}, c1 p50 ${summary.ratio_c1_p50}, c1 p99 ${summary.ratio_c1_p99}`,
+      `JSON: \`${JSON.stringify(summary)}\``,
+    ],
+  );
+  console.log(JSON.stringify(summary));
 }
 
-await main();
+if (values.baseline) await compare(values.baseline);
+else await main();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { startWardenProcess, type WardenProcess } from './warden-process.js';
+import { type ProcessOptions, startWardenProcess, type WardenProcess } from './warden-process.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POSTGRES_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,6 +19,7 @@ export type BenchDatabase = 'sqlite' | 'postgres';
 export async function startBenchServer(
   db: BenchDatabase,
   env: Record<string, string> = {},
+  options: ProcessOptions = {},
 ): Promise<WardenProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   let schema: string | undefined;
@@ -28,12 +29,16 @@ export async function startBenchServer(
     await adminQuery(`create schema ${schema}`);
     databaseUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
-  const server = await startWardenProcess(dataDir, {
-    WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
-    WARDEN_DATABASE_POOL_SIZE: '20',
-    ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
-    ...env,
-  });
+  const server = await startWardenProcess(
+    dataDir,
+    {
+      WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
+      WARDEN_DATABASE_POOL_SIZE: '20',
+      ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
+    options,
+  );
   return {
     ...server,
     async stop() {
@@ -94,6 +99,8 @@ export interface LoadOptions {
   readonly measureMs: number;
   /** The n-th call: which agent key and which decide body. */
   readonly call: (n: number) => { key: string; body: object };
+  /** Ends the measured period after this many calls (else it runs for `measureMs`). */
+  readonly calls?: number;
   /** Counts an answer as an error (non-200 always is). */
   readonly isError?: (body: string) => boolean;
 }
@@ -104,8 +111,13 @@ export async function runDecideLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let counter = 0;
+  let measured = 0;
   const run = async (until: number, record: boolean) => {
-    while (performance.now() < until) {
+    while (
+      performance.now() < until &&
+      !(record && options.calls !== undefined && measured >= options.calls)
+    ) {
+      if (record) measured++;
       const { key, body } = options.call(counter++);
       const started = performance.now();
       const res = await pool.request({

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql, type 
 import pg from 'pg';
 import { type Config, isPostgres } from '../config/config.js';
 import type { Database } from './schema.js';
+import { WalSync } from './wal-sync.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +14,11 @@ export interface Storage {
   readonly dialect: Dialect;
   /** The PostgreSQL connection settings, for the LISTEN connection of cross-node signals. */
   readonly postgresUrl?: string;
+  /**
+   * SQLite on a file with synchronous=FULL: flushes the WAL for commits made by
+   * `deferredSyncTransaction`, off the event loop.
+   */
+  readonly walSync?: WalSync;
   close(): Promise<void>;
 }
 
@@ -40,7 +46,16 @@ export function openStorage(config: Config): Storage {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const walSync = config.sqliteSynchronous === 'full' && file !== ':memory:' ? new WalSync(file) : undefined;
+  return {
+    db,
+    dialect: 'sqlite',
+    ...(walSync ? { walSync } : {}),
+    async close() {
+      await walSync?.close();
+      await db.destroy();
+    },
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -77,19 +92,58 @@ function sqliteFile(config: Config): string {
  */
 export async function writeTransaction<T>(storage: Storage, work: (trx: Trx) => Promise<T>): Promise<T> {
   if (storage.dialect === 'postgres') return storage.db.transaction().execute(work);
+  return sqliteTransaction(storage, work, false);
+}
+
+export interface DeferredCommit<T> {
+  readonly result: T;
+  /** Settles once the commit is on disk (rejects if flushing it failed). */
+  readonly durable: Promise<void>;
+}
+
+/**
+ * A write transaction whose commit is visible when this resolves but may still be on its way to the
+ * disk: callers answer only once `durable` settles. On SQLite with synchronous=FULL the commit skips
+ * the in-COMMIT flush and `durable` is an fdatasync of the WAL off the event loop; everywhere else
+ * the commit is as durable as the database makes it and `durable` has settled already.
+ */
+export async function deferredSyncTransaction<T>(
+  storage: Storage,
+  work: (trx: Trx) => Promise<T>,
+): Promise<DeferredCommit<T>> {
+  const { walSync } = storage;
+  if (storage.dialect === 'postgres' || !walSync) {
+    return { result: await writeTransaction(storage, work), durable: Promise.resolve() };
+  }
+  const result = await sqliteTransaction(storage, work, true);
+  return { result, durable: walSync.sync() };
+}
+
+function sqliteTransaction<T>(
+  storage: Storage,
+  work: (trx: Trx) => Promise<T>,
+  deferSync: boolean,
+): Promise<T> {
   return storage.db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
+    // Only this transaction's COMMIT skips the flush: the connection is ours until this returns, and
+    // every other write on it keeps synchronous=FULL.
+    if (deferSync) await sql`pragma synchronous = NORMAL`.execute(connection);
     try {
-      // A connection-scoped Kysely is not a Transaction by type, but behaves as one here: every
-      // statement runs on this connection, between our BEGIN and COMMIT.
-      const result = await work(connection as unknown as Trx);
-      await sql`commit`.execute(connection);
-      return result;
-    } catch (error) {
-      // The work's error is the one to report; a rollback on a connection that broke with it fails
-      // too, and the server rolls back a transaction whose connection is gone.
-      await sql`rollback`.execute(connection).catch(() => {});
-      throw error;
+      await sql`begin immediate`.execute(connection);
+      try {
+        // A connection-scoped Kysely is not a Transaction by type, but behaves as one here: every
+        // statement runs on this connection, between our BEGIN and COMMIT.
+        const result = await work(connection as unknown as Trx);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        // The work's error is the one to report; a rollback on a connection that broke with it fails
+        // too, and the server rolls back a transaction whose connection is gone.
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    } finally {
+      if (deferSync) await sql`pragma synchronous = FULL`.execute(connection);
     }
   });
 }
