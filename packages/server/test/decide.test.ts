@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant } from '../src/tenants/tenant-service.js';
 import { auditEventsOf } from './helpers/api.js';
 import { bearer, seedAgent } from './helpers/seed-agent.js';
@@ -424,7 +426,14 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
   });
 
   it('answers governance_unavailable (503, deny) when storage fails, never allow', async () => {
-    const local = await startTestNode(db);
+    const lines: { level: number; msg: string; err?: unknown; agentId?: string }[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const local = await startTestNode(db, { logger: pino({ level: 'error' }, stream) });
     try {
       const agent = await seedAgent(local.node);
       expect(
@@ -438,8 +447,6 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
         ).statusCode,
       ).toBe(200);
       await local.node.storage.db.destroy();
-      // The cause is logged: a 503 without a log line would hide what failed.
-      const logged = vi.spyOn(local.node.app.log, 'error');
       const res = await local.node.app.inject({
         method: 'POST',
         url: '/v1/decide',
@@ -448,9 +455,9 @@ describe.each(DATABASES)('POST /v1/decide (%s)', (db) => {
       });
       expect(res.statusCode).toBe(503);
       expect(res.json().error).toMatchObject({ code: 'governance_unavailable', details: { effect: 'deny' } });
-      expect(logged).toHaveBeenCalledWith(
-        expect.objectContaining({ err: expect.any(Error) }),
-        'decide failed',
+      // The cause is logged: a 503 without a log line would hide what failed.
+      expect(lines).toContainEqual(
+        expect.objectContaining({ msg: 'decide failed', agentId: agent.agent.id, err: expect.anything() }),
       );
     } finally {
       await local.close().catch(() => {});

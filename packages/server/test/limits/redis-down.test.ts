@@ -220,6 +220,7 @@ describe('the gate', () => {
     expect(await gate.hit([k], 1_500)).toEqual({
       ok: false,
       code: 'limited',
+      message: expect.stringContaining('allows'),
       ruleId: 'rtl_down',
       limit: 1,
       windowMs: 60_000,
