@@ -11,6 +11,7 @@ import {
   serve,
 } from '@warden/server';
 import { type CliIo, EXIT, UsageError } from '../io.js';
+import { capHeapGrowth } from './heap-growth.js';
 
 export const UP_HELP = `Usage: warden up [--demo] [--host H] [--port N] [--data-dir DIR] [--policy-dir DIR]
 
@@ -55,6 +56,7 @@ export async function up(io: CliIo, argv: readonly string[], env: NodeJS.Process
     policyDir: values['policy-dir'] ?? (demoPolicies ? examples : undefined),
   });
   if (!config) return EXIT.usage;
+  capHeapGrowth(process.execArgv, env.NODE_OPTIONS);
   try {
     await serve({
       config,

@@ -1,6 +1,7 @@
 import { canonicalJson, type JsonObject } from '@warden/policy';
 import { newId } from '../ids.js';
 import type { Dialect, Trx } from '../storage/database.js';
+import { insertChunks } from '../storage/insert-chunks.js';
 import type { AuditEventsTable, AuditNodesTable } from '../storage/schema.js';
 import type { AuditEventInput, AuditLog, AuditRecord } from './audit-log.js';
 import { eventMac } from './event-mac.js';
@@ -9,9 +10,6 @@ import { leafHash } from './merkle/index.js';
 import type { Redactor } from './redaction/index.js';
 import type { PayloadSealer } from './sealing/payload-sealer.js';
 import { columnsOf, storedEvent } from './stored-event.js';
-
-/** Rows per INSERT: well inside SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
-const ROWS_PER_INSERT = 1_000;
 
 /** Told of every append (before its commit), e.g. so the checkpointer can sign every N events. */
 export type AppendListener = (tenantId: string, size: number) => void;
@@ -74,18 +72,10 @@ export class MerkleAuditLog implements AuditLog {
       });
       records.push({ id, tenantId, seq });
     }
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      await trx
-        .insertInto('audit_events')
-        .values(rows.slice(i, i + ROWS_PER_INSERT))
-        .execute();
-    }
-    for (let i = 0; i < nodes.length; i += ROWS_PER_INSERT) {
-      await trx
-        .insertInto('audit_nodes')
-        .values(nodes.slice(i, i + ROWS_PER_INSERT))
-        .execute();
-    }
+    for (const chunk of insertChunks(this.dialect, rows))
+      await trx.insertInto('audit_events').values(chunk).execute();
+    for (const chunk of insertChunks(this.dialect, nodes))
+      await trx.insertInto('audit_nodes').values(chunk).execute();
     await saveLogState(trx, tenantId, range, now);
     for (const listener of this.listeners) listener(tenantId, range.size);
     return records;

@@ -1,5 +1,6 @@
 import type { AuditEventInput } from '../audit/audit-log.js';
-import type { Trx } from '../storage/database.js';
+import type { Dialect, Trx } from '../storage/database.js';
+import { insertChunks } from '../storage/insert-chunks.js';
 import type { BudgetCountersTable } from '../storage/schema.js';
 import type { CounterRef } from './applicable.js';
 import { type Budget, describeBudget, formatAmount } from './budget.js';
@@ -80,24 +81,19 @@ interface Counter {
  */
 export async function applyCharges(
   trx: Trx,
+  dialect: Dialect,
   requests: readonly (ChargeRequest | null)[],
   now: number,
 ): Promise<(ChargeResult | null)[]> {
-  const counters = await lockCounters(trx, requests, now);
+  const counters = await lockCounters(trx, dialect, requests, now);
   const results = requests.map((request) => (request ? charge(request, counters) : null));
-  const changed = [...counters.values()].filter((c) => c.dirty);
-  if (changed.length > 0) {
+  const changed = [...counters.values()]
+    .filter((c) => c.dirty)
+    .map((c) => ({ ...c.row, reserved: c.reserved, spent: c.spent, alert_level: c.level, updated_at: now }));
+  for (const chunk of insertChunks(dialect, changed)) {
     await trx
       .insertInto('budget_counters')
-      .values(
-        changed.map((c) => ({
-          ...c.row,
-          reserved: c.reserved,
-          spent: c.spent,
-          alert_level: c.level,
-          updated_at: now,
-        })),
-      )
+      .values(chunk)
       .onConflict((oc) =>
         oc.columns(['budget_id', 'subject', 'window_start']).doUpdateSet((eb) => ({
           reserved: eb.ref('excluded.reserved'),
@@ -209,6 +205,7 @@ function keyOf(line: { budget: Budget; subject: string; window: { start: number 
 /** Locks (creating when missing) every counter the requests touch, in key order. */
 async function lockCounters(
   trx: Trx,
+  dialect: Dialect,
   requests: readonly (ChargeRequest | null)[],
   now: number,
 ): Promise<Map<string, Counter>> {
@@ -232,17 +229,21 @@ async function lockCounters(
   const ordered = [...wanted.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, row]) => row);
-  // The no-op update makes the upsert lock (and return) rows that already exist.
-  const rows = await trx
-    .insertInto('budget_counters')
-    .values(ordered)
-    .onConflict((oc) =>
-      oc
-        .columns(['budget_id', 'subject', 'window_start'])
-        .doUpdateSet((eb) => ({ updated_at: eb.ref('budget_counters.updated_at') })),
-    )
-    .returningAll()
-    .execute();
+  // The no-op update makes the upsert lock (and return) rows that already exist; chunks in key order.
+  const rows: BudgetCountersTable[] = [];
+  for (const chunk of insertChunks(dialect, ordered)) {
+    const locked = await trx
+      .insertInto('budget_counters')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc
+          .columns(['budget_id', 'subject', 'window_start'])
+          .doUpdateSet((eb) => ({ updated_at: eb.ref('budget_counters.updated_at') })),
+      )
+      .returningAll()
+      .execute();
+    rows.push(...locked);
+  }
   for (const row of rows) {
     const normalized = {
       ...row,

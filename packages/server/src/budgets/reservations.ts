@@ -93,6 +93,7 @@ export class Reservations {
     }
     const [result] = await applyCharges(
       trx,
+      dialect,
       [
         {
           tenantId: input.tenantId,
@@ -146,6 +147,7 @@ export class Reservations {
     }
     const [result] = await applyCharges(
       trx,
+      dialect,
       [
         {
           tenantId: reservation.tenantId,

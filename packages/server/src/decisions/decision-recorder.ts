@@ -13,6 +13,7 @@ import { budgetIncidents, crossingEvents } from '../budgets/crossing-effects.js'
 import type { BudgetAdmission } from '../budgets/decision-budgets.js';
 import type { Storage, Trx } from '../storage/database.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import { insertChunks } from '../storage/insert-chunks.js';
 import type { TasksTable } from '../storage/schema.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { type ApprovalRef, type Decided, refOf } from './decision.js';
@@ -88,7 +89,7 @@ export class DecisionRecorder {
       plan.budget && claimed[i]?.effect !== 'deny' ? plan.budget.request : null,
     );
     const charges = requests.some((r) => r !== null)
-      ? await applyCharges(trx, requests, now)
+      ? await applyCharges(trx, this.storage.dialect, requests, now)
       : plans.map(() => null);
 
     const recorded: RecordedPlan[] = [];
@@ -118,18 +119,21 @@ export class DecisionRecorder {
       recorded.push({ decision, approvalRef, opened, charge });
     }
 
-    await trx
-      .insertInto('decisions')
-      .values(writes.map((w) => w.decision))
-      .execute();
+    const { dialect } = this.storage;
+    for (const chunk of insertChunks(
+      dialect,
+      writes.map((w) => w.decision),
+    ))
+      await trx.insertInto('decisions').values(chunk).execute();
     // One row per task: a statement may not upsert the same row twice. Key order keeps two nodes'
     // batches from locking the same rows in opposite orders.
     const tasks = new Map<string, TasksTable>();
     for (const w of writes) if (w.task) tasks.set(`${w.task.tenant_id}|${w.task.id}`, w.task);
-    if (tasks.size > 0) {
+    const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
+    for (const chunk of insertChunks(dialect, sortedTasks)) {
       await trx
         .insertInto('tasks')
-        .values([...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task))
+        .values(chunk)
         .onConflict((oc) =>
           oc
             .columns(['tenant_id', 'id'])
@@ -143,7 +147,8 @@ export class DecisionRecorder {
         ? [plan.budget.reservation]
         : [],
     );
-    if (reservations.length > 0) await trx.insertInto('budget_reservations').values(reservations).execute();
+    for (const chunk of insertChunks(dialect, reservations))
+      await trx.insertInto('budget_reservations').values(chunk).execute();
     await this.usage.add(
       trx,
       writes.map((w) => w.usage),

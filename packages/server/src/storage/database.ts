@@ -58,12 +58,14 @@ export function openStorage(config: Config): Storage {
   };
 }
 
-const STATEMENT_CACHE_SIZE = 500;
+const STATEMENT_CACHE_SIZE = 200;
 
 /**
  * Kysely prepares every query anew, and preparing costs more than running the decide path's small
  * statements. Prepared statements are reusable (Kysely runs one query at a time on the connection),
- * so they are kept by SQL text; multi-row inserts of varying sizes make the cache bounded.
+ * so they are kept by SQL text. The hot path's texts are few (`insertChunks` bounds the multi-row
+ * inserts), so the cache holds them all; rarer texts (an `in` list of some length) push out the
+ * least recently used one rather than emptying the cache, each statement holding native memory.
  */
 function withStatementCache(database: SQLite.Database): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
@@ -71,11 +73,17 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
     close: () => database.close(),
     prepare(text: string) {
       let statement = statements.get(text);
-      if (!statement) {
+      if (statement) {
+        // A Map iterates in insertion order: moving a hit to the end leaves the least recent first.
+        statements.delete(text);
+      } else {
         statement = database.prepare(text);
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
-        statements.set(text, statement);
+        if (statements.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = statements.keys().next();
+          if (!oldest.done) statements.delete(oldest.value);
+        }
       }
+      statements.set(text, statement);
       return statement;
     },
   };

@@ -1,5 +1,6 @@
 import type { UsageFacts } from '@warden/policy';
 import type { Storage, Trx } from '../storage/database.js';
+import { insertChunks } from '../storage/insert-chunks.js';
 
 export type UsageSpan = 'minute' | 'hour' | 'day';
 
@@ -123,20 +124,21 @@ export class UsageStore {
         tokens: b.tokens,
         records: b.records,
       }));
-    if (rows.length === 0) return;
-    // One statement for the whole batch; each bucket appears once, as a multi-row upsert requires.
-    await trx
-      .insertInto('agent_usage')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'agent_id', 'span', 'window_start']).doUpdateSet((eb) => ({
-          calls: eb('agent_usage.calls', '+', eb.ref('excluded.calls')),
-          cost_usd: eb('agent_usage.cost_usd', '+', eb.ref('excluded.cost_usd')),
-          tokens: eb('agent_usage.tokens', '+', eb.ref('excluded.tokens')),
-          records: eb('agent_usage.records', '+', eb.ref('excluded.records')),
-        })),
-      )
-      .execute();
+    // Few statements for the whole batch; each bucket appears once, as a multi-row upsert requires.
+    for (const chunk of insertChunks(this.storage.dialect, rows)) {
+      await trx
+        .insertInto('agent_usage')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['tenant_id', 'agent_id', 'span', 'window_start']).doUpdateSet((eb) => ({
+            calls: eb('agent_usage.calls', '+', eb.ref('excluded.calls')),
+            cost_usd: eb('agent_usage.cost_usd', '+', eb.ref('excluded.cost_usd')),
+            tokens: eb('agent_usage.tokens', '+', eb.ref('excluded.tokens')),
+            records: eb('agent_usage.records', '+', eb.ref('excluded.records')),
+          })),
+        )
+        .execute();
+    }
   }
 
   /** Spend, calls and records of one agent since `since` (minute resolution): short-window rates. */
