@@ -3,7 +3,8 @@
  * `--cpu-prof`, the persona decide mix at concurrency 16, then the top self-time files and
  * functions of the profile's measured period (the monotonic clock is shared by both processes), and the server's CPU time per decision (from /proc, over the measured period).
  * Flags: --measure-ms N (default 8000), --concurrency N (16), --top N (20), --keep (keep the
- * profile), --node-arg=FLAG (repeatable: node flags for the server).
+ * profile), --node-arg=FLAG (repeatable: node flags for the server), --root DIR (profile the build in another
+ * checkout, e.g. a baseline's worktree).
  * Last line: {"bench":"decide-profile","cpu_us_per_decision":…,"top_files":[…]}.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    root: { type: 'string' },
   },
 });
 
@@ -31,6 +33,7 @@ const server = await startBenchServer(
   {},
   {
     nodeArgs: [...values['node-arg'], '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    ...(values.root ? { root: values.root } : {}),
   },
 );
 let cpuPerDecision: number;
