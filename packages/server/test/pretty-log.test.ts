@@ -92,7 +92,10 @@ describe('WARDEN_LOG_FORMAT on a running node', () => {
       level: 30,
       msg: expect.stringMatching(/^Server listening at http/),
     });
-    expect(started.output()).toContain('logs:      JSON lines (WARDEN_LOG_FORMAT=json)');
+    // The banner follows the log line; the process may not have printed all of it yet.
+    await expect
+      .poll(() => started.output(), { timeout: 10_000 })
+      .toContain('logs:      JSON lines (WARDEN_LOG_FORMAT=json)');
   }, 60_000);
 
   it('pretty (the default): the same event as one readable line', async () => {
