@@ -55,7 +55,6 @@ export function registerAccessRoutes(
       schema: {
         tags: ['access'],
         summary: 'Ask for access to tools (as the agent)',
-        security: [{ agentKey: [] }],
         body: Body,
         response: {
           201: Type.Object({

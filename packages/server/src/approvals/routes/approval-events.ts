@@ -21,7 +21,6 @@ export function registerApprovalEvents(app: App, reader: ApprovalReader, watch: 
       schema: {
         tags: ['approvals'],
         summary: 'Stream a request’s state (Server-Sent Events)',
-        security: [{ agentKey: [] }],
         params: ApprovalParams,
         response: errorResponses(404),
       },

@@ -23,7 +23,6 @@ export function registerWaitApproval(app: App, reader: ApprovalReader): void {
       schema: {
         tags: ['approvals'],
         summary: 'Wait for a decision (long-poll)',
-        security: [{ agentKey: [] }],
         params: ApprovalParams,
         querystring: Query,
         response: {

@@ -18,7 +18,6 @@ export function registerConsistencyProof(app: App, proofs: AuditProofs): void {
       schema: {
         tags: ['audit'],
         summary: 'The consistency proof between two tree sizes',
-        security: [{ humanToken: [] }],
         querystring: Query,
         response: { 200: Response, ...errorResponses() },
       },

@@ -27,7 +27,6 @@ export function registerExportEvents(app: App, exporter: AuditExporter): void {
       schema: {
         tags: ['audit'],
         summary: 'Export the audit log as JSONL (verifiable) or CSV (admin, auditor)',
-        security: [{ humanToken: [] }],
         querystring: Query,
         response: errorResponses(503),
       },

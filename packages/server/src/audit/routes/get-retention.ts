@@ -13,7 +13,6 @@ export function registerGetRetention(app: App, retention: RetentionSettings): vo
       schema: {
         tags: ['audit'],
         summary: 'The audit retention period',
-        security: [{ humanToken: [] }],
         response: { 200: Retention, ...errorResponses() },
       },
     },

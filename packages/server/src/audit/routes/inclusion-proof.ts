@@ -34,7 +34,6 @@ export function registerInclusionProof(app: App, proofs: AuditProofs): void {
       schema: {
         tags: ['audit'],
         summary: 'The inclusion proof of an event (size defaults to the latest checkpoint)',
-        security: [{ humanToken: [] }],
         querystring: Query,
         response: { 200: Response, ...errorResponses(404) },
       },

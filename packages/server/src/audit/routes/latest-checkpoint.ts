@@ -23,7 +23,6 @@ export function registerLatestCheckpoint(app: App, proofs: AuditProofs): void {
       schema: {
         tags: ['audit'],
         summary: 'The latest signed checkpoint',
-        security: [{ humanToken: [] }],
         response: { 200: Response, ...errorResponses(404) },
       },
     },

@@ -50,7 +50,6 @@ export function registerListEvents(app: App, reader: AuditReader): void {
       schema: {
         tags: ['audit'],
         summary: 'Search audit events (admin, auditor)',
-        security: [{ humanToken: [] }],
         querystring: Query,
         response: { 200: Page, ...errorResponses() },
       },

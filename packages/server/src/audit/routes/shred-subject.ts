@@ -30,7 +30,6 @@ export function registerShredSubject(app: App, shredder: AuditShredder): void {
       schema: {
         tags: ['audit'],
         summary: "Shred a data subject's sealed values (admin, security)",
-        security: [{ humanToken: [] }],
         body: Body,
         response: { 200: Response, ...errorResponses(404) },
       },

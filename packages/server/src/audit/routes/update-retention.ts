@@ -13,7 +13,6 @@ export function registerUpdateRetention(app: App, retention: RetentionSettings):
       schema: {
         tags: ['audit'],
         summary: 'Change the audit retention period (admin)',
-        security: [{ humanToken: [] }],
         body: Retention,
         response: { 200: Retention, ...errorResponses() },
       },

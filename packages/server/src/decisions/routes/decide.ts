@@ -13,7 +13,6 @@ export function registerDecideRoute(app: App, service: DecideService) {
       schema: {
         tags: ['decisions'],
         summary: 'Decide a proposed tool or LLM call',
-        security: [{ agentKey: [] }],
         body: DecideBody,
         response: { 200: DecisionSchema, ...errorResponses(409, 413, 503) },
       },

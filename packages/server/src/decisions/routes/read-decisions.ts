@@ -16,7 +16,6 @@ export function registerReadDecisionRoutes(app: App, reader: DecisionReader) {
       schema: {
         tags: ['decisions'],
         summary: 'One decision with its arguments and outcome',
-        security: [{ humanToken: [] }],
         params: Type.Object({ id: IdOf('dec') }),
         response: errorResponses(404),
       },
@@ -31,7 +30,6 @@ export function registerReadDecisionRoutes(app: App, reader: DecisionReader) {
       schema: {
         tags: ['decisions'],
         summary: 'The ordered execution trace of a task',
-        security: [{ humanToken: [] }],
         params: Type.Object({ id: TaskIdParam }),
         response: errorResponses(404),
       },

@@ -30,7 +30,6 @@ export function registerReportOutcomeRoute(app: App, service: OutcomeService) {
       schema: {
         tags: ['decisions'],
         summary: 'Report the outcome of a decided call',
-        security: [{ agentKey: [] }],
         params: Type.Object({ id: IdOf('dec') }),
         body: OutcomeBody,
         response: { 200: OutcomeResponse, ...errorResponses(404, 409, 413, 503) },

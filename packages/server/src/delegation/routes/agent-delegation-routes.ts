@@ -21,7 +21,6 @@ export function registerAgentDelegationRoutes(app: App, service: DelegationServi
       schema: {
         tags: ['delegations'],
         summary: 'Let another agent act for this one (agent key; the caller is the delegator)',
-        security: [{ agentKey: [] }],
         body: GrantBody,
         response: { 201: DelegationSchema, ...errorResponses() },
       },
@@ -37,7 +36,6 @@ export function registerAgentDelegationRoutes(app: App, service: DelegationServi
       schema: {
         tags: ['delegations'],
         summary: 'Delegation grants this agent gave or received',
-        security: [{ agentKey: [] }],
         querystring: ListQuery,
         response: { 200: DelegationList, ...errorResponses() },
       },
@@ -54,7 +52,6 @@ export function registerAgentDelegationRoutes(app: App, service: DelegationServi
       schema: {
         tags: ['delegations'],
         summary: 'Revoke a delegation grant this agent gave',
-        security: [{ agentKey: [] }],
         params: GrantParams,
         response: { 204: Type.Null(), ...errorResponses(404, 409) },
       },

@@ -28,7 +28,6 @@ export function registerListDeliveries(app: App, queue: DeliveryQueue): void {
       schema: {
         tags: ['notifications'],
         summary: 'List notification deliveries (admin)',
-        security: [{ humanToken: [] }],
         querystring: Query,
         response: { 200: Page, ...errorResponses() },
       },

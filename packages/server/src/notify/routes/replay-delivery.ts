@@ -22,7 +22,6 @@ export function registerReplayDelivery(app: App, queue: DeliveryQueue): void {
       schema: {
         tags: ['notifications'],
         summary: 'Replay a dead or delivered notification (admin)',
-        security: [{ humanToken: [] }],
         params: Params,
         response: { 202: Response, ...errorResponses(404, 409) },
       },

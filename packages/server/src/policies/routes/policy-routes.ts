@@ -26,7 +26,6 @@ export function registerPolicyRoutes(app: App, deps: PolicyRouteDeps) {
       schema: {
         tags: ['policies'],
         summary: 'The active policy version and its rules',
-        security: [{ humanToken: [] }],
       },
     },
     async (request) => {
@@ -71,7 +70,6 @@ export function registerPolicyRoutes(app: App, deps: PolicyRouteDeps) {
       schema: {
         tags: ['policies'],
         summary: 'Load the policy directory and make it the active version on every node',
-        security: [{ humanToken: [] }],
         response: {
           200: Type.Object({
             version: Type.String(),

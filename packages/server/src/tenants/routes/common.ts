@@ -15,5 +15,3 @@ export interface TenantRouteServices {
 export const ANY_HUMAN: RouteAuth = { kind: 'human' };
 /** Admin always passes a role check, so an empty list admits admins and no one else. */
 export const ADMIN_ONLY: RouteAuth = { kind: 'human', roles: [] };
-
-export const HUMAN_SECURITY = [{ humanToken: [] }];

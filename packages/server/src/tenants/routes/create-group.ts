@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import { groupJson } from '../json.js';
 import { GroupSchema } from '../schemas.js';
-import { ADMIN_ONLY, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ADMIN_ONLY, type TenantRouteServices } from './common.js';
 import { GroupName, MemberIds } from './group-schemas.js';
 
 const Body = StrictObject({
@@ -21,7 +21,6 @@ export function registerCreateGroup(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['groups'],
         summary: 'Create a group of humans',
-        security: HUMAN_SECURITY,
         body: Body,
         response: { 201: Type.Object({ group: GroupSchema }), ...errorResponses(409) },
       },

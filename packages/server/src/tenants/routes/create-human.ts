@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import { humanJson } from '../json.js';
 import { HumanSchema, RoleSchema } from '../schemas.js';
-import { ADMIN_ONLY, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ADMIN_ONLY, type TenantRouteServices } from './common.js';
 
 const Body = StrictObject({
   email: Type.String({ format: 'email', maxLength: 254 }),
@@ -20,7 +20,6 @@ export function registerCreateHuman(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['humans'],
         summary: 'Add a human to the tenant',
-        security: HUMAN_SECURITY,
         body: Body,
         response: { 201: Type.Object({ human: HumanSchema }), ...errorResponses(409) },
       },

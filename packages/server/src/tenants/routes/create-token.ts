@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import { tokenJson } from '../json.js';
 import { HumanParams, TokenSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 const Body = StrictObject({
   name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
@@ -21,7 +21,6 @@ export function registerCreateToken(app: App, services: TenantRouteServices) {
         tags: ['tokens'],
         summary: 'Issue an API token to a human',
         description: 'The secret (wdn_u_...) is in this response only; Warden stores its hash.',
-        security: HUMAN_SECURITY,
         params: HumanParams,
         body: Body,
         response: {

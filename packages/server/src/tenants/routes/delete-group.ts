@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
 import { groupJson } from '../json.js';
 import { GroupSchema } from '../schemas.js';
-import { ADMIN_ONLY, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ADMIN_ONLY, type TenantRouteServices } from './common.js';
 import { GroupParams } from './group-schemas.js';
 
 export function registerDeleteGroup(app: App, services: TenantRouteServices) {
@@ -16,7 +16,6 @@ export function registerDeleteGroup(app: App, services: TenantRouteServices) {
         tags: ['groups'],
         summary: 'Delete a group',
         description: 'Answers the group as it was.',
-        security: HUMAN_SECURITY,
         params: GroupParams,
         response: { 200: Type.Object({ group: GroupSchema }), ...errorResponses(404) },
       },

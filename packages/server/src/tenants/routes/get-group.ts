@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
 import { groupJson } from '../json.js';
 import { GroupSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 import { GroupParams } from './group-schemas.js';
 
 export function registerGetGroup(app: App, services: TenantRouteServices) {
@@ -15,7 +15,6 @@ export function registerGetGroup(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['groups'],
         summary: 'One group with its members in on-call order',
-        security: HUMAN_SECURITY,
         params: GroupParams,
         response: { 200: Type.Object({ group: GroupSchema }), ...errorResponses(404) },
       },

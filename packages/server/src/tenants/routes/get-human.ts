@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, IdOf } from '../../http/schemas.js';
 import { humanJson } from '../json.js';
 import { HumanParams, HumanSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 const Response = Type.Object({
   human: HumanSchema,
@@ -19,7 +19,6 @@ export function registerGetHuman(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['humans'],
         summary: 'One human and the groups they belong to',
-        security: HUMAN_SECURITY,
         params: HumanParams,
         response: { 200: Response, ...errorResponses(404) },
       },

@@ -6,7 +6,7 @@ import { errorResponses } from '../../http/schemas.js';
 import { tenantJson } from '../json.js';
 import { TenantSchema } from '../schemas.js';
 import { findTenantById } from '../tenant-service.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 export function registerGetTenant(app: App, services: TenantRouteServices) {
   app.get(
@@ -16,7 +16,6 @@ export function registerGetTenant(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['tenants'],
         summary: "The caller's tenant",
-        security: HUMAN_SECURITY,
         response: { 200: Type.Object({ tenant: TenantSchema }), ...errorResponses() },
       },
     },

@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
 import { groupJson } from '../json.js';
 import { GroupSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 export function registerListGroups(app: App, services: TenantRouteServices) {
   app.get(
@@ -14,7 +14,6 @@ export function registerListGroups(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['groups'],
         summary: "The tenant's groups with their members",
-        security: HUMAN_SECURITY,
         response: { 200: Type.Object({ groups: Type.Array(GroupSchema) }), ...errorResponses() },
       },
     },

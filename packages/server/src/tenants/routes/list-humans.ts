@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import { humanJson } from '../json.js';
 import { HumanSchema, RoleSchema, StatusSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 const Query = StrictObject({ role: Type.Optional(RoleSchema), status: Type.Optional(StatusSchema) });
 
@@ -16,7 +16,6 @@ export function registerListHumans(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['humans'],
         summary: "The tenant's humans, optionally by role and status",
-        security: HUMAN_SECURITY,
         querystring: Query,
         response: { 200: Type.Object({ humans: Type.Array(HumanSchema) }), ...errorResponses() },
       },

@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
 import { tokenJson } from '../json.js';
 import { HumanParams, TokenSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 export function registerListTokens(app: App, services: TenantRouteServices) {
   app.get(
@@ -15,7 +15,6 @@ export function registerListTokens(app: App, services: TenantRouteServices) {
       schema: {
         tags: ['tokens'],
         summary: "A human's API tokens, revoked and expired ones included",
-        security: HUMAN_SECURITY,
         params: HumanParams,
         response: { 200: Type.Object({ tokens: Type.Array(TokenSchema) }), ...errorResponses(404) },
       },

@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, IdOf } from '../../http/schemas.js';
 import { tokenJson } from '../json.js';
 import { TokenSchema } from '../schemas.js';
-import { ANY_HUMAN, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ANY_HUMAN, type TenantRouteServices } from './common.js';
 
 export function registerRevokeToken(app: App, services: TenantRouteServices) {
   app.delete(
@@ -16,7 +16,6 @@ export function registerRevokeToken(app: App, services: TenantRouteServices) {
         tags: ['tokens'],
         summary: 'Revoke a human API token',
         description: 'Refused on the very next request, on every node.',
-        security: HUMAN_SECURITY,
         params: Type.Object({ id: IdOf('tok') }),
         response: { 200: Type.Object({ token: TokenSchema }), ...errorResponses(404, 409) },
       },

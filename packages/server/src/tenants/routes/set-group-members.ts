@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses, StrictObject } from '../../http/schemas.js';
 import { groupJson } from '../json.js';
 import { GroupSchema } from '../schemas.js';
-import { ADMIN_ONLY, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ADMIN_ONLY, type TenantRouteServices } from './common.js';
 import { GroupParams, MemberIds } from './group-schemas.js';
 
 const Body = StrictObject({ members: MemberIds });
@@ -18,7 +18,6 @@ export function registerSetGroupMembers(app: App, services: TenantRouteServices)
         tags: ['groups'],
         summary: "Replace a group's members",
         description: 'The order given is the on-call order.',
-        security: HUMAN_SECURITY,
         params: GroupParams,
         body: Body,
         response: { 200: Type.Object({ group: GroupSchema }), ...errorResponses(404) },

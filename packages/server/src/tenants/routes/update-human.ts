@@ -4,7 +4,7 @@ import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
 import { humanJson } from '../json.js';
 import { HumanParams, HumanSchema, RoleSchema, StatusSchema } from '../schemas.js';
-import { ADMIN_ONLY, HUMAN_SECURITY, type TenantRouteServices } from './common.js';
+import { ADMIN_ONLY, type TenantRouteServices } from './common.js';
 
 const Body = Type.Object(
   {
@@ -27,7 +27,6 @@ export function registerUpdateHuman(app: App, services: TenantRouteServices) {
         summary: "Change a human's name, roles or status",
         description:
           'Takes effect on the next request with any of their tokens. The last active admin cannot be disabled or lose the admin role (409).',
-        security: HUMAN_SECURITY,
         params: HumanParams,
         body: Body,
         response: {
