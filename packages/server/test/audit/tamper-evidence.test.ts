@@ -16,6 +16,7 @@ import {
   growLog,
   logSize,
   MANUAL_CHECKPOINTS,
+  rebuildLogState,
   tenantOf,
   verifyOptions,
 } from './verify-fixtures.js';
@@ -57,15 +58,7 @@ async function forgeTailEvent(db: Kysely<Database>, tenantId: string): Promise<n
     nodes.push({ tenant_id: tenantId, level: ref.level, idx: ref.index, hash: hash.toString('base64') }),
   );
   if (nodes.length > 0) await db.insertInto('audit_nodes').values(nodes).execute();
-  await db
-    .updateTable('audit_log_state')
-    .set({
-      size: range.size,
-      compact_range: JSON.stringify(range.hashes.map((h) => h.toString('base64'))),
-      root: range.root().toString('base64'),
-    })
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  await rebuildLogState(db, tenantId);
   return seq;
 }
 
