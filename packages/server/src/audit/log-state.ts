@@ -1,3 +1,4 @@
+import { compiledQuery } from '../storage/compiled-query.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import { CompactRange, EMPTY_ROOT } from './merkle/index.js';
 
@@ -34,26 +35,42 @@ export async function lockLogState(
 
 export async function saveLogState(
   trx: Trx,
+  dialect: Dialect,
   tenantId: string,
   range: CompactRange,
   now: number,
 ): Promise<void> {
-  await trx
-    .updateTable('audit_log_state')
-    .set({
-      size: range.size,
-      compact_range: JSON.stringify(range.hashes.map((h) => h.toString('base64'))),
-      root: range.root().toString('base64'),
-      updated_at: now,
-    })
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  await updateState(trx, dialect, {
+    tenantId,
+    size: range.size,
+    compactRange: JSON.stringify(range.hashes.map((h) => h.toString('base64'))),
+    root: range.root().toString('base64'),
+    now,
+  });
 }
 
-function selectState(trx: Trx, dialect: Dialect, tenantId: string) {
-  const query = trx
+// Every audit append runs both: compiled once (see compiledQuery).
+const lockState = compiledQuery((db, param, dialect) => {
+  const query = db
     .selectFrom('audit_log_state')
     .select(['size', 'compact_range'])
-    .where('tenant_id', '=', tenantId);
-  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+    .where('tenant_id', '=', param('tenantId'));
+  return dialect === 'postgres' ? query.forUpdate() : query;
+});
+
+const updateState = compiledQuery((db, param) =>
+  db
+    .updateTable('audit_log_state')
+    .set({
+      size: param('size'),
+      compact_range: param('compactRange'),
+      root: param('root'),
+      updated_at: param('now'),
+    })
+    .where('tenant_id', '=', param('tenantId')),
+);
+
+async function selectState(trx: Trx, dialect: Dialect, tenantId: string) {
+  const [row] = (await lockState(trx, dialect, { tenantId })).rows;
+  return row;
 }

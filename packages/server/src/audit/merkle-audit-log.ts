@@ -1,7 +1,7 @@
 import { canonicalJson, type JsonObject } from '@warden/policy';
 import { newId } from '../ids.js';
+import { allColumns, compiledInsert } from '../storage/compiled-query.js';
 import type { Dialect, Trx } from '../storage/database.js';
-import { insertChunks } from '../storage/insert-chunks.js';
 import type { AuditEventsTable, AuditNodesTable } from '../storage/schema.js';
 import type { AuditEventInput, AuditLog, AuditRecord } from './audit-log.js';
 import { eventMac } from './event-mac.js';
@@ -10,6 +10,35 @@ import { leafHash } from './merkle/index.js';
 import type { Redactor } from './redaction/index.js';
 import type { PayloadSealer } from './sealing/payload-sealer.js';
 import { columnsOf, storedEvent } from './stored-event.js';
+
+const insertEvents = compiledInsert<AuditEventsTable>(
+  allColumns<AuditEventsTable>()([
+    'tenant_id',
+    'seq',
+    'id',
+    'type',
+    'created_at',
+    'actor_type',
+    'actor_id',
+    'agent_id',
+    'on_behalf_of',
+    'subject_type',
+    'subject_id',
+    'task_id',
+    'tool',
+    'effect',
+    'outcome',
+    'rules',
+    'body',
+    'leaf_hash',
+    'mac',
+  ]),
+  (db, rows) => db.insertInto('audit_events').values(rows),
+);
+const insertNodes = compiledInsert<AuditNodesTable>(
+  allColumns<AuditNodesTable>()(['tenant_id', 'level', 'idx', 'hash']),
+  (db, rows) => db.insertInto('audit_nodes').values(rows),
+);
 
 /** Told of every append (before its commit), e.g. so the checkpointer can sign every N events. */
 export type AppendListener = (tenantId: string, size: number) => void;
@@ -72,11 +101,9 @@ export class MerkleAuditLog implements AuditLog {
       });
       records.push({ id, tenantId, seq });
     }
-    for (const chunk of insertChunks(this.dialect, rows))
-      await trx.insertInto('audit_events').values(chunk).execute();
-    for (const chunk of insertChunks(this.dialect, nodes))
-      await trx.insertInto('audit_nodes').values(chunk).execute();
-    await saveLogState(trx, tenantId, range, now);
+    await insertEvents(trx, this.dialect, rows);
+    await insertNodes(trx, this.dialect, nodes);
+    await saveLogState(trx, this.dialect, tenantId, range, now);
     for (const listener of this.listeners) listener(tenantId, range.size);
     return records;
   }

@@ -1,6 +1,6 @@
 import type { AuditEventInput } from '../audit/audit-log.js';
+import { allColumns, compiledInsert } from '../storage/compiled-query.js';
 import type { Dialect, Trx } from '../storage/database.js';
-import { insertChunks } from '../storage/insert-chunks.js';
 import type { BudgetCountersTable } from '../storage/schema.js';
 import type { CounterRef } from './applicable.js';
 import { type Budget, describeBudget, formatAmount } from './budget.js';
@@ -90,20 +90,7 @@ export async function applyCharges(
   const changed = [...counters.values()]
     .filter((c) => c.dirty)
     .map((c) => ({ ...c.row, reserved: c.reserved, spent: c.spent, alert_level: c.level, updated_at: now }));
-  for (const chunk of insertChunks(dialect, changed)) {
-    await trx
-      .insertInto('budget_counters')
-      .values(chunk)
-      .onConflict((oc) =>
-        oc.columns(['budget_id', 'subject', 'window_start']).doUpdateSet((eb) => ({
-          reserved: eb.ref('excluded.reserved'),
-          spent: eb.ref('excluded.spent'),
-          alert_level: eb.ref('excluded.alert_level'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .execute();
-  }
+  await saveCounters(trx, dialect, changed);
   return results;
 }
 
@@ -202,6 +189,44 @@ function keyOf(line: { budget: Budget; subject: string; window: { start: number 
   return `${line.budget.id}|${line.subject}|${line.window.start}`;
 }
 
+const COUNTER_COLUMNS = allColumns<BudgetCountersTable>()([
+  'tenant_id',
+  'budget_id',
+  'subject',
+  'window_start',
+  'reserved',
+  'spent',
+  'alert_level',
+  'updated_at',
+]);
+// The no-op update makes the upsert lock (and return) rows that already exist.
+const lockOrCreateCounters = compiledInsert<BudgetCountersTable, BudgetCountersTable>(
+  COUNTER_COLUMNS,
+  (db, rows) =>
+    db
+      .insertInto('budget_counters')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .columns(['budget_id', 'subject', 'window_start'])
+          .doUpdateSet((eb) => ({ updated_at: eb.ref('budget_counters.updated_at') })),
+      )
+      .returningAll(),
+);
+const saveCounters = compiledInsert<BudgetCountersTable>(COUNTER_COLUMNS, (db, rows) =>
+  db
+    .insertInto('budget_counters')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['budget_id', 'subject', 'window_start']).doUpdateSet((eb) => ({
+        reserved: eb.ref('excluded.reserved'),
+        spent: eb.ref('excluded.spent'),
+        alert_level: eb.ref('excluded.alert_level'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    ),
+);
+
 /** Locks (creating when missing) every counter the requests touch, in key order. */
 async function lockCounters(
   trx: Trx,
@@ -229,21 +254,8 @@ async function lockCounters(
   const ordered = [...wanted.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, row]) => row);
-  // The no-op update makes the upsert lock (and return) rows that already exist; chunks in key order.
-  const rows: BudgetCountersTable[] = [];
-  for (const chunk of insertChunks(dialect, ordered)) {
-    const locked = await trx
-      .insertInto('budget_counters')
-      .values(chunk)
-      .onConflict((oc) =>
-        oc
-          .columns(['budget_id', 'subject', 'window_start'])
-          .doUpdateSet((eb) => ({ updated_at: eb.ref('budget_counters.updated_at') })),
-      )
-      .returningAll()
-      .execute();
-    rows.push(...locked);
-  }
+  // In key order, so two nodes' batches do not lock the same counters in opposite orders.
+  const rows = await lockOrCreateCounters(trx, dialect, ordered);
   for (const row of rows) {
     const normalized = {
       ...row,

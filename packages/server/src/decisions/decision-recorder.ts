@@ -1,3 +1,4 @@
+import type { Insertable } from 'kysely';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import { insertApproval } from '../approvals/approval-store.js';
 import {
@@ -11,10 +12,10 @@ import type { ChargeResult } from '../budgets/budget-ledger.js';
 import { applyCharges } from '../budgets/budget-ledger.js';
 import { budgetIncidents, crossingEvents } from '../budgets/crossing-effects.js';
 import type { BudgetAdmission } from '../budgets/decision-budgets.js';
+import { allColumns, compiledInsert } from '../storage/compiled-query.js';
 import type { Storage, Trx } from '../storage/database.js';
 import { GroupCommit } from '../storage/group-commit.js';
-import { insertChunks } from '../storage/insert-chunks.js';
-import type { TasksTable } from '../storage/schema.js';
+import type { BudgetReservationsTable, DecisionsTable, TasksTable } from '../storage/schema.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { type ApprovalRef, type Decided, refOf } from './decision.js';
 import { type Call, type DecisionWrite, decisionWrite } from './decision-write.js';
@@ -44,6 +45,68 @@ export interface RecordedPlan {
 }
 
 const MAX_BATCH = 200;
+
+const insertDecisions = compiledInsert<Insertable<DecisionsTable>>(
+  allColumns<DecisionsTable>()([
+    'id',
+    'tenant_id',
+    'agent_id',
+    'key_id',
+    'task_id',
+    'tool',
+    'args',
+    'effect',
+    'code',
+    'reason',
+    'deciding_rule',
+    'detail',
+    'policy_version',
+    'evaluation_micros',
+    'created_at',
+    'outcome_status',
+    'outcome',
+    'outcome_at',
+  ]),
+  (db, rows) => db.insertInto('decisions').values(rows),
+);
+const upsertTasks = compiledInsert<TasksTable>(
+  allColumns<TasksTable>()([
+    'tenant_id',
+    'id',
+    'agent_id',
+    'parent_task_id',
+    'initiator',
+    'on_behalf_of',
+    'interface',
+    'environment',
+    'created_at',
+    'last_action_at',
+  ]),
+  (db, rows) =>
+    db
+      .insertInto('tasks')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'id'])
+          .doUpdateSet((eb) => ({ last_action_at: eb.ref('excluded.last_action_at') })),
+      ),
+);
+const insertReservations = compiledInsert<BudgetReservationsTable>(
+  allColumns<BudgetReservationsTable>()([
+    'tenant_id',
+    'id',
+    'decision_id',
+    'agent_id',
+    'charges',
+    'status',
+    'created_at',
+    'expires_at',
+    'settled_at',
+    'flagged',
+  ]),
+  (db, rows) => db.insertInto('budget_reservations').values(rows),
+);
 
 /**
  * The decide path's writes, group-committed: a decision's answer leaves only after the transaction
@@ -120,35 +183,24 @@ export class DecisionRecorder {
     }
 
     const { dialect } = this.storage;
-    for (const chunk of insertChunks(
+    await insertDecisions(
+      trx,
       dialect,
       writes.map((w) => w.decision),
-    ))
-      await trx.insertInto('decisions').values(chunk).execute();
+    );
     // One row per task: a statement may not upsert the same row twice. Key order keeps two nodes'
     // batches from locking the same rows in opposite orders.
     const tasks = new Map<string, TasksTable>();
     for (const w of writes) if (w.task) tasks.set(`${w.task.tenant_id}|${w.task.id}`, w.task);
     const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
-    for (const chunk of insertChunks(dialect, sortedTasks)) {
-      await trx
-        .insertInto('tasks')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc
-            .columns(['tenant_id', 'id'])
-            .doUpdateSet((eb) => ({ last_action_at: eb.ref('excluded.last_action_at') })),
-        )
-        .execute();
-    }
+    await upsertTasks(trx, dialect, sortedTasks);
     for (const w of writes) if (w.approval) await insertApproval(trx, w.approval.request);
     const reservations = plans.flatMap((plan, i) =>
       recorded[i]?.charge?.admitted && recorded[i].decision.effect !== 'deny' && plan.budget?.reservation
         ? [plan.budget.reservation]
         : [],
     );
-    for (const chunk of insertChunks(dialect, reservations))
-      await trx.insertInto('budget_reservations').values(chunk).execute();
+    await insertReservations(trx, dialect, reservations);
     await this.usage.add(
       trx,
       writes.map((w) => w.usage),

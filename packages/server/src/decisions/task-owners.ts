@@ -1,8 +1,17 @@
 import type { Agent } from '../agents/agent.js';
 import { WardenError } from '../errors.js';
+import { compiledQuery } from '../storage/compiled-query.js';
 import type { Storage } from '../storage/database.js';
 
 const MAX_ENTRIES = 100_000;
+
+const selectOwner = compiledQuery((db, param) =>
+  db
+    .selectFrom('tasks')
+    .select('agent_id')
+    .where('tenant_id', '=', param('tenantId'))
+    .where('id', '=', param('taskId')),
+);
 
 /**
  * A task belongs to the agent that started it. Another agent may add actions to it only when it acts
@@ -24,12 +33,7 @@ export class TaskOwners {
     const key = `${tenantId}|${taskId}`;
     let owner = this.owners.get(key);
     if (owner === undefined) {
-      const row = await this.storage.db
-        .selectFrom('tasks')
-        .select('agent_id')
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', taskId)
-        .executeTakeFirst();
+      const [row] = (await selectOwner(this.storage.db, this.storage.dialect, { tenantId, taskId })).rows;
       if (!row) return;
       owner = row.agent_id;
       if (this.owners.size >= MAX_ENTRIES) this.owners.clear();

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { type Config, isPostgres } from '../config/config.js';
 import type { Database } from './schema.js';
@@ -127,6 +134,15 @@ export async function deferredSyncTransaction<T>(
   return { result, durable: walSync.sync() };
 }
 
+/** Transaction control, compiled once: every group commit runs these. */
+const SQLITE = {
+  skipFlush: CompiledQuery.raw('pragma synchronous = NORMAL'),
+  flush: CompiledQuery.raw('pragma synchronous = FULL'),
+  begin: CompiledQuery.raw('begin immediate'),
+  commit: CompiledQuery.raw('commit'),
+  rollback: CompiledQuery.raw('rollback'),
+};
+
 function sqliteTransaction<T>(
   storage: Storage,
   work: (trx: Trx) => Promise<T>,
@@ -135,23 +151,23 @@ function sqliteTransaction<T>(
   return storage.db.connection().execute(async (connection) => {
     // Only this transaction's COMMIT skips the flush: the connection is ours until this returns, and
     // every other write on it keeps synchronous=FULL.
-    if (deferSync) await sql`pragma synchronous = NORMAL`.execute(connection);
+    if (deferSync) await connection.executeQuery(SQLITE.skipFlush);
     try {
-      await sql`begin immediate`.execute(connection);
+      await connection.executeQuery(SQLITE.begin);
       try {
         // A connection-scoped Kysely is not a Transaction by type, but behaves as one here: every
         // statement runs on this connection, between our BEGIN and COMMIT.
         const result = await work(connection as unknown as Trx);
-        await sql`commit`.execute(connection);
+        await connection.executeQuery(SQLITE.commit);
         return result;
       } catch (error) {
         // The work's error is the one to report; a rollback on a connection that broke with it fails
         // too, and the server rolls back a transaction whose connection is gone.
-        await sql`rollback`.execute(connection).catch(() => {});
+        await connection.executeQuery(SQLITE.rollback).catch(() => {});
         throw error;
       }
     } finally {
-      if (deferSync) await sql`pragma synchronous = FULL`.execute(connection);
+      if (deferSync) await connection.executeQuery(SQLITE.flush);
     }
   });
 }

@@ -1,6 +1,7 @@
 import type { UsageFacts } from '@warden/policy';
+import { allColumns, compiledInsert, compiledQuery } from '../storage/compiled-query.js';
 import type { Storage, Trx } from '../storage/database.js';
-import { insertChunks } from '../storage/insert-chunks.js';
+import type { AgentUsageTable } from '../storage/schema.js';
 
 export type UsageSpan = 'minute' | 'hour' | 'day';
 
@@ -24,6 +25,46 @@ export interface UsageIncrement {
   readonly records?: number;
 }
 
+/** The minute buckets of the last hour and the day buckets since `since`: what `usage.*` reads. */
+const readBuckets = compiledQuery((db, param) =>
+  db
+    .selectFrom('agent_usage')
+    .select(['span', 'window_start', 'calls', 'cost_usd', 'records'])
+    .where('tenant_id', '=', param('tenantId'))
+    .where('agent_id', '=', param('agentId'))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('span', '=', 'minute'), eb('window_start', '>', param('hourAgo'))]),
+        eb.and([eb('span', '=', 'day'), eb('window_start', '>=', param('since'))]),
+      ]),
+    ),
+);
+
+const addToBuckets = compiledInsert<AgentUsageTable>(
+  allColumns<AgentUsageTable>()([
+    'tenant_id',
+    'agent_id',
+    'span',
+    'window_start',
+    'calls',
+    'cost_usd',
+    'tokens',
+    'records',
+  ]),
+  (db, rows) =>
+    db
+      .insertInto('agent_usage')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'agent_id', 'span', 'window_start']).doUpdateSet((eb) => ({
+          calls: eb('agent_usage.calls', '+', eb.ref('excluded.calls')),
+          cost_usd: eb('agent_usage.cost_usd', '+', eb.ref('excluded.cost_usd')),
+          tokens: eb('agent_usage.tokens', '+', eb.ref('excluded.tokens')),
+          records: eb('agent_usage.records', '+', eb.ref('excluded.records')),
+        })),
+      ),
+);
+
 /**
  * The per-agent counters policies read as `usage.*`, and the history anomaly baselines and the
  * circuit breaker read. Every increment goes into a minute bucket (a true sliding `calls_last_hour`,
@@ -36,18 +77,12 @@ export class UsageStore {
   async read(tenantId: string, agentId: string, now: number): Promise<UsageFacts> {
     const today = startOfDay(now);
     const month = startOfMonth(now);
-    const rows = await this.storage.db
-      .selectFrom('agent_usage')
-      .select(['span', 'window_start', 'calls', 'cost_usd', 'records'])
-      .where('tenant_id', '=', tenantId)
-      .where('agent_id', '=', agentId)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('span', '=', 'minute'), eb('window_start', '>', now - HOUR)]),
-          eb.and([eb('span', '=', 'day'), eb('window_start', '>=', Math.min(month, today))]),
-        ]),
-      )
-      .execute();
+    const { rows } = await readBuckets(this.storage.db, this.storage.dialect, {
+      tenantId,
+      agentId,
+      hourAgo: now - HOUR,
+      since: Math.min(month, today),
+    });
     let callsLastHour = 0;
     let callsToday = 0;
     let costToday = 0;
@@ -125,20 +160,7 @@ export class UsageStore {
         records: b.records,
       }));
     // Few statements for the whole batch; each bucket appears once, as a multi-row upsert requires.
-    for (const chunk of insertChunks(this.storage.dialect, rows)) {
-      await trx
-        .insertInto('agent_usage')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['tenant_id', 'agent_id', 'span', 'window_start']).doUpdateSet((eb) => ({
-            calls: eb('agent_usage.calls', '+', eb.ref('excluded.calls')),
-            cost_usd: eb('agent_usage.cost_usd', '+', eb.ref('excluded.cost_usd')),
-            tokens: eb('agent_usage.tokens', '+', eb.ref('excluded.tokens')),
-            records: eb('agent_usage.records', '+', eb.ref('excluded.records')),
-          })),
-        )
-        .execute();
-    }
+    await addToBuckets(trx, this.storage.dialect, rows);
   }
 
   /** Spend, calls and records of one agent since `since` (minute resolution): short-window rates. */
