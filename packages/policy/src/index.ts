@@ -57,3 +57,10 @@ export { parseApprover } from './load/policy-schema.js';
 export type * from './model.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
+export type {
+  HiddenReason,
+  ToolVisibility,
+  VisibilityIndex,
+  VisibilitySubject,
+} from './visibility/types.js';
+export { createVisibilityIndex, toolVisibility, visibleTools } from './visibility/visibility-index.js';

@@ -1,4 +1,4 @@
-import type { DecisionInput } from '../input.js';
+import type { AgentFacts, DecisionInput } from '../input.js';
 import { TOOL_NAME, TOOL_PATTERN } from '../load/policy-schema.js';
 
 export const MAX_ARGS_DEPTH = 32;
@@ -46,15 +46,10 @@ function visit(value: unknown, depth: number, count: { nodes: number }): string 
 /** The shape checks `decide` makes before evaluating; a message when the input is unusable. */
 export function validateInput(input: DecisionInput): string | undefined {
   if (typeof input !== 'object' || input === null) return 'the input must be an object';
-  if (typeof input.agent?.id !== 'string' || input.agent.id === '')
-    return 'agent.id must be a non-empty string';
-  if (input.agent.grants !== undefined) {
-    const problem = validateGrants(input.agent.grants, 'agent.grants');
-    if (problem) return problem;
-  }
-  if (typeof input.tool !== 'string' || !TOOL_NAME.test(input.tool)) {
-    return 'tool must be a tool name of letters, digits, "_", ".", ":", "/" and "-" (at most 200 characters)';
-  }
+  const agentProblem = validateAgent(input.agent, 'agent');
+  if (agentProblem) return agentProblem;
+  const toolProblem = validateToolName(input.tool);
+  if (toolProblem) return toolProblem;
   if (input.args !== undefined) {
     const problem = validateArguments(input.args);
     if (problem) return problem;
@@ -70,14 +65,26 @@ export function validateInput(input: DecisionInput): string | undefined {
     if (input.delegation.length > MAX_DELEGATION_CHAIN)
       return `delegation chains are limited to ${MAX_DELEGATION_CHAIN} agents`;
     for (const [i, agent] of input.delegation.entries()) {
-      if (typeof agent?.id !== 'string' || agent.id === '')
-        return `delegation[${i}].id must be a non-empty string`;
-      if (agent.grants !== undefined) {
-        const problem = validateGrants(agent.grants, `delegation[${i}].grants`);
-        if (problem) return problem;
-      }
+      const problem = validateAgent(agent, `delegation[${i}]`);
+      if (problem) return problem;
     }
   }
+  return undefined;
+}
+
+/** A tool name `decide` accepts; anything else is denied as `invalid_input`. */
+export function validateToolName(tool: unknown): string | undefined {
+  if (typeof tool === 'string' && TOOL_NAME.test(tool)) return undefined;
+  return 'tool must be a tool name of letters, digits, "_", ".", ":", "/" and "-" (at most 200 characters)';
+}
+
+/**
+ * The checks on one agent's facts (its id and its grants); `path` names it in the message. An agent
+ * that fails them makes every input it appears in unusable, whatever the tool or arguments.
+ */
+export function validateAgent(agent: AgentFacts | undefined, path: string): string | undefined {
+  if (typeof agent?.id !== 'string' || agent.id === '') return `${path}.id must be a non-empty string`;
+  if (agent.grants !== undefined) return validateGrants(agent.grants, `${path}.grants`);
   return undefined;
 }
 
