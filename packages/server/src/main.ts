@@ -7,6 +7,7 @@ import type { LastUsedTracker } from './credentials/last-used.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
 import { Closers } from './lifecycle/closers.js';
+import { readServersFile } from './mcp/servers-file.js';
 import type { Notifier } from './notify/notifier.js';
 import type { PolicyRegistry } from './policies/policy-registry.js';
 import type { PolicyService } from './policies/policy-service.js';
@@ -116,7 +117,10 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
   }
 }
 
-/** The default tenant, every tenant's active policies, WARDEN_POLICY_DIR and WARDEN_BUDGETS_FILE. */
+/**
+ * The default tenant, every tenant's active policies, WARDEN_POLICY_DIR, WARDEN_BUDGETS_FILE and
+ * WARDEN_MCP_SERVERS_FILE.
+ */
 async function startUp(config: Config, services: Services): Promise<Bootstrap> {
   const { storage, audit, policies } = services;
   const bootstrap = await ensureDefaultTenant(storage, audit, {
@@ -141,5 +145,9 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
     budgets: services.budgets,
     rateLimits: services.rateLimits,
   });
+  if (config.mcpServersFile) {
+    // Upstreams start on first use; here the file is only checked and its servers registered.
+    await services.mcp.deps.pool.replace(bootstrap.tenant.id, await readServersFile(config.mcpServersFile));
+  }
   return bootstrap;
 }

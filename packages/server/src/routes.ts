@@ -14,6 +14,7 @@ import type { App } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKillRoutes } from './kill/routes/register.js';
 import { registerRateLimitRoutes } from './limits/routes/register.js';
+import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
@@ -50,4 +51,13 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerRateLimitRoutes(app, services.rateLimits);
   registerReadDecisionRoutes(app, services.decisions);
   registerAuditRoutes(app, services.auditServices);
+  registerMcpRoutes(app, {
+    gateway: services.mcp,
+    allowedHosts: [
+      ...config.mcpAllowedHosts,
+      ...(config.publicUrl ? [new URL(config.publicUrl).hostname] : []),
+      ...(config.host !== '0.0.0.0' && config.host !== '::' ? [config.host] : []),
+    ],
+    allowedOrigins: config.mcpAllowedOrigins,
+  });
 }

@@ -65,6 +65,9 @@ import type { Worker } from './lifecycle/worker.js';
 import { RateLimitCache } from './limits/rate-limit-cache.js';
 import { createRateLimiter } from './limits/rate-limit-gate.js';
 import { RateLimitService } from './limits/rate-limit-service.js';
+import { AgentTools } from './mcp/agent-tools.js';
+import { McpGateway } from './mcp/gateway.js';
+import { UpstreamPool } from './mcp/upstream-pool.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { DeliveryQueue } from './notify/delivery-queue.js';
 import type { Notifier } from './notify/notifier.js';
@@ -119,6 +122,8 @@ export interface Services {
   readonly rateLimits: RateLimitService;
   readonly anomaly: AnomalyRouteServices;
   readonly auditServices: AuditServices;
+  /** The MCP gateway: upstream servers per tenant and the agent-facing endpoint. */
+  readonly mcp: McpGateway;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
@@ -126,6 +131,7 @@ export interface Services {
 
 const USAGE_PRUNE_INTERVAL_MS = 10 * 60_000;
 const LAST_USED_FLUSH_INTERVAL_MS = 10_000;
+const MCP_SESSION_SWEEP_INTERVAL_MS = 60_000;
 
 export async function buildServices(
   config: Config,
@@ -200,8 +206,9 @@ export async function buildServices(
   });
   const breaker = new CircuitBreaker({ storage, usage, audit, signals, notifier, clock, log, config });
   const rateLimitService = new RateLimitService({ storage, audit, signals, clock });
+  const grantCache = new GrantCache(storage, signals, config.credentialCacheTtlMs);
   const decideService = new DecideService({
-    grants: new GrantCache(storage, signals, config.credentialCacheTtlMs),
+    grants: grantCache,
     approvals: new DecisionApprovals({
       storage,
       approvals,
@@ -238,6 +245,22 @@ export async function buildServices(
     clock,
   });
 
+  const pool = new UpstreamPool(log);
+  const mcp = new McpGateway(
+    {
+      storage,
+      decide: decideService,
+      outcomes,
+      pool,
+      agentTools: new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock }),
+      maxResultBytes: config.mcpMaxResultBytes,
+      log,
+      clock,
+    },
+    log,
+  );
+  closers.push('mcp gateway', () => mcp.close());
+
   const tenantDeps = { storage, audit, signals, clock };
   const agentDeps: AgentDeps = { storage, audit, signals, notifier, log, clock, registrations };
   const signing = {
@@ -272,6 +295,12 @@ export async function buildServices(
     sweeper,
     deadlineSweeper({ storage, approvals, clock, intervalMs: config.approvalSweepIntervalMs, log }),
     policySync(policies, config.policySyncIntervalMs, log),
+    new PeriodicWorker({
+      name: 'mcp session sweep',
+      intervalMs: MCP_SESSION_SWEEP_INTERVAL_MS,
+      log,
+      pass: () => mcp.sweepSessions(),
+    }),
     new PeriodicWorker({
       name: 'usage prune',
       intervalMs: USAGE_PRUNE_INTERVAL_MS,
@@ -322,6 +351,7 @@ export async function buildServices(
     budgets,
     rateLimits: rateLimitService,
     anomaly: { baselines: new BaselineReader(storage, usage, config, clock), breaker },
+    mcp,
     auditServices: {
       reader: new AuditReader(storage, auditTrail.sealer),
       proofs: new AuditProofs(signing),

@@ -196,6 +196,29 @@ const settings = {
     default: 250,
   },
   budgetsFile: { env: 'WARDEN_BUDGETS_FILE', schema: Type.String({ minLength: 1 }), default: undefined },
+  mcpServersFile: {
+    env: 'WARDEN_MCP_SERVERS_FILE',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  mcpMaxResultBytes: {
+    env: 'WARDEN_MCP_MAX_RESULT_BYTES',
+    // An upstream result larger than this is not passed to the agent (a hostile or broken upstream).
+    schema: Type.Integer({ minimum: 1_024, maximum: 64 * 1_048_576 }),
+    default: 4 * 1_048_576,
+  },
+  mcpAllowedHosts: {
+    env: 'WARDEN_MCP_ALLOWED_HOSTS',
+    // Host names /mcp answers to besides localhost and WARDEN_PUBLIC_URL's (DNS rebinding guard).
+    schema: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 50 }),
+    default: [] as string[],
+  },
+  mcpAllowedOrigins: {
+    env: 'WARDEN_MCP_ALLOWED_ORIGINS',
+    // Host names of browser origins allowed to call /mcp besides localhost's; any other Origin is refused.
+    schema: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 50 }),
+    default: [] as string[],
+  },
   budgetThresholds: {
     env: 'WARDEN_BUDGET_THRESHOLDS',
     schema: Type.Array(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }), { maxItems: 10 }),
@@ -333,6 +356,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   config.dataDir = resolve(config.dataDir as string);
   if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
   if (config.budgetsFile !== undefined) config.budgetsFile = resolve(config.budgetsFile as string);
+  if (config.mcpServersFile !== undefined) config.mcpServersFile = resolve(config.mcpServersFile as string);
   const audit = auditFiles(config.dataDir as string);
   for (const key of Object.keys(audit) as DerivedSettings[]) {
     config[key] = resolve((config[key] as string | undefined) ?? audit[key]);

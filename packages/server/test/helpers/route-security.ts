@@ -281,6 +281,8 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   'GET /v1/kill/tenant': { auth: human(), request: () => ({ url: '/v1/kill/tenant' }), foreign: null },
 
   // Decisions
+  // The MCP gateway (Streamable HTTP): the agent's key, and only its own tenant's servers.
+  ...mcpRoutes(),
   'POST /v1/decide': {
     auth: AGENT,
     request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),
@@ -427,3 +429,20 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     foreign: 404,
   },
 };
+
+/** `/mcp` and `/mcp/:server` answer POST, GET and DELETE alike (the protocol's own verbs). */
+function mcpRoutes(): Record<string, RouteSecurity> {
+  const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+  const routes: Record<string, RouteSecurity> = {};
+  for (const method of ['POST', 'GET', 'DELETE']) {
+    const body = method === 'POST' ? list : undefined;
+    routes[`${method} /mcp`] = { auth: AGENT, request: () => ({ url: '/mcp', body }), foreign: null };
+    // A server of the victim's tenant is unknown to another tenant's agent: 404, as for none at all.
+    routes[`${method} /mcp/:server`] = {
+      auth: AGENT,
+      request: () => ({ url: '/mcp/everything', body }),
+      foreign: 404,
+    };
+  }
+  return routes;
+}

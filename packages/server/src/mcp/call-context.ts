@@ -1,0 +1,53 @@
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+import type { DecideContext } from '../decisions/decide-request.js';
+import { TaskId } from '../decisions/decision-schema.js';
+import { invalidField } from '../errors.js';
+import { StrictObject } from '../http/schemas.js';
+
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+/** What an MCP request may tell Warden of its task, in `params._meta.warden`. */
+const McpCallContext = StrictObject({
+  taskId: Type.Optional(TaskId),
+  parentTaskId: Type.Optional(TaskId),
+  initiator: Type.Optional(Text(256)),
+  onBehalfOf: Type.Optional(Text(256)),
+  reasoning: Type.Optional(Type.String({ maxLength: 20_000 })),
+  recommendation: Type.Optional(Type.String({ maxLength: 20_000 })),
+});
+
+/** The same, from HTTP headers, for clients that cannot set `_meta` (one value per header). */
+const HEADERS = {
+  'warden-task-id': 'taskId',
+  'warden-parent-task-id': 'parentTaskId',
+  'warden-initiator': 'initiator',
+  'warden-on-behalf-of': 'onBehalfOf',
+} as const;
+
+export type McpCallContext = Static<typeof McpCallContext>;
+
+/**
+ * The decide context of a gateway call: `_meta.warden` of the request, then the `Warden-*` headers
+ * for what it leaves out. A bad value is refused naming where it came from, before anything is decided.
+ */
+export function callContext(meta: unknown, headers: Headers | undefined): DecideContext {
+  const fromHeaders: Record<string, string> = {};
+  for (const [header, key] of Object.entries(HEADERS)) {
+    const value = headers?.get(header);
+    if (value !== null && value !== undefined) fromHeaders[key] = value;
+  }
+  checked(fromHeaders, (key) => `header ${Object.entries(HEADERS).find(([, k]) => k === key)?.[0] ?? key}`);
+  const warden = meta && typeof meta === 'object' ? (meta as Record<string, unknown>).warden : undefined;
+  if (warden !== undefined) checked(warden, (key) => `params._meta.warden${key ? `.${key}` : ''}`);
+  return { interface: 'mcp', ...fromHeaders, ...((warden ?? {}) as McpCallContext) };
+}
+
+function checked(value: unknown, where: (key: string) => string): asserts value is McpCallContext {
+  if (Value.Check(McpCallContext, value)) return;
+  const [first] = Value.Errors(McpCallContext, value);
+  const key = first?.instancePath.split('/').filter(Boolean).join('.') ?? '';
+  const extra = (first?.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
+  if (extra?.length) throw invalidField(where(extra[0] as string), 'is not a Warden context key');
+  throw invalidField(where(key), first?.message ?? 'is invalid');
+}

@@ -1,0 +1,139 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { JsonObject } from '@warden/policy';
+import type { AgentPrincipal } from '../credentials/principal.js';
+import type { DecideContext } from '../decisions/decide-request.js';
+import type { DecideService } from '../decisions/decide-service.js';
+import type { RecordedDecision } from '../decisions/decision.js';
+import type { OutcomeService } from '../decisions/outcome-service.js';
+import type { Storage } from '../storage/database.js';
+import { approvedRetry } from './approved-retry.js';
+import type { Upstream } from './upstream.js';
+import { UpstreamError } from './upstream.js';
+
+export interface GatewayCallDeps {
+  readonly storage: Storage;
+  readonly decide: DecideService;
+  readonly outcomes: OutcomeService;
+  readonly log: { error(details: Record<string, unknown>, message: string): void };
+  /** The largest upstream result passed to the agent, as JSON bytes; a larger one is refused. */
+  readonly maxResultBytes: number;
+  readonly clock?: () => number;
+}
+
+export interface GatewayCall {
+  readonly principal: AgentPrincipal;
+  /** The Warden name, `<server>.<tool>`: what policies, budgets and the audit see. */
+  readonly tool: string;
+  readonly upstream: Upstream;
+  readonly upstreamName: string;
+  readonly args: Record<string, unknown> | undefined;
+  readonly context: DecideContext;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: number, total?: number) => void;
+}
+
+/**
+ * One `tools/call` through the gateway: decided on the same pipeline as `POST /v1/decide` (recorded
+ * and audited before anything is forwarded); an allowed call is forwarded and its outcome recorded;
+ * anything else is answered as a tool error the model can read, and never reaches the upstream.
+ */
+export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Promise<CallToolResult> {
+  const cost = estimate(call);
+  const args = (call.args ?? {}) as JsonObject;
+  const approvalId = await approvedRetry(deps.storage, {
+    tenantId: call.principal.tenantId,
+    agentId: call.principal.agentId,
+    tool: call.tool,
+    args,
+    now: (deps.clock ?? Date.now)(),
+  });
+  const decision = await deps.decide.decide(
+    call.principal,
+    {
+      tool: call.tool,
+      args,
+      context: call.context,
+      ...(approvalId ? { approvalId } : {}),
+      ...(cost !== undefined ? { estimate: { usd: cost } } : {}),
+    },
+    'mcp',
+  );
+  if (decision.effect === 'deny') return refusal(decision);
+  if (decision.effect === 'review') return pending(decision);
+  return forward(deps, call, decision);
+}
+
+async function forward(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  decision: RecordedDecision,
+): Promise<CallToolResult> {
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  let result: CallToolResult;
+  let failure: string | undefined;
+  try {
+    result = await call.upstream.callTool(call.upstreamName, call.args, {
+      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.onProgress ? { onProgress: call.onProgress } : {}),
+    });
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+    if (bytes > deps.maxResultBytes) {
+      failure = `upstream ${call.upstream.name} returned ${bytes} bytes, over the gateway's limit of ${deps.maxResultBytes}`;
+      result = toolError(`${failure}; the result was not passed on.`);
+    }
+  } catch (error) {
+    failure = error instanceof UpstreamError ? error.message : `upstream ${call.upstream.name} failed`;
+    if (!(error instanceof UpstreamError))
+      deps.log.error({ err: error, tool: call.tool }, 'upstream call failed');
+    result = toolError(`${failure}. Warden allowed the call; it did not complete.`);
+  }
+  const durationMs = Math.max(0, Math.round(clock() - started));
+  try {
+    await deps.outcomes.report(call.principal, decision.decisionId, {
+      status: failure || result.isError ? 'failed' : 'succeeded',
+      durationMs,
+      ...(failure ? { error: failure } : { output: result }),
+      ...(estimate(call) !== undefined ? { costUsd: estimate(call) } : {}),
+    });
+  } catch (error) {
+    // The call has happened: its result goes to the agent even if the outcome could not be stored.
+    deps.log.error({ err: error, decisionId: decision.decisionId }, 'gateway outcome not recorded');
+  }
+  return result;
+}
+
+const estimate = (call: GatewayCall) => call.upstream.entry.estimates[call.upstreamName];
+
+/** A deny: the code, the policy's reason and what the agent can do next. */
+function refusal(decision: RecordedDecision): CallToolResult {
+  const next =
+    decision.code === 'rate_limited' && decision.retryAfterSeconds !== undefined
+      ? ` Try again in ${Math.ceil(decision.retryAfterSeconds)} s.`
+      : decision.code === 'no_grant' || decision.code === 'rule'
+        ? ' If the task needs it, ask a human for access (POST /v1/access-requests) instead of retrying.'
+        : '';
+  return {
+    ...toolError(`Warden denied this call (${decision.code}): ${decision.reason}.${next}`),
+    _meta: { 'warden/decision': { decisionId: decision.decisionId, effect: 'deny', code: decision.code } },
+  };
+}
+
+/** A review: the request a human will decide, and how to come back for it. */
+function pending(decision: RecordedDecision): CallToolResult {
+  const approvalId = decision.approvalRequest?.id;
+  const retryAfterSeconds = 30;
+  return {
+    ...toolError(
+      `This call needs a human's approval (${decision.reason}). It was not run. Approval request ${approvalId} ` +
+        `is waiting; call the tool again with the same arguments after about ${retryAfterSeconds} s: once ` +
+        'approved it runs, once.',
+    ),
+    structuredContent: { status: 'pending_approval', approvalId, retryAfterSeconds },
+    _meta: { 'warden/decision': { decisionId: decision.decisionId, effect: 'review', code: decision.code } },
+  };
+}
+
+function toolError(text: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text }] };
+}

@@ -1,0 +1,207 @@
+import { isAbsolute, resolve } from 'node:path';
+import { invalidField } from '../errors.js';
+
+/**
+ * A value held out of the servers file: read from the node's environment or a file when the upstream
+ * starts, so tokens never sit in configuration, the API, logs or the audit.
+ */
+export type SecretRef = { readonly fromEnv: string } | { readonly fromFile: string };
+
+/** An environment variable or header value: plain (not secret) or a secret reference. */
+export type ConfiguredValue = string | SecretRef;
+
+interface EntryBase {
+  /** The tool-name prefix: upstream tool `create_issue` of server `github` is `github.create_issue`. */
+  readonly name: string;
+  /** Per upstream call (tools/call, resources/read, prompts/get, list refreshes). */
+  readonly timeoutMs: number;
+  /** The cost estimate (USD) per tool that feeds budgets, by upstream tool name. */
+  readonly estimates: Readonly<Record<string, number>>;
+}
+
+export interface StdioEntry extends EntryBase {
+  readonly transport: 'stdio';
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, ConfiguredValue>>;
+  readonly cwd?: string;
+}
+
+export interface HttpEntry extends EntryBase {
+  readonly transport: 'http';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, ConfiguredValue>>;
+}
+
+export type ServerEntry = StdioEntry | HttpEntry;
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** A server name is one segment of a tool name, so it never contains the `.` that separates them. */
+const SERVER_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
+const MAX_ARGS = 100;
+const MAX_MAP = 100;
+const MAX_TEXT = 4_096;
+
+const KEYS = {
+  stdio: new Set(['name', 'transport', 'command', 'args', 'env', 'cwd', 'timeoutSeconds', 'tools']),
+  http: new Set(['name', 'transport', 'url', 'headers', 'timeoutSeconds', 'tools']),
+};
+
+/**
+ * Checks one entry of the servers file or the admin API; a mistake names the field (`servers[2].url`).
+ * Paths (`cwd`, `fromFile`) are absolute, or relative to `baseDir` when one is given (the servers
+ * file's folder).
+ */
+export function checkServerEntry(input: unknown, at: string, baseDir?: string): ServerEntry {
+  const path = (value: string, where: string) => {
+    if (isAbsolute(value)) return value;
+    if (baseDir) return resolve(baseDir, value);
+    throw invalidField(where, 'must be an absolute path');
+  };
+  const entry = mapping(input, at);
+  const field = (name: string) => `${at}.${name}`;
+  const transport = entry.transport;
+  if (transport !== 'stdio' && transport !== 'http') {
+    throw invalidField(field('transport'), 'must be stdio or http');
+  }
+  for (const key of Object.keys(entry)) {
+    if (!KEYS[transport].has(key)) {
+      throw invalidField(
+        field(key),
+        `unknown key for a ${transport} server (expected ${[...KEYS[transport]].join(', ')})`,
+      );
+    }
+  }
+  const name = entry.name;
+  if (typeof name !== 'string' || !SERVER_NAME.test(name)) {
+    throw invalidField(
+      field('name'),
+      'must be 1-40 lower-case letters, digits, dashes or underscores, starting with a letter or digit (no dots: it prefixes tool names)',
+    );
+  }
+  const timeoutMs = timeout(entry.timeoutSeconds, field('timeoutSeconds'));
+  const estimates = toolEstimates(entry.tools, field('tools'));
+  if (transport === 'stdio') {
+    const command = text(entry.command, field('command'));
+    const args = entry.args === undefined ? [] : list(entry.args, field('args'));
+    const env =
+      entry.env === undefined
+        ? {}
+        : values(entry.env, field('env'), ENV_NAME, 'an environment variable name', path);
+    let cwd: string | undefined;
+    if (entry.cwd !== undefined) {
+      cwd = path(text(entry.cwd, field('cwd')), field('cwd'));
+    }
+    return { name, transport, command, args, env, ...(cwd ? { cwd } : {}), timeoutMs, estimates };
+  }
+  const url = text(entry.url, field('url'));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidField(field('url'), 'must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw invalidField(field('url'), 'must be an http or https URL');
+  }
+  if (parsed.username || parsed.password) {
+    throw invalidField(
+      field('url'),
+      'must not carry credentials: put them in headers, from the environment or a file',
+    );
+  }
+  const headers =
+    entry.headers === undefined
+      ? {}
+      : values(entry.headers, field('headers'), HEADER_NAME, 'an HTTP header name', path);
+  return { name, transport, url, headers, timeoutMs, estimates };
+}
+
+function mapping(value: unknown, at: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidField(at, 'must be a mapping');
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, at: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_TEXT) {
+    throw invalidField(at, `must be a non-empty string of at most ${MAX_TEXT} characters`);
+  }
+  if (value.includes('\u0000')) throw invalidField(at, 'must not contain NUL characters');
+  return value;
+}
+
+function list(value: unknown, at: string): string[] {
+  if (!Array.isArray(value)) throw invalidField(at, 'must be a list of strings');
+  if (value.length > MAX_ARGS) throw invalidField(at, `must have at most ${MAX_ARGS} entries`);
+  return value.map((item, i) => {
+    if (typeof item !== 'string' || item.length > MAX_TEXT || item.includes('\u0000')) {
+      throw invalidField(`${at}[${i}]`, `must be a string of at most ${MAX_TEXT} characters`);
+    }
+    return item;
+  });
+}
+
+function timeout(value: unknown, at: string): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 3_600) {
+    throw invalidField(at, 'must be a number of seconds from 1 to 3600');
+  }
+  return Math.round(value * 1_000);
+}
+
+function toolEstimates(value: unknown, at: string): Record<string, number> {
+  if (value === undefined) return {};
+  const tools = mapping(value, at);
+  const estimates: Record<string, number> = {};
+  for (const [tool, spec] of Object.entries(tools)) {
+    const settings = mapping(spec, `${at}.${tool}`);
+    for (const key of Object.keys(settings)) {
+      if (key !== 'estimateUsd')
+        throw invalidField(`${at}.${tool}.${key}`, 'unknown key (expected estimateUsd)');
+    }
+    const estimate = settings.estimateUsd;
+    if (typeof estimate !== 'number' || !Number.isFinite(estimate) || estimate < 0 || estimate > 1_000_000) {
+      throw invalidField(`${at}.${tool}.estimateUsd`, 'must be a number of USD from 0 to 1000000');
+    }
+    estimates[tool] = estimate;
+  }
+  return estimates;
+}
+
+function values(
+  value: unknown,
+  at: string,
+  names: RegExp,
+  what: string,
+  path: (value: string, where: string) => string,
+): Record<string, ConfiguredValue> {
+  const entries = Object.entries(mapping(value, at));
+  if (entries.length > MAX_MAP) throw invalidField(at, `must have at most ${MAX_MAP} entries`);
+  const out: Record<string, ConfiguredValue> = {};
+  for (const [key, item] of entries) {
+    const where = `${at}.${key}`;
+    if (!names.test(key)) throw invalidField(where, `is not ${what}`);
+    if (typeof item === 'string') {
+      out[key] = text(item, where);
+      continue;
+    }
+    const ref = mapping(item, where);
+    const keys = Object.keys(ref);
+    if (keys.length !== 1 || (keys[0] !== 'fromEnv' && keys[0] !== 'fromFile')) {
+      throw invalidField(where, 'must be a string, or a mapping with exactly one of fromEnv, fromFile');
+    }
+    if (ref.fromEnv !== undefined) {
+      const name = ref.fromEnv;
+      if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+        throw invalidField(`${where}.fromEnv`, 'must be an environment variable name');
+      }
+      out[key] = { fromEnv: name };
+    } else {
+      out[key] = { fromFile: path(text(ref.fromFile, `${where}.fromFile`), `${where}.fromFile`) };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,286 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+import { WARDEN_VERSION } from '../version.js';
+import { resolveValues } from './secrets.js';
+import type { ServerEntry } from './server-entry.js';
+
+/** The most tools one upstream may list; the rest are dropped (and logged). */
+export const MAX_UPSTREAM_TOOLS = 1_000;
+/** MCP's tool-name characters. A name outside them cannot become a Warden tool name. */
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** The largest message an upstream may send over stdio; a larger one closes it as broken. */
+const MAX_STDIO_MESSAGE = 8 * 1024 * 1024;
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 60_000;
+/** Up this long, an upstream's next crash starts its backoff from the beginning again. */
+const STABLE_MS = 30_000;
+
+export interface UpstreamLog {
+  warn(details: Record<string, unknown>, message: string): void;
+  debug(details: Record<string, unknown>, message: string): void;
+}
+
+export interface UpstreamDeps {
+  readonly log: UpstreamLog;
+  /** Told when the upstream's tool list changed (its notification, or a restart). */
+  readonly onToolsChanged: () => void;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: () => number;
+}
+
+export type UpstreamState = 'idle' | 'starting' | 'ready' | 'backoff' | 'closed';
+
+/** An upstream failure the gateway reports to the agent as the call's error (never a secret). */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+}
+
+interface Connection {
+  readonly client: Client;
+  readonly since: number;
+}
+
+/**
+ * One upstream MCP server, connected on first use and supervised: when it dies the calls in flight
+ * fail with the reason, and it is started again after a backoff that doubles on each crash (up to a
+ * minute) and resets once it has stayed up. Its tool list is cached until it says the list changed.
+ */
+export class Upstream {
+  private connection: Promise<Connection> | undefined;
+  private toolList: Promise<readonly Tool[]> | undefined;
+  private state: UpstreamState = 'idle';
+  private backoffMs = FIRST_BACKOFF_MS;
+  private retryAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private restarts = 0;
+  private readonly clock: () => number;
+
+  constructor(
+    readonly entry: ServerEntry,
+    private readonly deps: UpstreamDeps,
+  ) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  get name(): string {
+    return this.entry.name;
+  }
+
+  status(): { state: UpstreamState; restarts: number; lastError?: string } {
+    return {
+      state: this.state,
+      restarts: this.restarts,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** The upstream's tools as it lists them (names unprefixed), from the cache when it has them. */
+  tools(): Promise<readonly Tool[]> {
+    this.toolList ??= this.listTools().catch((error: unknown) => {
+      this.toolList = undefined;
+      throw error;
+    });
+    return this.toolList;
+  }
+
+  async callTool(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    options: { signal?: AbortSignal; onProgress?: (progress: number, total?: number) => void } = {},
+  ): Promise<CallToolResult> {
+    const { client } = await this.connect();
+    try {
+      return (await client.callTool(
+        { name, ...(args ? { arguments: args } : {}) },
+        {
+          timeout: this.entry.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onProgress
+            ? {
+                onprogress: (p: { progress: number; total?: number }) =>
+                  options.onProgress?.(p.progress, p.total),
+                resetTimeoutOnProgress: false,
+              }
+            : {}),
+        },
+      )) as CallToolResult;
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    this.toolList = undefined;
+    if (connection) await (await connection.catch(() => undefined))?.client.close();
+  }
+
+  private async listTools(): Promise<readonly Tool[]> {
+    const { client } = await this.connect();
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    try {
+      do {
+        const page = await client.listTools(cursor ? { cursor } : undefined, {
+          timeout: this.entry.timeoutMs,
+        });
+        for (const tool of page.tools) {
+          if (!TOOL_NAME.test(tool.name)) {
+            this.deps.log.warn(
+              { server: this.name, tool: tool.name.slice(0, 200) },
+              'upstream tool name refused',
+            );
+            continue;
+          }
+          if (tools.length === MAX_UPSTREAM_TOOLS) {
+            this.deps.log.warn(
+              { server: this.name, max: MAX_UPSTREAM_TOOLS },
+              'upstream lists too many tools; the rest are dropped',
+            );
+            return tools;
+          }
+          tools.push(tool);
+        }
+        cursor = page.nextCursor;
+      } while (cursor);
+    } catch (error) {
+      throw this.explain(error);
+    }
+    return tools;
+  }
+
+  private connect(): Promise<Connection> {
+    if (this.state === 'closed')
+      return Promise.reject(new UpstreamError(`upstream ${this.name} is shut down`));
+    if (this.connection) return this.connection;
+    const now = this.clock();
+    if (now < this.retryAt) {
+      const seconds = Math.ceil((this.retryAt - now) / 1_000);
+      return Promise.reject(
+        new UpstreamError(
+          `upstream ${this.name} is restarting after a failure (${this.lastError ?? 'unknown'}); try again in ${seconds} s`,
+        ),
+      );
+    }
+    this.state = 'starting';
+    const connection = this.open().then(
+      (opened) => {
+        this.state = 'ready';
+        return opened;
+      },
+      (error: unknown) => {
+        this.failed(error instanceof Error ? error.message : String(error));
+        throw new UpstreamError(`upstream ${this.name} could not be started: ${this.lastError}`);
+      },
+    );
+    this.connection = connection;
+    return connection;
+  }
+
+  private async open(): Promise<Connection> {
+    const client = new Client({ name: 'warden-gateway', version: WARDEN_VERSION }, { capabilities: {} });
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      this.toolList = undefined;
+      this.deps.onToolsChanged();
+    });
+    const transport = await this.transport();
+    let opened = false;
+    client.onclose = () => {
+      // A close we did not ask for: the calls in flight have failed with it; start again later.
+      if (opened && this.state !== 'closed') this.crashed(this.exitReason ?? 'the connection closed');
+    };
+    await client.connect(transport, { timeout: this.entry.timeoutMs });
+    opened = true;
+    return { client, since: this.clock() };
+  }
+
+  private exitReason: string | undefined;
+
+  private async transport() {
+    const { entry } = this;
+    this.exitReason = undefined;
+    if (entry.transport === 'http') {
+      const headers = await resolveValues(entry.headers, `${entry.name}.headers`, this.deps.env);
+      return new StreamableHTTPClientTransport(new URL(entry.url), { requestInit: { headers } });
+    }
+    const env = {
+      ...getDefaultEnvironment(),
+      ...(await resolveValues(entry.env, `${entry.name}.env`, this.deps.env)),
+    };
+    const transport = new StdioClientTransport({
+      command: entry.command,
+      args: [...entry.args],
+      env,
+      ...(entry.cwd ? { cwd: entry.cwd } : {}),
+      stderr: 'pipe',
+      maxBufferSize: MAX_STDIO_MESSAGE,
+    });
+    // The upstream's own diagnostics: kept out of the node's output (they may echo its secrets), at debug.
+    transport.stderr?.on('data', (chunk: Buffer) =>
+      this.deps.log.debug(
+        { server: entry.name, stderr: chunk.toString('utf8').slice(0, 2_000) },
+        'upstream stderr',
+      ),
+    );
+    transport.onerror = (error) => {
+      this.exitReason = error.message;
+    };
+    return transport;
+  }
+
+  private crashed(reason: string): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    this.toolList = undefined;
+    void connection?.then(
+      (c) => {
+        // Up long enough: this crash starts the backoff from the beginning.
+        if (this.clock() - c.since >= STABLE_MS) this.backoffMs = FIRST_BACKOFF_MS;
+      },
+      () => {},
+    );
+    this.failed(reason);
+    this.restarts += 1;
+    // Started again in the background, so its tools come back without waiting for a call.
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.state !== 'backoff') return;
+      this.tools().then(
+        () => this.deps.onToolsChanged(),
+        () => {},
+      );
+    }, this.retryAt - this.clock());
+    this.restartTimer.unref();
+  }
+
+  private failed(reason: string): void {
+    this.state = 'backoff';
+    this.connection = undefined;
+    this.lastError = reason;
+    this.retryAt = this.clock() + this.backoffMs;
+    this.deps.log.warn({ server: this.name, reason, retryInMs: this.backoffMs }, 'upstream failed');
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  }
+
+  /** An SDK error as the agent should read it: which upstream, and what happened. */
+  private explain(error: unknown): UpstreamError {
+    if (error instanceof UpstreamError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/timed? ?out/i.test(message)) {
+      return new UpstreamError(
+        `upstream ${this.name} did not answer within ${this.entry.timeoutMs / 1_000} s`,
+      );
+    }
+    if (/connection closed/i.test(message)) {
+      return new UpstreamError(
+        `upstream ${this.name} closed the connection: ${this.exitReason ?? 'it exited'}`,
+      );
+    }
+    return new UpstreamError(`upstream ${this.name}: ${message.slice(0, 500)}`);
+  }
+}
