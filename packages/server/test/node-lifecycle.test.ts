@@ -166,6 +166,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
     expect(closed).toEqual([
       'http server',
       'usage prune',
+      'mcp session sweep',
       'policy sync',
       'approval deadline sweeper',
       'budget reservation sweeper',
@@ -174,6 +175,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'last-used flusher',
       'notification delivery',
       'audit checkpointer',
+      'mcp gateway',
       'decision recorder',
       'rate limiter',
       'audit trail',

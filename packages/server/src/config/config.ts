@@ -201,6 +201,20 @@ const settings = {
     schema: Type.String({ minLength: 1 }),
     default: undefined,
   },
+  mcpHoldSeconds: {
+    env: 'WARDEN_MCP_HOLD_SECONDS',
+    // A call a human must approve first is held this long for the decision (below common client
+    // timeouts), then answered pending; 0 answers pending at once.
+    schema: Type.Integer({ minimum: 0, maximum: 600 }),
+    default: 45,
+  },
+  mcpHoldProgressSeconds: {
+    env: 'WARDEN_MCP_HOLD_PROGRESS_SECONDS',
+    // While a call is held, progress goes to clients that asked for it this often (clients reset
+    // their request timeout on progress).
+    schema: Type.Integer({ minimum: 1, maximum: 60 }),
+    default: 10,
+  },
   mcpMaxResultBytes: {
     env: 'WARDEN_MCP_MAX_RESULT_BYTES',
     // An upstream result larger than this is not passed to the agent (a hostile or broken upstream).

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
@@ -65,6 +66,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     options.onRoute?.(route);
   });
   app.addHook('onRequest', authenticateRequest(options.authenticator));
+  dropSilentConnectionsOnClose(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
@@ -89,4 +91,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     app.swagger(),
   );
   return app;
+}
+
+/**
+ * Closing waits for the requests in flight, and Node counts a connection that has sent nothing yet
+ * (a client's spare keep-alive connection, a probe) as in flight until its headers time out, which
+ * would hold a shutdown for a minute. Such connections carry no request: they are dropped.
+ */
+function dropSilentConnectionsOnClose(app: App): void {
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+  });
 }

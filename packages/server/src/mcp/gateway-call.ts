@@ -1,11 +1,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { JsonObject } from '@warden/policy';
+import type { ApprovalReader } from '../approvals/approval-reader.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import type { DecideContext } from '../decisions/decide-request.js';
 import type { DecideService } from '../decisions/decide-service.js';
 import type { RecordedDecision } from '../decisions/decision.js';
 import type { OutcomeService } from '../decisions/outcome-service.js';
 import type { Storage } from '../storage/database.js';
+import { holdForApproval } from './approval-hold.js';
 import { approvedRetry } from './approved-retry.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamError } from './upstream.js';
@@ -13,6 +15,13 @@ import { UpstreamError } from './upstream.js';
 export interface GatewayCallDeps {
   readonly storage: Storage;
   readonly decide: DecideService;
+  readonly approvals: ApprovalReader;
+  /** How long a call a human must approve first is held open for the decision (0: not held). */
+  readonly holdMs: number;
+  /** While held, a progress notification this often (for clients that sent a progress token). */
+  readonly holdTickMs: number;
+  /** Aborted when the node shuts down: held calls are answered pending at once. */
+  readonly stopping?: AbortSignal;
   readonly outcomes: OutcomeService;
   readonly log: { error(details: Record<string, unknown>, message: string): void };
   /** The largest upstream result passed to the agent, as JSON bytes; a larger one is refused. */
@@ -29,7 +38,7 @@ export interface GatewayCall {
   readonly args: Record<string, unknown> | undefined;
   readonly context: DecideContext;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: number, total?: number) => void;
+  readonly onProgress?: (progress: number, total?: number, message?: string) => void;
 }
 
 /**
@@ -38,30 +47,68 @@ export interface GatewayCall {
  * anything else is answered as a tool error the model can read, and never reaches the upstream.
  */
 export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Promise<CallToolResult> {
-  const cost = estimate(call);
-  const args = (call.args ?? {}) as JsonObject;
   const approvalId = await approvedRetry(deps.storage, {
     tenantId: call.principal.tenantId,
     agentId: call.principal.agentId,
     tool: call.tool,
-    args,
+    args: argsOf(call),
     now: (deps.clock ?? Date.now)(),
   });
-  const decision = await deps.decide.decide(
+  const decision = await decideCall(deps, call, approvalId);
+  if (decision.effect === 'deny') return refusal(decision);
+  // A `post` review runs at once and is reviewed afterwards, like a sampled allow.
+  if (decision.effect === 'allow' || decision.approvalRequest?.mode === 'post')
+    return forward(deps, call, decision);
+  return held(deps, call, decision);
+}
+
+/** A call a human must approve first: held for the decision, then run (once) or refused. */
+async function held(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  decision: RecordedDecision,
+): Promise<CallToolResult> {
+  const request = decision.approvalRequest;
+  if (!request || deps.holdMs <= 0) return pending(decision);
+  const signals = [call.signal, deps.stopping].filter((s) => s !== undefined);
+  const end = await holdForApproval(deps.approvals, call.principal, request.id, {
+    holdMs: deps.holdMs,
+    tickMs: deps.holdTickMs,
+    ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    onTick: (elapsedMs) =>
+      call.onProgress?.(
+        Math.round(elapsedMs / 1_000),
+        undefined,
+        `waiting for a human to approve ${request.id}`,
+      ),
+  });
+  if (end.kind === 'pending') return pending(decision);
+  if (end.kind === 'refused') return humanRefusal(decision, request.id, end.status, end.comment);
+  // Approved: the call is decided again using the approval, which the decision consumes, so it runs
+  // once; anything that changed meanwhile (a kill switch, a budget) still applies.
+  const approved = await decideCall(deps, call, request.id);
+  if (approved.effect === 'allow') return forward(deps, call, approved);
+  return approved.effect === 'deny' ? refusal(approved) : pending(approved);
+}
+
+function decideCall(deps: GatewayCallDeps, call: GatewayCall, approvalId: string | undefined) {
+  const cost = estimate(call);
+  return deps.decide.decide(
     call.principal,
     {
       tool: call.tool,
-      args,
+      args: argsOf(call),
       context: call.context,
       ...(approvalId ? { approvalId } : {}),
       ...(cost !== undefined ? { estimate: { usd: cost } } : {}),
     },
     'mcp',
   );
-  if (decision.effect === 'deny') return refusal(decision);
-  if (decision.effect === 'review') return pending(decision);
-  return forward(deps, call, decision);
 }
+
+/** Arguments as decided: MCP makes them optional, Warden binds approvals to them, so none is `{}`. */
+const argsOf = (call: GatewayCall) => (call.args ?? {}) as JsonObject;
 
 async function forward(
   deps: GatewayCallDeps,
@@ -116,6 +163,24 @@ function refusal(decision: RecordedDecision): CallToolResult {
   return {
     ...toolError(`Warden denied this call (${decision.code}): ${decision.reason}.${next}`),
     _meta: { 'warden/decision': { decisionId: decision.decisionId, effect: 'deny', code: decision.code } },
+  };
+}
+
+/** A human said no (or the request ended without a yes): the call is not run. */
+function humanRefusal(
+  decision: RecordedDecision,
+  approvalId: string,
+  status: string,
+  comment: string | null,
+): CallToolResult {
+  const said = comment ? `: ${comment}` : '';
+  return {
+    ...toolError(
+      `Approval request ${approvalId} was ${status}${said}. The call was not run; do not retry it as is.`,
+    ),
+    _meta: {
+      'warden/decision': { decisionId: decision.decisionId, effect: 'deny', code: `approval_${status}` },
+    },
   };
 }
 

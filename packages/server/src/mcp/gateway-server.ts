@@ -89,11 +89,16 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
         signal: ctx.mcpReq.signal,
         ...(progressToken !== undefined
           ? {
-              onProgress: (progress: number, total?: number) =>
+              onProgress: (progress: number, total?: number, message?: string) =>
                 void ctx.mcpReq
                   .notify({
                     method: 'notifications/progress',
-                    params: { progressToken, progress, ...(total !== undefined ? { total } : {}) },
+                    params: {
+                      progressToken,
+                      progress,
+                      ...(total !== undefined ? { total } : {}),
+                      ...(message ? { message } : {}),
+                    },
                   })
                   .catch(() => {}),
             }

@@ -14,13 +14,14 @@ import { LegacySessions } from './legacy-sessions.js';
  * eras are served by the same `gatewayServer`, so they cannot drift apart.
  */
 export class McpGateway {
+  readonly deps: GatewayDeps;
   private readonly modern: McpHttpHandler;
   private readonly legacy: LegacySessions;
+  private readonly stopping = new AbortController();
 
-  constructor(
-    readonly deps: GatewayDeps,
-    log: { warn(details: Record<string, unknown>, message: string): void },
-  ) {
+  constructor(deps: GatewayDeps, log: { warn(details: Record<string, unknown>, message: string): void }) {
+    this.deps = { ...deps, stopping: this.stopping.signal };
+    deps = this.deps;
     this.modern = createMcpHandler((ctx) => gatewayServer(deps, callerOf(ctx)), {
       legacy: 'reject',
       onerror: (error) => log.warn({ err: error }, 'mcp request failed'),
@@ -44,6 +45,15 @@ export class McpGateway {
     this.modern.notify.toolsChanged();
   }
 
+  /**
+   * Before the HTTP server closes (it waits for requests in flight): held calls are answered pending
+   * and 2025 sessions closed, ending their open notification streams. Calls already forwarded finish.
+   */
+  async drain(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([this.legacy.close(), this.modern.close()]);
+  }
+
   get sessions(): number {
     return this.legacy.size;
   }
@@ -53,8 +63,7 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
-    await this.legacy.close();
-    await this.modern.close();
+    await this.drain();
     await this.deps.pool.close();
   }
 }

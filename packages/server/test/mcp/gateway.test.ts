@@ -21,7 +21,8 @@ describe.each(['modern', 'legacy'] as const)(
       const files = await writeGatewayFiles();
       t = await startTestNode('sqlite', {
         policyDir: files.policyDir,
-        settings: { mcpServersFile: files.serversFile },
+        // A short hold: reviewed calls answer pending after a second.
+        settings: { mcpServersFile: files.serversFile, mcpHoldSeconds: 1, mcpHoldProgressSeconds: 1 },
       });
       url = `${await t.node.listen()}/mcp`;
       const u = await seedAgent(t.node, { roles: ['mcp-user'] });

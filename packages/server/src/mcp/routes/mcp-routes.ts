@@ -41,6 +41,10 @@ export function registerMcpRoutes(app: App, options: McpRouteOptions) {
     { onerror: (error) => app.log.warn({ err: error }, 'mcp request failed') },
   );
 
+  // The HTTP server waits for requests in flight when it closes; held calls and open notification
+  // streams would keep it waiting, so they end first.
+  app.addHook('preClose', () => gateway.drain());
+
   const serve = async (request: FastifyRequest, reply: FastifyReply, server?: string) => {
     const caller: GatewayCaller = { principal: agentOf(request), ...(server ? { server } : {}) };
     if (server && !gateway.deps.pool.get(caller.principal.tenantId, server)) {
