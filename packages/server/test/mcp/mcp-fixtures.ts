@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -75,11 +75,13 @@ spec:
 
 export async function writeGatewayFiles(
   servers: string = serversYaml(),
+  extraPolicy?: string,
 ): Promise<{ policyDir: string; serversFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'warden-mcp-'));
   const policyDir = join(dir, 'policies');
-  await (await import('node:fs/promises')).mkdir(policyDir);
+  await mkdir(policyDir);
   await writeFile(join(policyDir, 'mcp.yaml'), GATEWAY_POLICY);
+  if (extraPolicy) await writeFile(join(policyDir, 'extra.yaml'), extraPolicy);
   const serversFile = join(dir, 'servers.yaml');
   await writeFile(serversFile, servers);
   return { policyDir, serversFile };
@@ -96,6 +98,9 @@ export function serversYaml(extra = ''): string {
       echo: { estimateUsd: 0.01 }
 ${extra}`;
 }
+
+/** A test upstream that crashes, hangs or floods on request (test/mcp/fixtures/unruly-server.mjs). */
+export const UNRULY_SERVER = join(import.meta.dirname, 'fixtures/unruly-server.mjs');
 
 /** An MCP client of either protocol era, holding an agent's Warden key. */
 export async function connectAgent(url: string, key: string, era: 'modern' | 'legacy'): Promise<Client> {
