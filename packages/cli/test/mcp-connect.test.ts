@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seedAgent } from '../../server/test/helpers/seed-agent.js';
@@ -16,6 +18,7 @@ import { TcpRelay } from './helpers/tcp-relay.js';
 const ERAS = ['legacy', 'modern'] as const;
 
 let t: TestNode;
+let gatewayFilesDir: string;
 let url: string;
 let key: string;
 let agentId: string;
@@ -25,6 +28,7 @@ const bridgeOf = {} as Record<Era, Bridge>;
 
 beforeAll(async () => {
   const files = await writeGatewayFiles();
+  gatewayFilesDir = dirname(files.serversFile);
   t = await startTestNode('sqlite', {
     policyDir: files.policyDir,
     settings: { mcpServersFile: files.serversFile },
@@ -43,6 +47,7 @@ afterAll(async () => {
   // Bridges first: the node does not close while a client holds a listen stream open.
   await Promise.all(bridges.map((bridge) => bridge.close()));
   await t?.close();
+  if (gatewayFilesDir) await rm(gatewayFilesDir, { recursive: true, force: true });
 });
 
 /** What the gateway itself shows this agent at `path`, asked directly over HTTP. */
