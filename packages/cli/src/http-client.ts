@@ -27,7 +27,7 @@ export async function resolveConnection(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): Promise<Connection> {
-  const url = parseUrl(nonEmpty(flags.url) ?? nonEmpty(env.WARDEN_URL) ?? DEFAULT_URL);
+  const url = resolveUrl(flags.url, env);
   const token = nonEmpty(flags.token) ?? nonEmpty(env.WARDEN_TOKEN) ?? (await readTokenFile(cwd));
   if (token === undefined) {
     throw new UsageError(
@@ -36,6 +36,14 @@ export async function resolveConnection(
     );
   }
   return { url, token };
+}
+
+/** `--url`, then WARDEN_URL, then the default: the server's base URL without a trailing slash. */
+export function resolveUrl(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  return parseUrl(nonEmpty(flag) ?? nonEmpty(env.WARDEN_URL) ?? DEFAULT_URL);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,6 +4,7 @@ import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
 import { kill } from './commands/kill.js';
+import { mcp } from './commands/mcp.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
@@ -32,9 +33,11 @@ Commands:
                        (list, show, set, update, delete, agent, rate-limits)
   kill <command>       the kill switch: stop an agent, an owner's agents or the tenant
                        (agent, owner, tenant, thaw, status)
+  mcp connect          serve MCP over stdio for a desktop client (Claude Desktop, Cursor, …),
+                       relayed to Warden's MCP gateway as the agent of WARDEN_AGENT_KEY
 
-Run "warden policy <command> --help", "warden agents --help", "warden audit --help" or
-"warden approvals --help" for a command's options.
+Run "warden policy <command> --help", "warden agents --help", "warden audit --help",
+"warden approvals --help" or "warden mcp connect --help" for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -67,6 +70,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'approvals') return approvals(io, argv.slice(1), process.env);
   if (command === 'budgets') return budgets(io, argv.slice(1), process.env);
   if (command === 'kill') return kill(io, argv.slice(1), process.env);
+  if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);
