@@ -66,7 +66,7 @@ describe('the warden bin', () => {
     await mkdir(join(scratch, 'built/dist'), { recursive: true });
     const source = pathToFileURL(join(cliDir, 'src/bin.ts')).href;
     await writeFile(join(scratch, 'built/dist/bin.js'), `import '${source}';\n`);
-    const args = ['--conditions=source', '--import', pathToFileURL(TSX).href, copy];
+    const args = ['--conditions=@warden/source', '--import', pathToFileURL(TSX).href, copy];
     const help = await runNode([...args, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: warden <command> [options]');

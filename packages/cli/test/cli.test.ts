@@ -183,7 +183,7 @@ describe('the warden command', () => {
   it('runs as a process with the documented exit codes', async () => {
     const exec = promisify(execFile);
     const bin = join(root, 'packages/cli/src/bin.ts');
-    const args = ['--conditions=source', '--import', 'tsx', bin];
+    const args = ['--conditions=@warden/source', '--import', 'tsx', bin];
     const ok = await exec(process.execPath, [...args, 'policy', 'test', examples], { cwd: root });
     expect(ok.stdout).toMatch(/passed, 0 failed/);
     const failed = await exec(process.execPath, [...args, 'policy', 'lint', join(scratch, 'nope')], {

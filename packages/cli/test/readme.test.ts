@@ -25,7 +25,7 @@ const PRELUDE = `set -euo pipefail
 npx() {
   if [ "$1" != warden ]; then echo "npx $1: the README should only npx warden" >&2; return 127; fi
   shift
-  node --conditions=source --import "$WARDEN_TEST_TSX" "$WARDEN_TEST_CLI" "$@"
+  node --conditions=@warden/source --import "$WARDEN_TEST_TSX" "$WARDEN_TEST_CLI" "$@"
 }
 `;
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   await symlink(join(root, 'examples'), join(dir, 'examples'));
   node = spawn(
     process.execPath,
-    ['--conditions=source', '--import', TSX, CLI, 'up', '--demo', '--port', '0'],
+    ['--conditions=@warden/source', '--import', TSX, CLI, 'up', '--demo', '--port', '0'],
     {
       cwd: dir,
       env: cleanEnv(),

@@ -7,6 +7,7 @@ import type { LastUsedTracker } from './credentials/last-used.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
 import { Closers } from './lifecycle/closers.js';
+import type { McpGateway } from './mcp/gateway.js';
 import { readServersFile } from './mcp/servers-file.js';
 import type { Notifier } from './notify/notifier.js';
 import type { PolicyRegistry } from './policies/policy-registry.js';
@@ -45,6 +46,8 @@ export interface WardenNode {
   readonly lastUsed: LastUsedTracker;
   /** Settles stale budget reservations now (the background sweep does it every interval). */
   sweepReservations(): Promise<number>;
+  /** The MCP gateway (its upstreams, and `idle()` for the outcomes still being written). */
+  readonly mcp: McpGateway;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /**
@@ -104,6 +107,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       bootstrap,
       lastUsed: services.lastUsed,
       sweepReservations: () => services.reservationSweeper.run(),
+      mcp: services.mcp,
       async listen() {
         listeningUrl = await app.listen({ host: config.host, port: config.port });
         return listeningUrl;

@@ -260,6 +260,7 @@ export async function buildServices(
       log,
       clock,
     },
+    signals,
     log,
   );
   closers.push('mcp gateway', () => mcp.close());

@@ -8,7 +8,7 @@ import type { CrossingNotices } from '../budgets/crossing-effects.js';
 import type { Reservations, Settled } from '../budgets/reservations.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import { WardenError } from '../errors.js';
-import { type Storage, writeTransaction } from '../storage/database.js';
+import { deferredSyncTransaction, type Storage } from '../storage/database.js';
 import type { UsageStore } from '../usage/usage-store.js';
 
 export interface OutcomeReport {
@@ -87,7 +87,8 @@ export class OutcomeService {
     );
     let settled: Settled | undefined;
     try {
-      const recorded = await writeTransaction(this.storage, async (trx) => {
+      // Committed off the event loop's disk flush (as decisions are); answered once on disk.
+      const { result: recorded, durable } = await deferredSyncTransaction(this.storage, async (trx) => {
         const decision = await trx
           .selectFrom('decisions')
           .select(['id', 'effect', 'outcome_status', 'tool', 'task_id', 'created_at'])
@@ -162,6 +163,7 @@ export class OutcomeService {
         ]);
         return recorded;
       });
+      await durable;
       if (settled && settled.crossings.length > 0) {
         void this.deps.crossings.announce(principal.tenantId, settled.crossings, now);
       }

@@ -1,5 +1,6 @@
 import type { JsonObject } from '@warden/policy';
 import { digest } from '../decisions/call-args.js';
+import { compiledQuery } from '../storage/compiled-query.js';
 import type { Storage } from '../storage/database.js';
 
 /** How far back a retry looks for the approval of its call: the longest an approval may wait. */
@@ -15,20 +16,30 @@ export async function approvedRetry(
   storage: Storage,
   call: { tenantId: string; agentId: string; tool: string; args: JsonObject; now: number },
 ): Promise<string | undefined> {
-  const row = await storage.db
+  const { rows } = await selectApproved(storage.db, storage.dialect, {
+    tenantId: call.tenantId,
+    agentId: call.agentId,
+    since: call.now - LOOKBACK_MS,
+    digest: digest({ tool: call.tool, args: call.args }),
+    now: call.now,
+  });
+  return rows[0]?.id;
+}
+
+// Every gateway call runs it: compiled once (see compiledQuery).
+const selectApproved = compiledQuery((db, param) =>
+  db
     .selectFrom('approval_requests')
     .select('id')
-    .where('tenant_id', '=', call.tenantId)
-    .where('agent_id', '=', call.agentId)
-    .where('created_at', '>=', call.now - LOOKBACK_MS)
+    .where('tenant_id', '=', param('tenantId'))
+    .where('agent_id', '=', param('agentId'))
+    .where('created_at', '>=', param('since'))
     .where('kind', '=', 'action')
     .where('mode', '=', 'pre')
     .where('status', '=', 'approved')
     .where('consumed_at', 'is', null)
-    .where('action_digest', '=', digest({ tool: call.tool, args: call.args }))
-    .where((eb) => eb.or([eb('grant_expires_at', 'is', null), eb('grant_expires_at', '>', call.now)]))
+    .where('action_digest', '=', param('digest'))
+    .where((eb) => eb.or([eb('grant_expires_at', 'is', null), eb('grant_expires_at', '>', param('now'))]))
     .orderBy('created_at')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.id;
-}
+    .limit(1),
+);

@@ -22,6 +22,8 @@ export interface GatewayCallDeps {
   readonly holdTickMs: number;
   /** Aborted when the node shuts down: held calls are answered pending at once. */
   readonly stopping?: AbortSignal;
+  /** Keeps a write still under way (an outcome) for the shutdown to wait for. */
+  readonly track: (write: Promise<void>) => void;
   readonly outcomes: OutcomeService;
   readonly log: { error(details: Record<string, unknown>, message: string): void };
   /** The largest upstream result passed to the agent, as JSON bytes; a larger one is refused. */
@@ -136,17 +138,23 @@ async function forward(
     result = toolError(`${failure}. Warden allowed the call; it did not complete.`);
   }
   const durationMs = Math.max(0, Math.round(clock() - started));
-  try {
-    await deps.outcomes.report(call.principal, decision.decisionId, {
-      status: failure || result.isError ? 'failed' : 'succeeded',
-      durationMs,
-      ...(failure ? { error: failure } : { output: result }),
-      ...(estimate(call) !== undefined ? { costUsd: estimate(call) } : {}),
-    });
-  } catch (error) {
-    // The call has happened: its result goes to the agent even if the outcome could not be stored.
-    deps.log.error({ err: error, decisionId: decision.decisionId }, 'gateway outcome not recorded');
-  }
+  // The decision was on disk before the call was forwarded; the outcome follows it there without
+  // holding the agent's result back (the gateway waits for outcomes still being written on shutdown).
+  const cost = estimate(call);
+  deps.track(
+    deps.outcomes
+      .report(call.principal, decision.decisionId, {
+        status: failure || result.isError ? 'failed' : 'succeeded',
+        durationMs,
+        ...(failure ? { error: failure } : { output: result }),
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          deps.log.error({ err: error, decisionId: decision.decisionId }, 'gateway outcome not recorded'),
+      ),
+  );
   return result;
 }
 

@@ -78,8 +78,12 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
       throw asProtocolError(error);
     }
     const progressToken = request.params._meta?.progressToken;
+    // Shaped for the client's protocol revision by the SDK's codec, against the upstream's own schema.
+    const definition = (await target.upstream.tools().catch(() => [])).find(
+      (t) => t.name === target.upstreamName,
+    );
     try {
-      return await governedCall(deps, {
+      const result = await governedCall(deps, {
         principal,
         tool,
         upstream: target.upstream,
@@ -104,6 +108,7 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
             }
           : {}),
       });
+      return server.projectCallToolResult(result, definition?.outputSchema);
     } catch (error) {
       throw asProtocolError(error);
     }

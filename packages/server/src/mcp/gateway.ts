@@ -4,8 +4,12 @@ import {
   type McpHandlerRequestOptions,
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
+import type { Signals } from '../signals/signals.js';
 import { callerOf, type GatewayDeps, gatewayServer } from './gateway-server.js';
 import { LegacySessions } from './legacy-sessions.js';
+
+/** The signals after which an agent's visible tools may differ. */
+const LIST_CHANGES = new Set(['policy.activated', 'agent.changed', 'grants.changed', 'tenant.changed']);
 
 /**
  * The agent-facing MCP endpoint on the official SDK: requests of the 2026-07-28 revision are served
@@ -18,17 +22,34 @@ export class McpGateway {
   private readonly modern: McpHttpHandler;
   private readonly legacy: LegacySessions;
   private readonly stopping = new AbortController();
+  /** Outcomes of forwarded calls still being written. */
+  private readonly writing = new Set<Promise<void>>();
 
-  constructor(deps: GatewayDeps, log: { warn(details: Record<string, unknown>, message: string): void }) {
-    this.deps = { ...deps, stopping: this.stopping.signal };
-    deps = this.deps;
-    this.modern = createMcpHandler((ctx) => gatewayServer(deps, callerOf(ctx)), {
+  constructor(
+    deps: Omit<GatewayDeps, 'stopping' | 'track'>,
+    signals: Pick<Signals, 'subscribe'>,
+    log: { warn(details: Record<string, unknown>, message: string): void },
+  ) {
+    this.deps = {
+      ...deps,
+      stopping: this.stopping.signal,
+      track: (write) => {
+        this.writing.add(write);
+        void write.finally(() => this.writing.delete(write));
+      },
+    };
+    const full = this.deps;
+    this.modern = createMcpHandler((ctx) => gatewayServer(full, callerOf(ctx)), {
       legacy: 'reject',
       onerror: (error) => log.warn({ err: error }, 'mcp request failed'),
     });
-    this.legacy = new LegacySessions((caller) => gatewayServer(deps, caller), deps.clock);
-    // A changed tool list reaches open 2025 sessions and 2026 subscriptions alike.
+    this.legacy = new LegacySessions((caller) => gatewayServer(full, caller), deps.clock);
+    // A changed tool list reaches open 2025 sessions and 2026 subscriptions alike: an upstream's own
+    // list, or what decides which tools an agent sees (the policy, an agent, its grants), on any node.
     deps.pool.onToolsChanged((tenantId) => this.toolsChanged(tenantId));
+    signals.subscribe((signal) => {
+      if (LIST_CHANGES.has(signal.type) && 'tenantId' in signal) this.toolsChanged(signal.tenantId);
+    });
   }
 
   /** Serves one HTTP request of an authenticated agent (its caller in `options.authInfo`). */
@@ -52,6 +73,12 @@ export class McpGateway {
   async drain(): Promise<void> {
     this.stopping.abort();
     await Promise.all([this.legacy.close(), this.modern.close()]);
+    await this.idle();
+  }
+
+  /** Resolves once the outcomes of the calls forwarded so far are written. */
+  async idle(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing);
   }
 
   get sessions(): number {

@@ -27,7 +27,7 @@ export interface NodeProcessOptions {
 /** A real `warden up` process, from the sources. */
 export async function startProcess(options: NodeProcessOptions): Promise<NodeProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'warden-node-'));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'up'], {
+  const child = spawn(process.execPath, ['--conditions=@warden/source', '--import', 'tsx', CLI, 'up'], {
     env: {
       ...process.env,
       ...(options.databaseUrl ? { WARDEN_DATABASE_URL: options.databaseUrl } : {}),

@@ -60,6 +60,7 @@ describe('MCP gateway holds a reviewed call for its human', () => {
     expect(textOf(result)).toContain('402');
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress[0]?.message).toContain(approvalId);
+    await t.node.mcp.idle();
 
     const decisions = await t.node.storage.db
       .selectFrom('decisions')

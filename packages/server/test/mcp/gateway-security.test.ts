@@ -1,6 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOtherTenant } from '../helpers/api.js';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
+import { createOtherTenant, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
 import { connectAgent, writeGatewayFiles } from './mcp-fixtures.js';
@@ -55,8 +58,11 @@ describe('MCP gateway security', () => {
   let key: string;
   let otherTenantKey: string;
 
+  let policyDir: string;
+
   beforeAll(async () => {
     const files = await writeGatewayFiles();
+    policyDir = files.policyDir;
     t = await startTestNode('sqlite', {
       policyDir: files.policyDir,
       settings: { mcpServersFile: files.serversFile },
@@ -159,5 +165,47 @@ describe('MCP gateway security', () => {
     );
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.body).not.toContain('Echo: x');
+  });
+
+  it('tells connected clients of both eras when a new policy changes what they may see', async () => {
+    const changed = { modern: 0, legacy: 0 };
+    const readerKey = (await seedAgent(t.node, { roles: ['mcp-reader'] })).key;
+    const modern = await connectAgent(`${base}/mcp`, readerKey, 'modern', () => changed.modern++);
+    const legacy = await connectAgent(`${base}/mcp`, readerKey, 'legacy', () => changed.legacy++);
+    expect((await modern.listTools()).tools.map((tool) => tool.name)).toEqual(['everything.get-tiny-image']);
+    // Give a listen stream and a GET stream time to open before the change.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writeFile(
+      join(policyDir, 'readers-echo.yaml'),
+      `apiVersion: warden/v1
+kind: Policy
+metadata:
+  name: readers-echo
+  owner: ${POLICY_AUTHOR}
+spec:
+  agents:
+    roles: [mcp-reader]
+  rules:
+    - id: readers-echo
+      effect: allow
+      tools: [everything.echo]
+      reason: Readers may echo now
+`,
+    );
+    const reloaded = await request(t.node, 'POST', '/v1/policies/reload', t.adminToken);
+    expect(reloaded.json().changed).toBe(true);
+    await vi.waitFor(() =>
+      expect(changed).toEqual({ modern: expect.any(Number), legacy: expect.any(Number) }),
+    );
+    await vi.waitFor(() => {
+      expect(changed.modern).toBeGreaterThan(0);
+      expect(changed.legacy).toBeGreaterThan(0);
+    });
+    expect((await legacy.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
+      'everything.echo',
+      'everything.get-tiny-image',
+    ]);
+    await modern.close();
+    await legacy.close();
   });
 });

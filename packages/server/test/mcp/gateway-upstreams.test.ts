@@ -57,6 +57,7 @@ describe('MCP gateway with an unruly upstream', () => {
   });
 
   async function outcomeOf(tool: string) {
+    await t.node.mcp.idle();
     return t.node.storage.db
       .selectFrom('decisions')
       .select(['effect', 'outcome_status', 'outcome'])

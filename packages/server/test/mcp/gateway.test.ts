@@ -71,6 +71,7 @@ describe.each(['modern', 'legacy'] as const)(
       });
       expect(result.isError).toBeFalsy();
       expect(textOf(result)).toBe(`Echo: hi ${era}`);
+      await t.node.mcp.idle();
 
       const decision = await t.node.storage.db
         .selectFrom('decisions')

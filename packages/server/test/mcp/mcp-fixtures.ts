@@ -103,10 +103,20 @@ ${extra}`;
 export const UNRULY_SERVER = join(import.meta.dirname, 'fixtures/unruly-server.mjs');
 
 /** An MCP client of either protocol era, holding an agent's Warden key. */
-export async function connectAgent(url: string, key: string, era: 'modern' | 'legacy'): Promise<Client> {
+export async function connectAgent(
+  url: string,
+  key: string,
+  era: 'modern' | 'legacy',
+  onToolsChanged?: () => void,
+): Promise<Client> {
   const client = new Client(
     { name: 'test-agent', version: '1.0.0' },
-    era === 'modern' ? { versionNegotiation: { mode: 'auto' } } : {},
+    {
+      ...(era === 'modern' ? { versionNegotiation: { mode: 'auto' as const } } : {}),
+      ...(onToolsChanged
+        ? { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => onToolsChanged() } } }
+        : {}),
+    },
   );
   await client.connect(
     new StreamableHTTPClientTransport(new URL(url), {
