@@ -43,12 +43,28 @@ export interface GatewayCall {
   readonly onProgress?: (progress: number, total?: number, message?: string) => void;
 }
 
+/** What becomes of a call once decided (and held, when a human must approve it first). */
+export type Verdict =
+  | { readonly kind: 'run'; readonly decision: RecordedDecision }
+  | {
+      readonly kind: 'refused';
+      readonly decision: RecordedDecision;
+      readonly text: string;
+      readonly code: string;
+    }
+  | {
+      readonly kind: 'pending';
+      readonly decision: RecordedDecision;
+      readonly approvalId: string | undefined;
+    };
+
 /**
- * One `tools/call` through the gateway: decided on the same pipeline as `POST /v1/decide` (recorded
- * and audited before anything is forwarded); an allowed call is forwarded and its outcome recorded;
- * anything else is answered as a tool error the model can read, and never reaches the upstream.
+ * Decides a gateway call on the same pipeline as `POST /v1/decide` (recorded and audited before
+ * anything is forwarded), using an approval this exact call already has; a call a human must approve
+ * first is held for the decision, then decided again with the approval (which that decision consumes,
+ * so it runs once). Only `run` may reach the upstream.
  */
-export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Promise<CallToolResult> {
+export async function verdictOf(deps: GatewayCallDeps, call: GatewayCall): Promise<Verdict> {
   const approvalId = await approvedRetry(deps.storage, {
     tenantId: call.principal.tenantId,
     agentId: call.principal.agentId,
@@ -57,21 +73,16 @@ export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Pr
     now: (deps.clock ?? Date.now)(),
   });
   const decision = await decideCall(deps, call, approvalId);
-  if (decision.effect === 'deny') return refusal(decision);
   // A `post` review runs at once and is reviewed afterwards, like a sampled allow.
-  if (decision.effect === 'allow' || decision.approvalRequest?.mode === 'post')
-    return forward(deps, call, decision);
-  return held(deps, call, decision);
-}
-
-/** A call a human must approve first: held for the decision, then run (once) or refused. */
-async function held(
-  deps: GatewayCallDeps,
-  call: GatewayCall,
-  decision: RecordedDecision,
-): Promise<CallToolResult> {
+  if (
+    decision.effect === 'allow' ||
+    (decision.effect === 'review' && decision.approvalRequest?.mode === 'post')
+  ) {
+    return { kind: 'run', decision };
+  }
+  if (decision.effect === 'deny') return refusalOf(decision);
   const request = decision.approvalRequest;
-  if (!request || deps.holdMs <= 0) return pending(decision);
+  if (!request || deps.holdMs <= 0) return { kind: 'pending', decision, approvalId: request?.id };
   const signals = [call.signal, deps.stopping].filter((s) => s !== undefined);
   const end = await holdForApproval(deps.approvals, call.principal, request.id, {
     holdMs: deps.holdMs,
@@ -85,13 +96,98 @@ async function held(
         `waiting for a human to approve ${request.id}`,
       ),
   });
-  if (end.kind === 'pending') return pending(decision);
-  if (end.kind === 'refused') return humanRefusal(decision, request.id, end.status, end.comment);
-  // Approved: the call is decided again using the approval, which the decision consumes, so it runs
-  // once; anything that changed meanwhile (a kill switch, a budget) still applies.
+  if (end.kind === 'pending') return { kind: 'pending', decision, approvalId: request.id };
+  if (end.kind === 'refused') {
+    const said = end.comment ? `: ${end.comment}` : '';
+    return {
+      kind: 'refused',
+      decision,
+      code: `approval_${end.status}`,
+      text: `Approval request ${request.id} was ${end.status}${said}. The call was not run; do not retry it as is.`,
+    };
+  }
+  // Anything that changed while it was held (a kill switch, a budget) still applies.
   const approved = await decideCall(deps, call, request.id);
-  if (approved.effect === 'allow') return forward(deps, call, approved);
-  return approved.effect === 'deny' ? refusal(approved) : pending(approved);
+  if (approved.effect === 'allow') return { kind: 'run', decision: approved };
+  return approved.effect === 'deny'
+    ? refusalOf(approved)
+    : { kind: 'pending', decision: approved, approvalId: approved.approvalRequest?.id };
+}
+
+/**
+ * Runs an allowed call on its upstream and records its outcome (succeeded or failed, duration, the
+ * result as stored outputs are: redacted and capped) without holding the result back: the decision
+ * was on disk before the call was forwarded, and the gateway waits for outcomes being written on
+ * shutdown. A result over the size limit, an upstream error or timeout is a failure, named.
+ */
+export async function runCall<T>(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  decision: RecordedDecision,
+  send: () => Promise<T>,
+  isError: (result: T) => boolean = () => false,
+): Promise<{ readonly result?: T; readonly failure?: string }> {
+  const clock = deps.clock ?? Date.now;
+  const started = clock();
+  let result: T | undefined;
+  let failure: string | undefined;
+  try {
+    result = await send();
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+    if (bytes > deps.maxResultBytes) {
+      failure = `upstream ${call.upstream.name} returned ${bytes} bytes, over the gateway's limit of ${deps.maxResultBytes}`;
+      result = undefined;
+    }
+  } catch (error) {
+    failure = error instanceof UpstreamError ? error.message : `upstream ${call.upstream.name} failed`;
+    if (!(error instanceof UpstreamError))
+      deps.log.error({ err: error, tool: call.tool }, 'upstream call failed');
+  }
+  const cost = estimate(call);
+  deps.track(
+    deps.outcomes
+      .report(call.principal, decision.decisionId, {
+        status: failure || (result !== undefined && isError(result)) ? 'failed' : 'succeeded',
+        durationMs: Math.max(0, Math.round(clock() - started)),
+        ...(failure ? { error: failure } : { output: result }),
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          deps.log.error({ err: error, decisionId: decision.decisionId }, 'gateway outcome not recorded'),
+      ),
+  );
+  return failure ? { failure } : { result: result as T };
+}
+
+/**
+ * One `tools/call` through the gateway: an allowed call is forwarded and its result returned as the
+ * upstream gave it; anything else is answered as a tool error the model can read, and never reaches
+ * the upstream.
+ */
+export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Promise<CallToolResult> {
+  const verdict = await verdictOf(deps, call);
+  if (verdict.kind === 'refused') return refusedResult(verdict);
+  if (verdict.kind === 'pending') return pending(verdict.decision, verdict.approvalId);
+  const { result, failure } = await runCall(
+    deps,
+    call,
+    verdict.decision,
+    () =>
+      call.upstream.callTool(call.upstreamName, call.args, {
+        ...(call.signal ? { signal: call.signal } : {}),
+        ...(call.onProgress ? { onProgress: call.onProgress } : {}),
+      }),
+    (r) => r.isError === true,
+  );
+  if (failure) {
+    const passedOn = failure.includes('over the gateway')
+      ? '; the result was not passed on.'
+      : '. Warden allowed the call; it did not complete.';
+    return toolError(`${failure}${passedOn}`);
+  }
+  return result as CallToolResult;
 }
 
 function decideCall(deps: GatewayCallDeps, call: GatewayCall, approvalId: string | undefined) {
@@ -112,56 +208,10 @@ function decideCall(deps: GatewayCallDeps, call: GatewayCall, approvalId: string
 /** Arguments as decided: MCP makes them optional, Warden binds approvals to them, so none is `{}`. */
 const argsOf = (call: GatewayCall) => (call.args ?? {}) as JsonObject;
 
-async function forward(
-  deps: GatewayCallDeps,
-  call: GatewayCall,
-  decision: RecordedDecision,
-): Promise<CallToolResult> {
-  const clock = deps.clock ?? Date.now;
-  const started = clock();
-  let result: CallToolResult;
-  let failure: string | undefined;
-  try {
-    result = await call.upstream.callTool(call.upstreamName, call.args, {
-      ...(call.signal ? { signal: call.signal } : {}),
-      ...(call.onProgress ? { onProgress: call.onProgress } : {}),
-    });
-    const bytes = Buffer.byteLength(JSON.stringify(result));
-    if (bytes > deps.maxResultBytes) {
-      failure = `upstream ${call.upstream.name} returned ${bytes} bytes, over the gateway's limit of ${deps.maxResultBytes}`;
-      result = toolError(`${failure}; the result was not passed on.`);
-    }
-  } catch (error) {
-    failure = error instanceof UpstreamError ? error.message : `upstream ${call.upstream.name} failed`;
-    if (!(error instanceof UpstreamError))
-      deps.log.error({ err: error, tool: call.tool }, 'upstream call failed');
-    result = toolError(`${failure}. Warden allowed the call; it did not complete.`);
-  }
-  const durationMs = Math.max(0, Math.round(clock() - started));
-  // The decision was on disk before the call was forwarded; the outcome follows it there without
-  // holding the agent's result back (the gateway waits for outcomes still being written on shutdown).
-  const cost = estimate(call);
-  deps.track(
-    deps.outcomes
-      .report(call.principal, decision.decisionId, {
-        status: failure || result.isError ? 'failed' : 'succeeded',
-        durationMs,
-        ...(failure ? { error: failure } : { output: result }),
-        ...(cost !== undefined ? { costUsd: cost } : {}),
-      })
-      .then(
-        () => undefined,
-        (error: unknown) =>
-          deps.log.error({ err: error, decisionId: decision.decisionId }, 'gateway outcome not recorded'),
-      ),
-  );
-  return result;
-}
-
 const estimate = (call: GatewayCall) => call.upstream.entry.estimates[call.upstreamName];
 
 /** A deny: the code, the policy's reason and what the agent can do next. */
-function refusal(decision: RecordedDecision): CallToolResult {
+function refusalOf(decision: RecordedDecision): Verdict {
   const next =
     decision.code === 'rate_limited' && decision.retryAfterSeconds !== undefined
       ? ` Try again in ${Math.ceil(decision.retryAfterSeconds)} s.`
@@ -169,32 +219,24 @@ function refusal(decision: RecordedDecision): CallToolResult {
         ? ' If the task needs it, ask a human for access (POST /v1/access-requests) instead of retrying.'
         : '';
   return {
-    ...toolError(`Warden denied this call (${decision.code}): ${decision.reason}.${next}`),
-    _meta: { 'warden/decision': { decisionId: decision.decisionId, effect: 'deny', code: decision.code } },
+    kind: 'refused',
+    decision,
+    code: decision.code,
+    text: `Warden denied this call (${decision.code}): ${decision.reason}.${next}`,
   };
 }
 
-/** A human said no (or the request ended without a yes): the call is not run. */
-function humanRefusal(
-  decision: RecordedDecision,
-  approvalId: string,
-  status: string,
-  comment: string | null,
-): CallToolResult {
-  const said = comment ? `: ${comment}` : '';
+function refusedResult(verdict: Extract<Verdict, { kind: 'refused' }>): CallToolResult {
   return {
-    ...toolError(
-      `Approval request ${approvalId} was ${status}${said}. The call was not run; do not retry it as is.`,
-    ),
+    ...toolError(verdict.text),
     _meta: {
-      'warden/decision': { decisionId: decision.decisionId, effect: 'deny', code: `approval_${status}` },
+      'warden/decision': { decisionId: verdict.decision.decisionId, effect: 'deny', code: verdict.code },
     },
   };
 }
 
 /** A review: the request a human will decide, and how to come back for it. */
-function pending(decision: RecordedDecision): CallToolResult {
-  const approvalId = decision.approvalRequest?.id;
+function pending(decision: RecordedDecision, approvalId: string | undefined): CallToolResult {
   const retryAfterSeconds = 30;
   return {
     ...toolError(

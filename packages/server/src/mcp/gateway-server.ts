@@ -12,7 +12,8 @@ import { WardenError } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 import type { AgentTools } from './agent-tools.js';
 import { callContext } from './call-context.js';
-import { type GatewayCallDeps, governedCall } from './gateway-call.js';
+import { type GatewayCallDeps, governedCall, runCall, verdictOf } from './gateway-call.js';
+import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** Who is asking, and through which endpoint: `/mcp` (every server) or `/mcp/<server>` (one). */
@@ -40,13 +41,18 @@ export function callerOf(ctx: Pick<McpRequestContext, 'authInfo'>): GatewayCalle
 
 /**
  * The MCP server an agent talks to, one instance per request (2026-07-28) or per session (2025): its
- * tools are the upstreams' tools this agent may be granted, and every call is governed.
- * Only tools are served; any other method is answered "method not found", never passed through.
+ * tools are the upstreams' tools this agent may be granted, and every call is governed. Resources and
+ * prompts are governed as the tools `<server>.resources.read` (args `{uri}`) and `<server>.prompts.get`
+ * (args `{name, arguments}`) and listed only where those are visible. Any other method is answered
+ * "method not found", never passed through.
  */
 export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server {
   const server = new Server(
     { name: 'warden', version: WARDEN_VERSION },
-    { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: { listChanged: true }, resources: {}, prompts: {} },
+      instructions: INSTRUCTIONS,
+    },
   );
   const { principal } = caller;
   const wardenName = (name: string) => (caller.server ? `${caller.server}.${name}` : name);
@@ -113,7 +119,133 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
       throw asProtocolError(error);
     }
   });
+  registerReads(server, deps, caller);
   return server;
+}
+
+/** resources/list, resources/read, prompts/list and prompts/get, each read decided like a tool call. */
+function registerReads(server: Server, deps: GatewayDeps, caller: GatewayCaller): void {
+  const { principal } = caller;
+
+  server.setRequestHandler('resources/list', async () => {
+    const upstreams = await deps.agentTools.readable(principal, 'resources.read', caller.server);
+    const listed = await Promise.allSettled(upstreams.map((u) => u.resources()));
+    return { resources: listed.flatMap((r) => (r.status === 'fulfilled' ? [...r.value] : [])) };
+  });
+
+  server.setRequestHandler('prompts/list', async () => {
+    const upstreams = await deps.agentTools.readable(principal, 'prompts.get', caller.server);
+    const listed = await Promise.allSettled(upstreams.map((u) => u.prompts()));
+    return {
+      prompts: listed.flatMap((r, i) =>
+        r.status === 'fulfilled'
+          ? r.value.map((p) => ({ ...p, name: caller.server ? p.name : `${upstreams[i]?.name}.${p.name}` }))
+          : [],
+      ),
+    };
+  });
+
+  server.setRequestHandler('resources/read', async (request, ctx: ServerContext) => {
+    const { uri } = request.params;
+    const upstream = await resourceOwner(deps, caller, uri);
+    return governedRead(deps, ctx, request.params._meta, {
+      principal,
+      upstream,
+      kind: 'resources.read',
+      args: { uri },
+      send: (signal) => upstream.readResource(uri, signal),
+    });
+  });
+
+  server.setRequestHandler('prompts/get', async (request, ctx: ServerContext) => {
+    const { name, arguments: args } = request.params;
+    const dot = name.indexOf('.');
+    const serverName = caller.server ?? (dot > 0 ? name.slice(0, dot) : '');
+    const promptName = caller.server ? name : name.slice(dot + 1);
+    const upstream = deps.pool.get(principal.tenantId, serverName);
+    if (!upstream) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `unknown prompt ${JSON.stringify(name.slice(0, 200))}`,
+      );
+    }
+    return governedRead(deps, ctx, request.params._meta, {
+      principal,
+      upstream,
+      kind: 'prompts.get',
+      args: { name: promptName, ...(args ? { arguments: args } : {}) },
+      send: (signal) => upstream.getPrompt(promptName, args, signal),
+    });
+  });
+}
+
+/** Which upstream serves a resource: the endpoint's one server, or the one that listed the URI. */
+async function resourceOwner(deps: GatewayDeps, caller: GatewayCaller, uri: string): Promise<Upstream> {
+  const { tenantId } = caller.principal;
+  if (caller.server) {
+    const only = deps.pool.get(tenantId, caller.server);
+    if (only) return only;
+  }
+  for (const upstream of deps.pool.servers(tenantId)) {
+    const resources = await upstream.resources().catch(() => []);
+    if (resources.some((r) => r.uri === uri)) return upstream;
+  }
+  throw new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    `unknown resource ${JSON.stringify(uri.slice(0, 300))}`,
+  );
+}
+
+interface Read<T> {
+  readonly principal: AgentPrincipal;
+  readonly upstream: Upstream;
+  readonly kind: 'resources.read' | 'prompts.get';
+  readonly args: Record<string, unknown>;
+  readonly send: (signal: AbortSignal) => Promise<T>;
+}
+
+/**
+ * A resource read or prompt fetch, decided as the tool `<server>.<kind>`: run and recorded when
+ * allowed; otherwise a JSON-RPC error with the reason (these results have no error form of their own).
+ */
+async function governedRead<T>(
+  deps: GatewayDeps,
+  ctx: ServerContext,
+  meta: unknown,
+  read: Read<T>,
+): Promise<T> {
+  let context: ReturnType<typeof callContext>;
+  try {
+    context = callContext(meta, ctx.http?.req?.headers);
+  } catch (error) {
+    throw asProtocolError(error);
+  }
+  const call = {
+    principal: read.principal,
+    tool: `${read.upstream.name}.${read.kind}`,
+    upstream: read.upstream,
+    upstreamName: read.kind,
+    args: read.args,
+    context,
+    signal: ctx.mcpReq.signal,
+  };
+  try {
+    const verdict = await verdictOf(deps, call);
+    if (verdict.kind === 'refused') throw new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text);
+    if (verdict.kind === 'pending') {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
+      );
+    }
+    const { result, failure } = await runCall(deps, call, verdict.decision, () =>
+      read.send(ctx.mcpReq.signal),
+    );
+    if (failure) throw new ProtocolError(ProtocolErrorCode.InternalError, failure);
+    return result as T;
+  } catch (error) {
+    throw asProtocolError(error);
+  }
 }
 
 /**

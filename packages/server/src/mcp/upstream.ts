@@ -1,6 +1,13 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool,
+} from '@modelcontextprotocol/server';
 import { WARDEN_VERSION } from '../version.js';
 import { resolveValues } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
@@ -49,6 +56,8 @@ interface Connection {
 export class Upstream {
   private connection: Promise<Connection> | undefined;
   private toolList: Promise<readonly Tool[]> | undefined;
+  private resourceList: Promise<readonly Resource[]> | undefined;
+  private promptList: Promise<readonly Prompt[]> | undefined;
   private state: UpstreamState = 'idle';
   private backoffMs = FIRST_BACKOFF_MS;
   private retryAt = 0;
@@ -85,6 +94,53 @@ export class Upstream {
     return this.toolList;
   }
 
+  /** The upstream's resources (if it serves any), from the cache when it has them. */
+  resources(): Promise<readonly Resource[]> {
+    this.resourceList ??= this.listAll('resources', async (client, cursor) => {
+      const page = await client.listResources(cursor ? { cursor } : undefined, {
+        timeout: this.entry.timeoutMs,
+      });
+      return { items: page.resources, next: page.nextCursor };
+    }).catch((error: unknown) => {
+      this.resourceList = undefined;
+      throw error;
+    });
+    return this.resourceList;
+  }
+
+  /** The upstream's prompts (if it serves any), from the cache when it has them. */
+  prompts(): Promise<readonly Prompt[]> {
+    this.promptList ??= this.listAll('prompts', async (client, cursor) => {
+      const page = await client.listPrompts(cursor ? { cursor } : undefined, {
+        timeout: this.entry.timeoutMs,
+      });
+      return { items: page.prompts, next: page.nextCursor };
+    }).catch((error: unknown) => {
+      this.promptList = undefined;
+      throw error;
+    });
+    return this.promptList;
+  }
+
+  readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
+    return this.use((client) =>
+      client.readResource({ uri }, { timeout: this.entry.timeoutMs, ...(signal ? { signal } : {}) }),
+    );
+  }
+
+  getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    signal?: AbortSignal,
+  ): Promise<GetPromptResult> {
+    return this.use((client) =>
+      client.getPrompt(
+        { name, ...(args ? { arguments: args } : {}) },
+        { timeout: this.entry.timeoutMs, ...(signal ? { signal } : {}) },
+      ),
+    );
+  }
+
   async callTool(
     name: string,
     args: Record<string, unknown> | undefined,
@@ -118,6 +174,43 @@ export class Upstream {
     this.connection = undefined;
     this.toolList = undefined;
     if (connection) await (await connection.catch(() => undefined))?.client.close();
+  }
+
+  /** Runs one request on the connection, its failure explained (which upstream, what happened). */
+  private async use<T>(request: (client: Client) => Promise<T>): Promise<T> {
+    const { client } = await this.connect();
+    try {
+      return await request(client);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /**
+   * Every page of a list the upstream serves; none when it does not declare the capability (a server
+   * of tools only has no resources to list).
+   */
+  private async listAll<T>(
+    capability: 'resources' | 'prompts',
+    page: (client: Client, cursor: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
+  ): Promise<readonly T[]> {
+    const { client } = await this.connect();
+    if (!client.getServerCapabilities()?.[capability]) return [];
+    const items: T[] = [];
+    let cursor: string | undefined;
+    try {
+      do {
+        const { items: got, next } = await page(client, cursor);
+        for (const item of got) {
+          if (items.length === MAX_UPSTREAM_TOOLS) return items;
+          items.push(item);
+        }
+        cursor = next;
+      } while (cursor);
+    } catch (error) {
+      throw this.explain(error);
+    }
+    return items;
   }
 
   private async listTools(): Promise<readonly Tool[]> {
@@ -188,6 +281,12 @@ export class Upstream {
       this.toolList = undefined;
       this.deps.onToolsChanged();
     });
+    client.setNotificationHandler('notifications/resources/list_changed', () => {
+      this.resourceList = undefined;
+    });
+    client.setNotificationHandler('notifications/prompts/list_changed', () => {
+      this.promptList = undefined;
+    });
     const transport = await this.transport();
     let opened = false;
     client.onclose = () => {
@@ -237,6 +336,8 @@ export class Upstream {
     const connection = this.connection;
     this.connection = undefined;
     this.toolList = undefined;
+    this.resourceList = undefined;
+    this.promptList = undefined;
     void connection?.then(
       (c) => {
         // Up long enough: this crash starts the backoff from the beginning.

@@ -138,6 +138,45 @@ describe.each(['modern', 'legacy'] as const)(
       expect((again.structuredContent as { status?: string }).status).toBe('pending_approval');
     });
 
+    it('governs resources as <server>.resources.read: listed where visible, each read decided', async () => {
+      const { resources } = await userClient.listResources();
+      expect(resources.length).toBeGreaterThan(0);
+      const document = resources.find((r) => r.uri.startsWith('demo://resource/static/document/'));
+      const read = await userClient.readResource({ uri: document?.uri as string });
+      expect(read.contents.length).toBeGreaterThan(0);
+      const other = resources.find((r) => !r.uri.startsWith('demo://resource/static/document/'));
+      if (other) {
+        await expect(userClient.readResource({ uri: other.uri })).rejects.toThrow(
+          /Warden denied this call \(no_grant\)/,
+        );
+      }
+      await expect(userClient.readResource({ uri: 'demo://nowhere' })).rejects.toThrow(/unknown resource/);
+      const decisions = await t.node.storage.db
+        .selectFrom('decisions')
+        .select(['tool', 'effect'])
+        .where('agent_id', '=', user.agentId)
+        .where('tool', '=', 'everything.resources.read')
+        .execute();
+      expect(decisions.map((d) => d.effect)).toContain('allow');
+
+      const readerClient = await connectAgent(url, reader.key, era);
+      try {
+        expect((await readerClient.listResources()).resources).toEqual([]);
+      } finally {
+        await readerClient.close();
+      }
+    });
+
+    it('governs prompts as <server>.prompts.get, named <server>.<prompt> on /mcp', async () => {
+      const names = (await userClient.listPrompts()).prompts.map((p) => p.name);
+      expect(names).toContain('everything.simple-prompt');
+      const prompt = await userClient.getPrompt({ name: 'everything.simple-prompt' });
+      expect(prompt.messages.length).toBeGreaterThan(0);
+      await expect(
+        userClient.getPrompt({ name: 'everything.args-prompt', arguments: { city: 'Oslo' } }),
+      ).rejects.toThrow(/Warden denied this call/);
+    });
+
     it('refuses a bad task context before deciding anything, naming the field', async () => {
       await expect(
         userClient.callTool({

@@ -45,6 +45,16 @@ spec:
       effect: allow
       tools: [everything.get-env]
       reason: Granted here, but the guardrail wins
+    - id: read-documents
+      effect: allow
+      tools: [everything.resources.read]
+      when: args.uri.startsWith("demo://resource/static/document/")
+      reason: Agents may read the demo documents
+    - id: simple-prompt
+      effect: allow
+      tools: [everything.prompts.get]
+      when: args.name == "simple-prompt"
+      reason: The simple prompt only
 ---
 apiVersion: warden/v1
 kind: Policy
