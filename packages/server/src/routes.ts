@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKillRoutes } from './kill/routes/register.js';
 import { registerRateLimitRoutes } from './limits/routes/register.js';
 import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
+import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
@@ -51,6 +52,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerRateLimitRoutes(app, services.rateLimits);
   registerReadDecisionRoutes(app, services.decisions);
   registerAuditRoutes(app, services.auditServices);
+  registerMcpServerRoutes(app, services.mcp.deps.pool);
   registerMcpRoutes(app, {
     gateway: services.mcp,
     allowedHosts: [

@@ -283,6 +283,16 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   // Decisions
   // The MCP gateway (Streamable HTTP): the agent's key, and only its own tenant's servers.
   ...mcpRoutes(),
+  'GET /v1/mcp/servers': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/mcp/servers' }),
+    foreign: null,
+  },
+  'GET /v1/mcp/servers/:name/tools': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/mcp/servers/everything/tools' }),
+    foreign: 404,
+  },
   'POST /v1/decide': {
     auth: AGENT,
     request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),

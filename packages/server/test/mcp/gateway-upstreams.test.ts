@@ -1,6 +1,7 @@
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
+import { request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
 import { connectAgent, serversYaml, textOf, UNRULY_SERVER, writeGatewayFiles } from './mcp-fixtures.js';
@@ -121,5 +122,23 @@ describe('MCP gateway with an unruly upstream', () => {
     }
     expect(after).toMatch(/^ok from pid \d+$/);
     expect(after).not.toBe(before);
+  });
+
+  it('shows security its servers with their status and secrets as references only', async () => {
+    const res = await request(t.node, 'GET', '/v1/mcp/servers', t.adminToken);
+    expect(res.statusCode).toBe(200);
+    const unruly = (res.json().servers as { name: string }[]).find((s) => s.name === 'unruly');
+    expect(unruly).toMatchObject({
+      transport: 'stdio',
+      env: { UNRULY_TOKEN: { fromEnv: 'UNRULY_TOKEN_SOURCE' }, HUGE_BYTES: '(plain value)' },
+      timeoutSeconds: 2,
+      status: { state: 'ready', restarts: 1 },
+    });
+    expect(res.body).not.toContain('tok-from-env');
+    const tools = await request(t.node, 'GET', '/v1/mcp/servers/unruly/tools', t.adminToken);
+    expect(tools.json().tools.map((tool: { name: string }) => tool.name)).toContain('unruly.ok');
+    expect((await request(t.node, 'GET', '/v1/mcp/servers/nothere/tools', t.adminToken)).statusCode).toBe(
+      404,
+    );
   });
 });
