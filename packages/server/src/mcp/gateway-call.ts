@@ -8,7 +8,7 @@ import type { RecordedDecision } from '../decisions/decision.js';
 import type { OutcomeService } from '../decisions/outcome-service.js';
 import type { Storage } from '../storage/database.js';
 import { holdForApproval } from './approval-hold.js';
-import { approvedRetry } from './approved-retry.js';
+import { earlierRequest } from './earlier-request.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamError } from './upstream.js';
 
@@ -60,19 +60,21 @@ export type Verdict =
 
 /**
  * Decides a gateway call on the same pipeline as `POST /v1/decide` (recorded and audited before
- * anything is forwarded), using an approval this exact call already has; a call a human must approve
- * first is held for the decision, then decided again with the approval (which that decision consumes,
- * so it runs once). Only `run` may reach the upstream.
+ * anything is forwarded). A call that already has an approval request uses it: an approved one runs
+ * the call once (the decision consumes it); a waiting one makes this decision an audited
+ * `approval_pending` deny that opens no second request, and the call waits on the first. A call a
+ * human must approve first is held for the decision, then decided again with the approval. Only
+ * `run` may reach the upstream.
  */
 export async function verdictOf(deps: GatewayCallDeps, call: GatewayCall): Promise<Verdict> {
-  const approvalId = await approvedRetry(deps.storage, {
+  const earlier = await earlierRequest(deps.storage, {
     tenantId: call.principal.tenantId,
     agentId: call.principal.agentId,
     tool: call.tool,
     args: argsOf(call),
     now: (deps.clock ?? Date.now)(),
   });
-  const decision = await decideCall(deps, call, approvalId);
+  const decision = await decideCall(deps, call, earlier?.id);
   // A `post` review runs at once and is reviewed afterwards, like a sampled allow.
   if (
     decision.effect === 'allow' ||
@@ -80,11 +82,28 @@ export async function verdictOf(deps: GatewayCallDeps, call: GatewayCall): Promi
   ) {
     return { kind: 'run', decision };
   }
-  if (decision.effect === 'deny') return refusalOf(decision);
+  if (decision.effect === 'deny') {
+    if (earlier?.status === 'pending' && decision.code === 'approval_pending') {
+      return held(deps, call, decision, earlier.id);
+    }
+    return refusalOf(decision);
+  }
   const request = decision.approvalRequest;
-  if (!request || deps.holdMs <= 0) return { kind: 'pending', decision, approvalId: request?.id };
+  return request
+    ? held(deps, call, decision, request.id)
+    : { kind: 'pending', decision, approvalId: undefined };
+}
+
+/** Waits (up to the hold) for a human's decision on `approvalId`, then decides the call again. */
+async function held(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  decision: RecordedDecision,
+  approvalId: string,
+): Promise<Verdict> {
+  if (deps.holdMs <= 0) return { kind: 'pending', decision, approvalId };
   const signals = [call.signal, deps.stopping].filter((s) => s !== undefined);
-  const end = await holdForApproval(deps.approvals, call.principal, request.id, {
+  const end = await holdForApproval(deps.approvals, call.principal, approvalId, {
     holdMs: deps.holdMs,
     tickMs: deps.holdTickMs,
     ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
@@ -93,21 +112,21 @@ export async function verdictOf(deps: GatewayCallDeps, call: GatewayCall): Promi
       call.onProgress?.(
         Math.round(elapsedMs / 1_000),
         undefined,
-        `waiting for a human to approve ${request.id}`,
+        `waiting for a human to approve ${approvalId}`,
       ),
   });
-  if (end.kind === 'pending') return { kind: 'pending', decision, approvalId: request.id };
+  if (end.kind === 'pending') return { kind: 'pending', decision, approvalId: approvalId };
   if (end.kind === 'refused') {
     const said = end.comment ? `: ${end.comment}` : '';
     return {
       kind: 'refused',
       decision,
       code: `approval_${end.status}`,
-      text: `Approval request ${request.id} was ${end.status}${said}. The call was not run; do not retry it as is.`,
+      text: `Approval request ${approvalId} was ${end.status}${said}. The call was not run; do not retry it as is.`,
     };
   }
   // Anything that changed while it was held (a kill switch, a budget) still applies.
-  const approved = await decideCall(deps, call, request.id);
+  const approved = await decideCall(deps, call, approvalId);
   if (approved.effect === 'allow') return { kind: 'run', decision: approved };
   return approved.effect === 'deny'
     ? refusalOf(approved)

@@ -121,6 +121,17 @@ describe.each(['modern', 'legacy'] as const)(
       expect(pending.approvalId).toMatch(/^apr_/);
       expect(textOf(first)).toContain('needs a human');
 
+      // Asking again before anyone decided waits on the same request: approvers are not asked twice.
+      const repeated = await userClient.callTool({ name: 'everything.get-sum', arguments: args });
+      expect((repeated.structuredContent as { approvalId?: string }).approvalId).toBe(pending.approvalId);
+      const requests = await t.node.storage.db
+        .selectFrom('approval_requests')
+        .select('id')
+        .where('agent_id', '=', user.agentId)
+        .where('status', '=', 'pending')
+        .execute();
+      expect(requests.map((r) => r.id)).toEqual([pending.approvalId]);
+
       const lead = await createHuman(t.node, t.adminToken, ['approver']);
       await createGroup(t.node, t.adminToken, 'mcp-leads', [lead]);
       await voteOk(t.node, lead.token, pending.approvalId, 'approve');
