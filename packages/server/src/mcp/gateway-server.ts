@@ -8,6 +8,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { AgentPrincipal } from '../credentials/principal.js';
+import type { DecideContext } from '../decisions/decide-request.js';
 import { WardenError } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 import type { AgentTools } from './agent-tools.js';
@@ -77,12 +78,7 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
         `unknown tool ${JSON.stringify(name.slice(0, 200))}`,
       );
     }
-    let context: ReturnType<typeof callContext>;
-    try {
-      context = callContext(request.params._meta, ctx.http?.req?.headers);
-    } catch (error) {
-      throw asProtocolError(error);
-    }
+    const context = contextOf(request.params._meta, ctx);
     const progressToken = request.params._meta?.progressToken;
     // Shaped for the client's protocol revision by the SDK's codec, against the upstream's own schema.
     const definition = (await target.upstream.tools().catch(() => [])).find(
@@ -214,12 +210,7 @@ async function governedRead<T>(
   meta: unknown,
   read: Read<T>,
 ): Promise<T> {
-  let context: ReturnType<typeof callContext>;
-  try {
-    context = callContext(meta, ctx.http?.req?.headers);
-  } catch (error) {
-    throw asProtocolError(error);
-  }
+  const context = contextOf(meta, ctx);
   const call = {
     principal: read.principal,
     tool: `${read.upstream.name}.${read.kind}`,
@@ -243,6 +234,15 @@ async function governedRead<T>(
     );
     if (failure) throw new ProtocolError(ProtocolErrorCode.InternalError, failure);
     return result as T;
+  } catch (error) {
+    throw asProtocolError(error);
+  }
+}
+
+/** The request's task context, or the JSON-RPC error naming the bad field (nothing is decided). */
+function contextOf(meta: unknown, ctx: ServerContext): DecideContext {
+  try {
+    return callContext(meta, ctx.http?.req?.headers);
   } catch (error) {
     throw asProtocolError(error);
   }

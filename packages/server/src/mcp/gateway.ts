@@ -81,10 +81,6 @@ export class McpGateway {
     while (this.writing.size > 0) await Promise.all(this.writing);
   }
 
-  get sessions(): number {
-    return this.legacy.size;
-  }
-
   sweepSessions(): Promise<void> {
     return this.legacy.sweep();
   }

@@ -36,10 +36,6 @@ export class LegacySessions {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  get size(): number {
-    return this.sessions.size;
-  }
-
   async fetch(request: Request, options: { parsedBody?: unknown; authInfo?: AuthInfo }): Promise<Response> {
     const caller = callerOf(options);
     const id = request.headers.get('mcp-session-id');

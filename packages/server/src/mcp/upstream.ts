@@ -12,8 +12,8 @@ import { WARDEN_VERSION } from '../version.js';
 import { resolveValues } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
 
-/** The most tools one upstream may list; the rest are dropped (and logged). */
-export const MAX_UPSTREAM_TOOLS = 1_000;
+/** The most tools (or resources, or prompts) one upstream may list; the rest are dropped (and logged). */
+export const MAX_UPSTREAM_ITEMS = 1_000;
 /** MCP's tool-name characters. A name outside them cannot become a Warden tool name. */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 /** The largest message an upstream may send over stdio; a larger one closes it as broken. */
@@ -36,6 +36,12 @@ export interface UpstreamDeps {
   readonly clock?: () => number;
 }
 
+type ListKind = 'tools' | 'resources' | 'prompts';
+type Pager<T> = (
+  client: Client,
+  cursor: string | undefined,
+) => Promise<{ items: T[]; next?: string | undefined }>;
+
 export type UpstreamState = 'idle' | 'starting' | 'ready' | 'backoff' | 'closed';
 
 /** An upstream failure the gateway reports to the agent as the call's error (never a secret). */
@@ -55,9 +61,8 @@ interface Connection {
  */
 export class Upstream {
   private connection: Promise<Connection> | undefined;
-  private toolList: Promise<readonly Tool[]> | undefined;
-  private resourceList: Promise<readonly Resource[]> | undefined;
-  private promptList: Promise<readonly Prompt[]> | undefined;
+  /** The cached lists, by what they list; dropped on the upstream's list_changed and on a crash. */
+  private readonly lists = new Map<ListKind, Promise<readonly unknown[]>>();
   private state: UpstreamState = 'idle';
   private backoffMs = FIRST_BACKOFF_MS;
   private retryAt = 0;
@@ -87,39 +92,30 @@ export class Upstream {
 
   /** The upstream's tools as it lists them (names unprefixed), from the cache when it has them. */
   tools(): Promise<readonly Tool[]> {
-    this.toolList ??= this.listTools().catch((error: unknown) => {
-      this.toolList = undefined;
-      throw error;
+    return this.cachedList('tools', async (client, cursor) => {
+      const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: this.entry.timeoutMs });
+      return { items: page.tools, next: page.nextCursor };
     });
-    return this.toolList;
   }
 
   /** The upstream's resources (if it serves any), from the cache when it has them. */
   resources(): Promise<readonly Resource[]> {
-    this.resourceList ??= this.listAll('resources', async (client, cursor) => {
+    return this.cachedList('resources', async (client, cursor) => {
       const page = await client.listResources(cursor ? { cursor } : undefined, {
         timeout: this.entry.timeoutMs,
       });
       return { items: page.resources, next: page.nextCursor };
-    }).catch((error: unknown) => {
-      this.resourceList = undefined;
-      throw error;
     });
-    return this.resourceList;
   }
 
   /** The upstream's prompts (if it serves any), from the cache when it has them. */
   prompts(): Promise<readonly Prompt[]> {
-    this.promptList ??= this.listAll('prompts', async (client, cursor) => {
+    return this.cachedList('prompts', async (client, cursor) => {
       const page = await client.listPrompts(cursor ? { cursor } : undefined, {
         timeout: this.entry.timeoutMs,
       });
       return { items: page.prompts, next: page.nextCursor };
-    }).catch((error: unknown) => {
-      this.promptList = undefined;
-      throw error;
     });
-    return this.promptList;
   }
 
   readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
@@ -141,30 +137,28 @@ export class Upstream {
     );
   }
 
-  async callTool(
+  callTool(
     name: string,
     args: Record<string, unknown> | undefined,
     options: { signal?: AbortSignal; onProgress?: (progress: number, total?: number) => void } = {},
   ): Promise<CallToolResult> {
-    const { client } = await this.connect();
-    try {
-      return (await client.callTool(
-        { name, ...(args ? { arguments: args } : {}) },
-        {
-          timeout: this.entry.timeoutMs,
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.onProgress
-            ? {
-                onprogress: (p: { progress: number; total?: number }) =>
-                  options.onProgress?.(p.progress, p.total),
-                resetTimeoutOnProgress: false,
-              }
-            : {}),
-        },
-      )) as CallToolResult;
-    } catch (error) {
-      throw this.explain(error);
-    }
+    return this.use(
+      async (client) =>
+        (await client.callTool(
+          { name, ...(args ? { arguments: args } : {}) },
+          {
+            timeout: this.entry.timeoutMs,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress
+              ? {
+                  onprogress: (p: { progress: number; total?: number }) =>
+                    options.onProgress?.(p.progress, p.total),
+                  resetTimeoutOnProgress: false,
+                }
+              : {}),
+          },
+        )) as CallToolResult,
+    );
   }
 
   async close(): Promise<void> {
@@ -172,7 +166,7 @@ export class Upstream {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const connection = this.connection;
     this.connection = undefined;
-    this.toolList = undefined;
+    this.lists.clear();
     if (connection) await (await connection.catch(() => undefined))?.client.close();
   }
 
@@ -186,23 +180,46 @@ export class Upstream {
     }
   }
 
+  /** A list from the cache, or listed now (and forgotten again if listing fails). */
+  private cachedList<T>(kind: ListKind, page: Pager<T>): Promise<readonly T[]> {
+    let list = this.lists.get(kind) as Promise<readonly T[]> | undefined;
+    if (!list) {
+      list = this.listAll(kind, page);
+      this.lists.set(kind, list);
+      list.catch(() => this.lists.delete(kind));
+    }
+    return list;
+  }
+
   /**
-   * Every page of a list the upstream serves; none when it does not declare the capability (a server
-   * of tools only has no resources to list).
+   * Every page of a list the upstream serves, up to MAX_UPSTREAM_ITEMS; none when it does not declare
+   * the capability (a server of tools only has no resources). Tools whose names MCP does not allow
+   * cannot become Warden tool names, so they are dropped, and logged like an overlong list.
    */
-  private async listAll<T>(
-    capability: 'resources' | 'prompts',
-    page: (client: Client, cursor: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>,
-  ): Promise<readonly T[]> {
+  private async listAll<T>(kind: ListKind, page: Pager<T>): Promise<readonly T[]> {
     const { client } = await this.connect();
-    if (!client.getServerCapabilities()?.[capability]) return [];
+    if (!client.getServerCapabilities()?.[kind]) return [];
     const items: T[] = [];
     let cursor: string | undefined;
     try {
       do {
         const { items: got, next } = await page(client, cursor);
         for (const item of got) {
-          if (items.length === MAX_UPSTREAM_TOOLS) return items;
+          const name = (item as { name?: unknown }).name;
+          if (kind === 'tools' && (typeof name !== 'string' || !TOOL_NAME.test(name))) {
+            this.deps.log.warn(
+              { server: this.name, tool: String(name).slice(0, 200) },
+              'upstream tool name refused',
+            );
+            continue;
+          }
+          if (items.length === MAX_UPSTREAM_ITEMS) {
+            this.deps.log.warn(
+              { server: this.name, kind, max: MAX_UPSTREAM_ITEMS },
+              'upstream list too long; the rest are dropped',
+            );
+            return items;
+          }
           items.push(item);
         }
         cursor = next;
@@ -211,40 +228,6 @@ export class Upstream {
       throw this.explain(error);
     }
     return items;
-  }
-
-  private async listTools(): Promise<readonly Tool[]> {
-    const { client } = await this.connect();
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    try {
-      do {
-        const page = await client.listTools(cursor ? { cursor } : undefined, {
-          timeout: this.entry.timeoutMs,
-        });
-        for (const tool of page.tools) {
-          if (!TOOL_NAME.test(tool.name)) {
-            this.deps.log.warn(
-              { server: this.name, tool: tool.name.slice(0, 200) },
-              'upstream tool name refused',
-            );
-            continue;
-          }
-          if (tools.length === MAX_UPSTREAM_TOOLS) {
-            this.deps.log.warn(
-              { server: this.name, max: MAX_UPSTREAM_TOOLS },
-              'upstream lists too many tools; the rest are dropped',
-            );
-            return tools;
-          }
-          tools.push(tool);
-        }
-        cursor = page.nextCursor;
-      } while (cursor);
-    } catch (error) {
-      throw this.explain(error);
-    }
-    return tools;
   }
 
   private connect(): Promise<Connection> {
@@ -278,14 +261,14 @@ export class Upstream {
   private async open(): Promise<Connection> {
     const client = new Client({ name: 'warden-gateway', version: WARDEN_VERSION }, { capabilities: {} });
     client.setNotificationHandler('notifications/tools/list_changed', () => {
-      this.toolList = undefined;
+      this.lists.delete('tools');
       this.deps.onToolsChanged();
     });
     client.setNotificationHandler('notifications/resources/list_changed', () => {
-      this.resourceList = undefined;
+      this.lists.delete('resources');
     });
     client.setNotificationHandler('notifications/prompts/list_changed', () => {
-      this.promptList = undefined;
+      this.lists.delete('prompts');
     });
     const transport = await this.transport();
     let opened = false;
@@ -335,9 +318,7 @@ export class Upstream {
   private crashed(reason: string): void {
     const connection = this.connection;
     this.connection = undefined;
-    this.toolList = undefined;
-    this.resourceList = undefined;
-    this.promptList = undefined;
+    this.lists.clear();
     void connection?.then(
       (c) => {
         // Up long enough: this crash starts the backoff from the beginning.

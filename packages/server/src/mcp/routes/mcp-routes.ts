@@ -60,7 +60,13 @@ export function registerMcpRoutes(app: App, options: McpRouteOptions) {
     reply.hijack();
     reply.raw.setHeader('x-request-id', request.id);
     const raw = Object.assign(request.raw, {
-      auth: { token: 'agent-key', clientId: caller.principal.agentId, scopes: [], extra: { caller } },
+      // The key was verified by the auth hook; the SDK only carries this to the handlers (the key's id, not the key).
+      auth: {
+        token: caller.principal.keyId,
+        clientId: caller.principal.agentId,
+        scopes: [],
+        extra: { caller },
+      },
     });
     await node(raw, reply.raw, request.body);
   };
