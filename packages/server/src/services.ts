@@ -245,7 +245,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log);
+  const pool = new UpstreamPool(log, process.env, clock);
   const mcp = new McpGateway(
     {
       storage,

@@ -6,6 +6,7 @@ import { errorResponses } from '../../http/schemas.js';
 import type { ConfiguredValue } from '../server-entry.js';
 import type { Upstream } from '../upstream.js';
 import type { UpstreamPool } from '../upstream-pool.js';
+import { relaysToAgents } from '../upstream-requests.js';
 
 /** Who may see a tenant's upstream servers: they are configuration and may reveal infrastructure. */
 const READERS = { kind: 'human', roles: ['security', 'auditor'] } as const;
@@ -28,10 +29,15 @@ const ServerSchema = Type.Object({
   headers: Type.Optional(Type.Record(Type.String(), ShownValue)),
   timeoutSeconds: Type.Number(),
   estimates: Type.Record(Type.String(), Type.Number()),
+  allow: Type.Array(Type.String(), { description: 'what the upstream may ask of Warden during a call' }),
+  roots: Type.Array(Type.Object({ uri: Type.String(), name: Type.Optional(Type.String()) })),
   status: Type.Object({
     state: Type.String(),
     restarts: Type.Integer(),
     lastError: Type.Optional(Type.String()),
+    agentConnections: Type.Optional(
+      Type.Integer({ description: 'connections of their own agents have open (entries that relay)' }),
+    ),
   }),
 });
 
@@ -58,7 +64,9 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool): void {
         response: { 200: Type.Object({ servers: Type.Array(ServerSchema) }), ...errorResponses() },
       },
     },
-    async (request) => ({ servers: pool.servers(humanOf(request).tenantId).map(serverJson) }),
+    async (request) => ({
+      servers: pool.servers(humanOf(request).tenantId).map((upstream) => serverJson(pool, upstream)),
+    }),
   );
 
   app.get(
@@ -94,13 +102,18 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool): void {
   );
 }
 
-function serverJson(upstream: Upstream): Static<typeof ServerSchema> {
+function serverJson(pool: UpstreamPool, upstream: Upstream): Static<typeof ServerSchema> {
   const { entry } = upstream;
   const shared = {
     name: entry.name,
     timeoutSeconds: entry.timeoutMs / 1_000,
     estimates: { ...entry.estimates },
-    status: upstream.status(),
+    allow: [...entry.allow],
+    roots: entry.roots.map((root) => ({ ...root })),
+    status: {
+      ...upstream.status(),
+      ...(relaysToAgents(entry) ? { agentConnections: pool.agentConnections(upstream) } : {}),
+    },
   };
   if (entry.transport === 'http') {
     return { ...shared, transport: 'http', url: entry.url, headers: shown(entry.headers) };
