@@ -249,7 +249,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile));
+  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
   const mcp = new McpGateway(
     {
       storage,

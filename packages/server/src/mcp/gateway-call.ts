@@ -11,6 +11,7 @@ import { holdForApproval } from './approval-hold.js';
 import { earlierRequest } from './earlier-request.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamError } from './upstream.js';
+import type { RelayTarget } from './upstream-asks.js';
 
 export interface GatewayCallDeps {
   readonly storage: Storage;
@@ -41,6 +42,8 @@ export interface GatewayCall {
   readonly context: DecideContext;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: number, total?: number, message?: string) => void;
+  /** Where the upstream's sampling and elicitation requests during the call go (entries that allow them). */
+  readonly relay?: RelayTarget;
 }
 
 /** What becomes of a call once decided (and held, when a human must approve it first). */
@@ -181,22 +184,39 @@ export async function runCall<T>(
 }
 
 /**
- * One `tools/call` through the gateway: an allowed call is forwarded and its result returned as the
- * upstream gave it; anything else is answered as a tool error the model can read, and never reaches
- * the upstream.
+ * One `tools/call` through the gateway: an allowed call is run (by `run`, or forwarded as it is) and
+ * its result returned as the upstream gave it; anything else is answered as a tool error the model
+ * can read, and never reaches the upstream.
  */
-export async function governedCall(deps: GatewayCallDeps, call: GatewayCall): Promise<CallToolResult> {
+export async function governedCall<R = CallToolResult>(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  run?: (decision: RecordedDecision) => Promise<R>,
+): Promise<CallToolResult | R> {
   const verdict = await verdictOf(deps, call);
   if (verdict.kind === 'refused') return refusedResult(verdict);
   if (verdict.kind === 'pending') return pending(verdict.decision, verdict.approvalId);
+  return run ? run(verdict.decision) : forwardCall(deps, call, verdict.decision);
+}
+
+/**
+ * Forwards an allowed call and records its outcome: the upstream's result as it gave it, or a tool
+ * error saying what went wrong (Warden allowed it; it did not complete).
+ */
+export async function forwardCall(
+  deps: GatewayCallDeps,
+  call: GatewayCall,
+  decision: RecordedDecision,
+): Promise<CallToolResult> {
   const { result, failure } = await runCall(
     deps,
     call,
-    verdict.decision,
+    decision,
     () =>
       call.upstream.callTool(call.upstreamName, call.args, {
         ...(call.signal ? { signal: call.signal } : {}),
         ...(call.onProgress ? { onProgress: call.onProgress } : {}),
+        ...(call.relay ? { relay: call.relay } : {}),
       }),
     (r) => r.isError === true,
   );

@@ -1,5 +1,9 @@
 import {
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  type InputRequiredResult,
+  isInputRequiredResult,
   type ListToolsResult,
   type McpRequestContext,
   ProtocolError,
@@ -13,9 +17,18 @@ import { WardenError } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 import type { AgentTools } from './agent-tools.js';
 import { callContext } from './call-context.js';
-import { type GatewayCallDeps, governedCall, runCall, verdictOf } from './gateway-call.js';
+import {
+  forwardCall,
+  type GatewayCall,
+  type GatewayCallDeps,
+  governedCall,
+  runCall,
+  verdictOf,
+} from './gateway-call.js';
+import type { RelayedCalls } from './relayed-call.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { relaysToAgents } from './upstream-requests.js';
 
 /** Who is asking, and through which endpoint: `/mcp` (every server) or `/mcp/<server>` (one). */
 export interface GatewayCaller {
@@ -27,6 +40,8 @@ export interface GatewayCaller {
 export interface GatewayDeps extends GatewayCallDeps {
   readonly pool: UpstreamPool;
   readonly agentTools: AgentTools;
+  /** Calls whose upstream asked their agent for input, waiting for the agent's retry with answers. */
+  readonly relays: RelayedCalls;
 }
 
 const INSTRUCTIONS =
@@ -68,7 +83,7 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
     };
   });
 
-  server.setRequestHandler('tools/call', async (request, ctx: ServerContext): Promise<CallToolResult> => {
+  server.setRequestHandler('tools/call', async (request, ctx: ServerContext) => {
     const { name } = request.params;
     const tool = wardenName(name);
     const target = deps.pool.resolve(principal.tenantId, tool);
@@ -85,10 +100,10 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
       (t) => t.name === target.upstreamName,
     );
     try {
-      const result = await governedCall(deps, {
+      const call: GatewayCall = {
         principal,
         tool,
-        upstream: target.upstream,
+        upstream: deps.pool.forAgent(target.upstream, principal.agentId),
         upstreamName: target.upstreamName,
         args: request.params.arguments,
         context,
@@ -109,14 +124,70 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
                   .catch(() => {}),
             }
           : {}),
-      });
-      return server.projectCallToolResult(result, definition?.outputSchema);
+      };
+      const result =
+        ctx.mcpReq.requestState() !== undefined || relaysToAgents(target.upstream.entry)
+          ? await relayedCall(deps, server, ctx, call)
+          : await governedCall(deps, call);
+      return isInputRequiredResult(result)
+        ? result
+        : server.projectCallToolResult(result, definition?.outputSchema);
     } catch (error) {
       throw asProtocolError(error);
     }
   });
   registerReads(server, deps, caller);
   return server;
+}
+
+/**
+ * A call to a server whose entry relays sampling or elicitation to the agent (see `RelayedCalls`):
+ * decided and started as any call, answered `input_required` when the upstream asks something, and
+ * continued by the agent's retry that carries the call's `requestState` (never decided again). A
+ * `requestState` that names no call of this agent's here is refused, whatever the server.
+ */
+async function relayedCall(
+  deps: GatewayDeps,
+  server: Server,
+  ctx: ServerContext,
+  call: GatewayCall,
+): Promise<CallToolResult | InputRequiredResult> {
+  const round = {
+    signal: ctx.mcpReq.signal,
+    capabilities: agentCapabilities(server, ctx),
+    ...(call.onProgress ? { onProgress: call.onProgress } : {}),
+  };
+  const owner = {
+    tenantId: call.principal.tenantId,
+    agentId: call.principal.agentId,
+    tool: call.tool,
+    args: call.args,
+  };
+  const state = ctx.mcpReq.requestState();
+  if (state !== undefined) {
+    const resumed = deps.relays.resume(String(state), owner, ctx.mcpReq.inputResponses, round);
+    if (!resumed) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        'requestState: no call of yours with this tool and these arguments waits on it here (it ended, or runs on another Warden node); call the tool again without it',
+      );
+    }
+    return resumed;
+  }
+  return governedCall(deps, call, (decision) =>
+    deps.relays.begin(
+      owner,
+      (relay, signal, onProgress) => forwardCall(deps, { ...call, relay, signal, onProgress }, decision),
+      round,
+    ),
+  );
+}
+
+/** What the agent's client declared: on this request (2026-07-28), or when its session began (2025). */
+function agentCapabilities(server: Server, ctx: ServerContext): ClientCapabilities | undefined {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
+  return declared ?? server.getClientCapabilities();
 }
 
 /** resources/list, resources/read, prompts/list and prompts/get, each read decided like a tool call. */

@@ -7,6 +7,7 @@ import {
 import type { Signals } from '../signals/signals.js';
 import { callerOf, type GatewayDeps, gatewayServer } from './gateway-server.js';
 import { LegacySessions } from './legacy-sessions.js';
+import { RelayedCalls } from './relayed-call.js';
 
 /** The signals after which an agent's visible tools may differ. */
 const LIST_CHANGES = new Set(['policy.activated', 'agent.changed', 'grants.changed', 'tenant.changed']);
@@ -26,13 +27,14 @@ export class McpGateway {
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    deps: Omit<GatewayDeps, 'stopping' | 'track'>,
+    deps: Omit<GatewayDeps, 'stopping' | 'track' | 'relays'>,
     signals: Pick<Signals, 'subscribe'>,
     log: { warn(details: Record<string, unknown>, message: string): void },
   ) {
     this.deps = {
       ...deps,
       stopping: this.stopping.signal,
+      relays: new RelayedCalls(),
       track: (write) => {
         this.writing.add(write);
         void write.finally(() => this.writing.delete(write));
@@ -81,12 +83,14 @@ export class McpGateway {
     while (this.writing.size > 0) await Promise.all(this.writing);
   }
 
-  sweepSessions(): Promise<void> {
-    return this.legacy.sweep();
+  /** Closes idle 2025 sessions and the idle connections agents had of their own to upstreams. */
+  async sweepSessions(): Promise<void> {
+    await Promise.all([this.legacy.sweep(), this.deps.pool.sweepIdle()]);
   }
 
   async close(): Promise<void> {
     await this.drain();
+    this.deps.relays.clear();
     await this.deps.pool.close();
   }
 }

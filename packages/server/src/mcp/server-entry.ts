@@ -1,5 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidField } from '../errors.js';
+import {
+  type ConfiguredRoot,
+  checkAllow,
+  checkRoots,
+  type UpstreamRequestKind,
+} from './upstream-requests.js';
 
 /**
  * A value held out of the configuration: read from the node's environment or a file when the upstream
@@ -21,6 +27,10 @@ interface EntryBase {
   readonly timeoutMs: number;
   /** The cost estimate (USD) per tool that feeds budgets, by upstream tool name. */
   readonly estimates: Readonly<Record<string, number>>;
+  /** What the upstream may ask of Warden during a call; anything else it asks is refused. */
+  readonly allow: readonly UpstreamRequestKind[];
+  /** What Warden answers `roots/list` with (only with `allow` including `roots`). */
+  readonly roots: readonly ConfiguredRoot[];
 }
 
 export interface StdioEntry extends EntryBase {
@@ -49,8 +59,19 @@ const MAX_MAP = 100;
 const MAX_TEXT = 4_096;
 
 const KEYS = {
-  stdio: new Set(['name', 'transport', 'command', 'args', 'env', 'cwd', 'timeoutSeconds', 'tools']),
-  http: new Set(['name', 'transport', 'url', 'headers', 'timeoutSeconds', 'tools']),
+  stdio: new Set([
+    'name',
+    'transport',
+    'command',
+    'args',
+    'env',
+    'cwd',
+    'timeoutSeconds',
+    'tools',
+    'allow',
+    'roots',
+  ]),
+  http: new Set(['name', 'transport', 'url', 'headers', 'timeoutSeconds', 'tools', 'allow', 'roots']),
 };
 
 export interface EntryOptions {
@@ -108,6 +129,8 @@ export function checkServerEntry(input: unknown, at: string, options: EntryOptio
   }
   const timeoutMs = timeout(entry.timeoutSeconds, field('timeoutSeconds'));
   const estimates = toolEstimates(entry.tools, field('tools'));
+  const allow = checkAllow(entry.allow, field('allow'));
+  const roots = checkRoots(entry.roots, field('roots'), allow);
   if (transport === 'stdio') {
     const command = text(entry.command, field('command'));
     if (api && !api.commands.includes(command)) {
@@ -128,7 +151,18 @@ export function checkServerEntry(input: unknown, at: string, options: EntryOptio
     if (entry.cwd !== undefined) {
       cwd = path(text(entry.cwd, field('cwd')), field('cwd'));
     }
-    return { name, transport, command, args, env, ...(cwd ? { cwd } : {}), timeoutMs, estimates };
+    return {
+      name,
+      transport,
+      command,
+      args,
+      env,
+      ...(cwd ? { cwd } : {}),
+      timeoutMs,
+      estimates,
+      allow,
+      roots,
+    };
   }
   const url = text(entry.url, field('url'));
   let parsed: URL;
@@ -151,7 +185,7 @@ export function checkServerEntry(input: unknown, at: string, options: EntryOptio
     entry.headers === undefined
       ? {}
       : values(entry.headers, field('headers'), 'headers', HEADER_NAME, 'an HTTP header name');
-  return { name, transport, url, headers, timeoutMs, estimates };
+  return { name, transport, url, headers, timeoutMs, estimates, allow, roots };
 }
 
 function mapping(value: unknown, at: string): Record<string, unknown> {

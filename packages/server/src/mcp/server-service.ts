@@ -47,7 +47,18 @@ export interface ListedServer {
 }
 
 /** What PATCH may change; `name` and `transport` make another server (remove it, add it again). */
-const PATCHABLE = new Set(['command', 'args', 'env', 'cwd', 'url', 'headers', 'timeoutSeconds', 'tools']);
+const PATCHABLE = new Set([
+  'command',
+  'args',
+  'env',
+  'cwd',
+  'url',
+  'headers',
+  'timeoutSeconds',
+  'tools',
+  'allow',
+  'roots',
+]);
 
 /**
  * A tenant's upstream MCP servers: the servers file's (the operator's, default tenant, read-only here)
@@ -280,6 +291,8 @@ function patched(before: ServerEntry, patch: Patch): Record<string, unknown> {
     name: before.name,
     transport: before.transport,
     timeoutSeconds: before.timeoutMs / 1_000,
+    allow: [...before.allow],
+    ...(before.roots.length > 0 ? { roots: before.roots.map((root) => ({ ...root })) } : {}),
     tools: Object.fromEntries(
       Object.entries(before.estimates).map(([tool, usd]) => [tool, { estimateUsd: usd }]),
     ),

@@ -15,6 +15,8 @@ export type ShownEntry = {
   headers?: Record<string, ShownValue>;
   timeoutSeconds: number;
   estimates: Record<string, number>;
+  allow: string[];
+  roots: { uri: string; name?: string }[];
 };
 
 /** An entry as the API answers it and the audit records it. */
@@ -23,6 +25,8 @@ export function shownEntry(entry: ServerEntry): ShownEntry {
     name: entry.name,
     timeoutSeconds: entry.timeoutMs / 1_000,
     estimates: { ...entry.estimates },
+    allow: [...entry.allow],
+    roots: entry.roots.map((root) => ({ ...root })),
   };
   if (entry.transport === 'http') {
     return { ...shared, transport: 'http', url: entry.url, headers: shownValues(entry.headers) };

@@ -11,6 +11,7 @@ import type {
 import { WARDEN_VERSION } from '../version.js';
 import { resolveValues, type SecretSources } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
+import { answerUpstreamAsks, clientCapabilities, type InFlight, type RelayTarget } from './upstream-asks.js';
 
 /** The most tools (or resources, or prompts) one upstream may list; the rest are dropped (and logged). */
 export const MAX_UPSTREAM_ITEMS = 1_000;
@@ -35,6 +36,11 @@ export interface UpstreamDeps {
   /** The node's environment and the sealed store, for the entry's secrets. */
   readonly secrets: SecretSources;
   readonly clock?: () => number;
+  /**
+   * The one agent this connection serves (entries that relay sampling or elicitation): started by
+   * that agent's calls only, not again in the background after a crash.
+   */
+  readonly agentId?: string;
 }
 
 type ListKind = 'tools' | 'resources' | 'prompts';
@@ -71,6 +77,8 @@ export class Upstream {
   private lastError: string | undefined;
   private restarts = 0;
   private readonly clock: () => number;
+  /** Warden's requests on this connection now: where a relayed upstream request may belong. */
+  private readonly inFlight = new Set<InFlight>();
 
   constructor(
     readonly entry: ServerEntry,
@@ -81,6 +89,11 @@ export class Upstream {
 
   get name(): string {
     return this.entry.name;
+  }
+
+  /** How many requests of Warden's this connection is serving now. */
+  get busy(): number {
+    return this.inFlight.size;
   }
 
   status(): { state: UpstreamState; restarts: number; lastError?: string } {
@@ -141,7 +154,12 @@ export class Upstream {
   callTool(
     name: string,
     args: Record<string, unknown> | undefined,
-    options: { signal?: AbortSignal; onProgress?: (progress: number, total?: number) => void } = {},
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: number, total?: number) => void;
+      /** Where the upstream's sampling and elicitation requests during this call go (if allowed). */
+      relay?: RelayTarget;
+    } = {},
   ): Promise<CallToolResult> {
     return this.use(
       async (client) =>
@@ -159,6 +177,7 @@ export class Upstream {
               : {}),
           },
         )) as CallToolResult,
+      options.relay,
     );
   }
 
@@ -172,12 +191,16 @@ export class Upstream {
   }
 
   /** Runs one request on the connection, its failure explained (which upstream, what happened). */
-  private async use<T>(request: (client: Client) => Promise<T>): Promise<T> {
-    const { client } = await this.connect();
+  private async use<T>(request: (client: Client) => Promise<T>, relay?: RelayTarget): Promise<T> {
+    const inFlight: InFlight = relay ? { relay } : {};
+    this.inFlight.add(inFlight);
     try {
+      const { client } = await this.connect();
       return await request(client);
     } catch (error) {
       throw this.explain(error);
+    } finally {
+      this.inFlight.delete(inFlight);
     }
   }
 
@@ -260,7 +283,17 @@ export class Upstream {
   }
 
   private async open(): Promise<Connection> {
-    const client = new Client({ name: 'warden-gateway', version: WARDEN_VERSION }, { capabilities: {} });
+    const { entry } = this;
+    const client = new Client(
+      { name: 'warden-gateway', version: WARDEN_VERSION },
+      { capabilities: clientCapabilities(entry) },
+    );
+    answerUpstreamAsks(client, {
+      entry,
+      log: this.deps.log,
+      inFlight: () => [...this.inFlight],
+      ...(this.deps.agentId ? { agentId: this.deps.agentId } : {}),
+    });
     client.setNotificationHandler('notifications/tools/list_changed', () => {
       this.lists.delete('tools');
       this.deps.onToolsChanged();
@@ -329,6 +362,7 @@ export class Upstream {
     );
     this.failed(reason);
     this.restarts += 1;
+    if (this.deps.agentId) return;
     // Started again in the background, so its tools come back without waiting for a call.
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

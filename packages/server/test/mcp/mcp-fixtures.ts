@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, type ClientOptions, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
 
 /** The real reference server from npm, run over stdio by the gateway like any upstream. */
@@ -112,22 +112,35 @@ ${extra}`;
 /** A test upstream that crashes, hangs or floods on request (test/mcp/fixtures/unruly-server.mjs). */
 export const UNRULY_SERVER = join(import.meta.dirname, 'fixtures/unruly-server.mjs');
 
+/** A test upstream that asks its client for sampling, elicitation, roots… during a call. */
+export const ASKING_SERVER = join(import.meta.dirname, 'fixtures/asking-server.mjs');
+
+/** What an agent's client declares and answers besides calling tools (sampling, elicitation handlers). */
+export interface AgentClientSetup {
+  readonly options?: Pick<ClientOptions, 'capabilities' | 'inputRequired'>;
+  /** Registers the client's request handlers before it connects. */
+  readonly prepare?: (client: Client) => void;
+}
+
 /** An MCP client of either protocol era, holding an agent's Warden key. */
 export async function connectAgent(
   url: string,
   key: string,
   era: 'modern' | 'legacy',
   onToolsChanged?: () => void,
+  setup: AgentClientSetup = {},
 ): Promise<Client> {
   const client = new Client(
     { name: 'test-agent', version: '1.0.0' },
     {
+      ...setup.options,
       ...(era === 'modern' ? { versionNegotiation: { mode: 'auto' as const } } : {}),
       ...(onToolsChanged
         ? { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => onToolsChanged() } } }
         : {}),
     },
   );
+  setup.prepare?.(client);
   await client.connect(
     new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: { authorization: `Bearer ${key}` } },

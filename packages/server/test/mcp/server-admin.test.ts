@@ -140,6 +140,24 @@ describe('MCP servers through the admin API (sqlite)', () => {
     expect(await storedText(t)).not.toContain('rotated-secret');
   });
 
+  it('changes what the upstream may ask (allow, roots) like any other field', async () => {
+    const patched = await call('PATCH', '/v1/mcp/servers/remote', {
+      allow: ['roots'],
+      roots: [{ uri: 'file:///srv/shared', name: 'shared' }],
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json().server).toMatchObject({
+      allow: ['roots'],
+      roots: [{ uri: 'file:///srv/shared', name: 'shared' }],
+    });
+    const refused = await call('PATCH', '/v1/mcp/servers/remote', { allow: [] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.message).toBe('body.roots: only with allow including roots');
+    const cleared = await call('PATCH', '/v1/mcp/servers/remote', { allow: null, roots: null });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json().server).toMatchObject({ allow: [], roots: [] });
+  });
+
   it.each([
     [
       'POST',

@@ -26,6 +26,8 @@ describe('MCP server entries', () => {
       env: {},
       timeoutMs: 60_000,
       estimates: {},
+      allow: [],
+      roots: [],
     });
     const entry = checkServerEntry(
       {
@@ -41,6 +43,76 @@ describe('MCP server entries', () => {
       timeoutMs: 5_000,
       estimates: { search: 0.002 },
     });
+  });
+
+  it('takes what an upstream may ask (allow) and the roots it is shown, on both transports', () => {
+    expect(checkServerEntry({ ...http, allow: ['sampling', 'elicitation'] }, 'servers[0]')).toMatchObject({
+      allow: ['sampling', 'elicitation'],
+      roots: [],
+    });
+    const entry = checkServerEntry(
+      {
+        ...stdio,
+        allow: ['roots'],
+        roots: [{ uri: 'file:///srv/shared', name: 'shared' }, { uri: 'file:///srv/reports' }],
+      },
+      'servers[0]',
+    );
+    expect(entry).toMatchObject({
+      allow: ['roots'],
+      roots: [{ uri: 'file:///srv/shared', name: 'shared' }, { uri: 'file:///srv/reports' }],
+    });
+    expect(checkServerEntry({ ...stdio, allow: ['roots'] }, 'servers[0]').roots).toEqual([]);
+  });
+
+  it.each([
+    [
+      { ...stdio, allow: 'sampling' },
+      'servers[0].allow: must be a list drawn from sampling, elicitation, roots',
+    ],
+    [
+      { ...http, allow: ['sampling', 'tools'] },
+      'servers[0].allow[1]: must be one of sampling, elicitation, roots',
+    ],
+    [{ ...stdio, allow: [null] }, 'servers[0].allow[0]: must be one of'],
+    [{ ...stdio, allow: ['roots', 'sampling', 'roots'] }, 'servers[0].allow[2]: roots appears twice'],
+    [{ ...stdio, roots: [{ uri: 'file:///srv' }] }, 'servers[0].roots: only with allow including roots'],
+    [
+      { ...http, allow: ['sampling'], roots: [{ uri: 'file:///srv' }] },
+      'servers[0].roots: only with allow including roots',
+    ],
+    [{ ...stdio, allow: ['roots'], roots: 'file:///srv' }, 'servers[0].roots: must be a list of {uri, name}'],
+    [{ ...stdio, allow: ['roots'], roots: ['file:///srv'] }, 'servers[0].roots[0]: must be a mapping'],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ name: 'x' }] },
+      'servers[0].roots[0].uri: must be an absolute file:// URI',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: '/srv/shared' }] },
+      'servers[0].roots[0].uri: must be an absolute file:// URI',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: 'https://example.test/srv' }] },
+      'servers[0].roots[0].uri: must be an absolute file:// URI',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: 'file://host/srv' }] },
+      'servers[0].roots[0].uri: must be an absolute file:// URI',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: 'file:///a' }, { uri: 'file:///a' }] },
+      'servers[0].roots[1].uri: file:///a appears twice',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: 'file:///a', name: '' }] },
+      'servers[0].roots[0].name: must be',
+    ],
+    [
+      { ...stdio, allow: ['roots'], roots: [{ uri: 'file:///a', path: '/a' }] },
+      'servers[0].roots[0].path: unknown key (expected uri, name)',
+    ],
+  ])('refuses allow or roots %j naming the field', (input, message) => {
+    expect(refusal(input)).toContain(message);
   });
 
   it('resolves relative paths against the servers file’s folder, and wants absolute ones from the API', () => {

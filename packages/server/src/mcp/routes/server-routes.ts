@@ -6,6 +6,7 @@ import { errorResponses } from '../../http/schemas.js';
 import type { ListedServer, McpServerService } from '../server-service.js';
 import { shownEntry } from '../shown-entry.js';
 import type { UpstreamPool } from '../upstream-pool.js';
+import { relaysToAgents } from '../upstream-requests.js';
 
 /** Who may see a tenant's upstream servers: they are configuration and may reveal infrastructure. */
 const READERS = { kind: 'human', roles: ['security', 'auditor'] } as const;
@@ -34,10 +35,15 @@ const ServerSchema = Type.Object({
   headers: Type.Optional(Type.Record(Type.String(), ShownValue)),
   timeoutSeconds: Type.Number(),
   estimates: Type.Record(Type.String(), Type.Number()),
+  allow: Type.Array(Type.String(), { description: 'what the upstream may ask of Warden during a call' }),
+  roots: Type.Array(Type.Object({ uri: Type.String(), name: Type.Optional(Type.String()) })),
   status: Type.Object({
     state: Type.String(),
     restarts: Type.Integer(),
     lastError: Type.Optional(Type.String()),
+    agentConnections: Type.Optional(
+      Type.Integer({ description: 'connections of their own agents have open (entries that relay)' }),
+    ),
   }),
 });
 
@@ -57,7 +63,7 @@ const EntryBody = Type.Unknown({
 });
 const PatchBody = Type.Unknown({
   description:
-    'Any of command, args, env, cwd, url, headers, timeoutSeconds, tools. env and headers merge per key; a key set to null is removed.',
+    'Any of command, args, env, cwd, url, headers, timeoutSeconds, tools, allow, roots. env and headers merge per key; a key set to null is removed.',
 });
 
 /**
@@ -76,7 +82,9 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
         response: { 200: Type.Object({ servers: Type.Array(ServerSchema) }), ...errorResponses() },
       },
     },
-    async (request) => ({ servers: servers.list(humanOf(request).tenantId).map(serverJson) }),
+    async (request) => ({
+      servers: servers.list(humanOf(request).tenantId).map((listed) => serverJson(pool, listed)),
+    }),
   );
 
   app.post(
@@ -94,7 +102,7 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
     },
     async (request, reply) => {
       const added = await servers.add(humanOf(request), request.body);
-      return reply.code(201).send({ server: serverJson(added) });
+      return reply.code(201).send({ server: serverJson(pool, added) });
     },
   );
 
@@ -112,7 +120,7 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
       },
     },
     async (request) => ({
-      server: serverJson(await servers.update(humanOf(request), request.params.name, request.body)),
+      server: serverJson(pool, await servers.update(humanOf(request), request.params.name, request.body)),
     }),
   );
 
@@ -164,6 +172,10 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
   );
 }
 
-function serverJson({ upstream, source }: ListedServer): Static<typeof ServerSchema> {
-  return { ...shownEntry(upstream.entry), source, status: upstream.status() };
+function serverJson(pool: UpstreamPool, { upstream, source }: ListedServer): Static<typeof ServerSchema> {
+  const status = {
+    ...upstream.status(),
+    ...(relaysToAgents(upstream.entry) ? { agentConnections: pool.agentConnections(upstream) } : {}),
+  };
+  return { ...shownEntry(upstream.entry), source, status };
 }
