@@ -149,9 +149,8 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
     budgets: services.budgets,
     rateLimits: services.rateLimits,
   });
-  if (config.mcpServersFile) {
-    // Upstreams start on first use; here the file is only checked and its servers registered.
-    await services.mcp.deps.pool.replace(bootstrap.tenant.id, await readServersFile(config.mcpServersFile));
-  }
+  // Upstreams start on first use; here the servers are only checked and registered.
+  const fileServers = config.mcpServersFile ? await readServersFile(config.mcpServersFile) : [];
+  await services.mcpServers.start(new Map([[bootstrap.tenant.id, fileServers]]));
   return bootstrap;
 }

@@ -52,7 +52,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerRateLimitRoutes(app, services.rateLimits);
   registerReadDecisionRoutes(app, services.decisions);
   registerAuditRoutes(app, services.auditServices);
-  registerMcpServerRoutes(app, services.mcp.deps.pool);
+  registerMcpServerRoutes(app, services.mcp.deps.pool, services.mcpServers);
   registerMcpRoutes(app, {
     gateway: services.mcp,
     allowedHosts: [

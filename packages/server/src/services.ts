@@ -67,12 +67,14 @@ import { createRateLimiter } from './limits/rate-limit-gate.js';
 import { RateLimitService } from './limits/rate-limit-service.js';
 import { AgentTools } from './mcp/agent-tools.js';
 import { McpGateway } from './mcp/gateway.js';
+import { McpServerService } from './mcp/server-service.js';
 import { UpstreamPool } from './mcp/upstream-pool.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { DeliveryQueue } from './notify/delivery-queue.js';
 import type { Notifier } from './notify/notifier.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService, policySync } from './policies/policy-service.js';
+import { SecretBox } from './secrets/secret-box.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
 import { openStorage, type Storage } from './storage/database.js';
@@ -124,6 +126,8 @@ export interface Services {
   readonly auditServices: AuditServices;
   /** The MCP gateway: upstream servers per tenant and the agent-facing endpoint. */
   readonly mcp: McpGateway;
+  /** The upstream servers' definitions: the servers file's and the API's. */
+  readonly mcpServers: McpServerService;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
@@ -245,7 +249,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log);
+  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile));
   const mcp = new McpGateway(
     {
       storage,
@@ -264,6 +268,16 @@ export async function buildServices(
     log,
   );
   closers.push('mcp gateway', () => mcp.close());
+  const mcpServers = new McpServerService({
+    storage,
+    audit,
+    signals,
+    pool,
+    box: pool.box,
+    apiCommands: config.mcpApiCommands,
+    log,
+    clock,
+  });
 
   const tenantDeps = { storage, audit, signals, clock };
   const agentDeps: AgentDeps = { storage, audit, signals, notifier, log, clock, registrations };
@@ -356,6 +370,7 @@ export async function buildServices(
     rateLimits: rateLimitService,
     anomaly: { baselines: new BaselineReader(storage, usage, config, clock), breaker },
     mcp,
+    mcpServers,
     auditServices: {
       reader: new AuditReader(storage, auditTrail.sealer),
       proofs: new AuditProofs(signing),

@@ -84,6 +84,11 @@ const settings = {
     schema: Type.String({ minLength: 1 }),
     default: undefined,
   },
+  secretsKeyFile: {
+    env: 'WARDEN_SECRETS_KEY_FILE',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
   auditAnchorDir: {
     env: 'WARDEN_AUDIT_ANCHOR_DIR',
     schema: Type.String({ minLength: 1 }),
@@ -227,6 +232,13 @@ const settings = {
     schema: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 50 }),
     default: [] as string[],
   },
+  mcpApiCommands: {
+    env: 'WARDEN_MCP_API_COMMANDS',
+    // Commands a stdio server added through the API may run (e.g. npx,uvx). None by default: through
+    // the API, a tenant's admin would otherwise run any program on the node.
+    schema: Type.Array(Type.String({ minLength: 1, maxLength: 4_096 }), { maxItems: 50 }),
+    default: [] as string[],
+  },
   mcpAllowedOrigins: {
     env: 'WARDEN_MCP_ALLOWED_ORIGINS',
     // Host names of browser origins allowed to call /mcp besides localhost's; any other Origin is refused.
@@ -303,7 +315,11 @@ const settings = {
 type Settings = typeof settings;
 type SettingValue<K extends keyof Settings> = Static<Settings[K]['schema']>;
 
-type DerivedSettings = 'auditSigningKeyFile' | 'auditKeyEncryptionKeyFile' | 'auditAnchorDir';
+type DerivedSettings =
+  | 'auditSigningKeyFile'
+  | 'auditKeyEncryptionKeyFile'
+  | 'auditAnchorDir'
+  | 'secretsKeyFile';
 
 export type Config = {
   readonly [K in Exclude<keyof Settings, DerivedSettings>]: Settings[K]['default'] extends undefined
@@ -371,16 +387,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
   if (config.budgetsFile !== undefined) config.budgetsFile = resolve(config.budgetsFile as string);
   if (config.mcpServersFile !== undefined) config.mcpServersFile = resolve(config.mcpServersFile as string);
-  const audit = auditFiles(config.dataDir as string);
-  for (const key of Object.keys(audit) as DerivedSettings[]) {
-    config[key] = resolve((config[key] as string | undefined) ?? audit[key]);
+  const derived = dataDirFiles(config.dataDir as string);
+  for (const key of Object.keys(derived) as DerivedSettings[]) {
+    config[key] = resolve((config[key] as string | undefined) ?? derived[key]);
   }
   return Object.freeze(config) as Config;
 }
 
-/** Where the audit log's key files and anchor directory live unless configured elsewhere. */
-export function auditFiles(dataDir: string) {
+/** Where the key files and the audit anchor directory live unless configured elsewhere. */
+export function dataDirFiles(dataDir: string): Record<DerivedSettings, string> {
   return {
+    secretsKeyFile: resolve(dataDir, 'secrets.key'),
     auditSigningKeyFile: resolve(dataDir, 'audit-signing.key'),
     auditKeyEncryptionKeyFile: resolve(dataDir, 'audit-kek.key'),
     auditAnchorDir: resolve(dataDir, 'audit-anchor'),

@@ -2,10 +2,14 @@ import { isAbsolute, resolve } from 'node:path';
 import { invalidField } from '../errors.js';
 
 /**
- * A value held out of the servers file: read from the node's environment or a file when the upstream
- * starts, so tokens never sit in configuration, the API, logs or the audit.
+ * A value held out of the configuration: read from the node's environment or a file when the upstream
+ * starts (servers file), or given once through the admin API and stored sealed (`SecretBox`), so
+ * tokens never sit in configuration, API answers, logs or the audit.
  */
-export type SecretRef = { readonly fromEnv: string } | { readonly fromFile: string };
+export type SecretRef =
+  | { readonly fromEnv: string }
+  | { readonly fromFile: string }
+  | { readonly sealed: string };
 
 /** An environment variable or header value: plain (not secret) or a secret reference. */
 export type ConfiguredValue = string | SecretRef;
@@ -49,12 +53,33 @@ const KEYS = {
   http: new Set(['name', 'transport', 'url', 'headers', 'timeoutSeconds', 'tools']),
 };
 
+export interface EntryOptions {
+  /** Relative paths (`cwd`, `fromFile`) are taken from this folder (the servers file's). */
+  readonly baseDir?: string;
+  /** Set for an entry given through the admin API, which a tenant's admin, not the operator, writes. */
+  readonly api?: ApiEntryRules;
+}
+
+/**
+ * What an entry given through the API may hold. Secrets come as `{secret: value}` and are sealed at
+ * once; `fromEnv` and `fromFile` are refused, since they would let a tenant's admin read the node's
+ * environment and files into a header sent wherever they like; a stdio command must be one the
+ * operator allows (WARDEN_MCP_API_COMMANDS).
+ */
+export interface ApiEntryRules {
+  readonly commands: readonly string[];
+  /** Seals a secret given for `field` (`env.TOKEN`, `headers.Authorization`) of server `server`. */
+  seal(value: string, server: string, field: string): string;
+  /** Whether `box` is what is stored at `field` already: an update keeps the secrets it does not change. */
+  isStored(field: string, box: string): boolean;
+}
+
 /**
  * Checks one entry of the servers file or the admin API; a mistake names the field (`servers[2].url`).
- * Paths (`cwd`, `fromFile`) are absolute, or relative to `baseDir` when one is given (the servers
- * file's folder).
+ * Paths (`cwd`, `fromFile`) are absolute, or relative to the servers file's folder.
  */
-export function checkServerEntry(input: unknown, at: string, baseDir?: string): ServerEntry {
+export function checkServerEntry(input: unknown, at: string, options: EntryOptions = {}): ServerEntry {
+  const { baseDir, api } = options;
   const path = (value: string, where: string) => {
     if (isAbsolute(value)) return value;
     if (baseDir) return resolve(baseDir, value);
@@ -85,11 +110,20 @@ export function checkServerEntry(input: unknown, at: string, baseDir?: string): 
   const estimates = toolEstimates(entry.tools, field('tools'));
   if (transport === 'stdio') {
     const command = text(entry.command, field('command'));
+    if (api && !api.commands.includes(command)) {
+      throw invalidField(
+        field('command'),
+        api.commands.length === 0
+          ? 'stdio servers cannot be added through the API unless the operator lists their commands in WARDEN_MCP_API_COMMANDS (none are listed); use the servers file, or an http server'
+          : `must be one of the commands the operator allows in WARDEN_MCP_API_COMMANDS: ${api.commands.join(', ')}`,
+      );
+    }
     const args = entry.args === undefined ? [] : list(entry.args, field('args'));
+    const values = valuesReader(name, path, api);
     const env =
       entry.env === undefined
         ? {}
-        : values(entry.env, field('env'), ENV_NAME, 'an environment variable name', path);
+        : values(entry.env, field('env'), 'env', ENV_NAME, 'an environment variable name');
     let cwd: string | undefined;
     if (entry.cwd !== undefined) {
       cwd = path(text(entry.cwd, field('cwd')), field('cwd'));
@@ -112,10 +146,11 @@ export function checkServerEntry(input: unknown, at: string, baseDir?: string): 
       'must not carry credentials: put them in headers, from the environment or a file',
     );
   }
+  const values = valuesReader(name, path, api);
   const headers =
     entry.headers === undefined
       ? {}
-      : values(entry.headers, field('headers'), HEADER_NAME, 'an HTTP header name', path);
+      : values(entry.headers, field('headers'), 'headers', HEADER_NAME, 'an HTTP header name');
   return { name, transport, url, headers, timeoutMs, estimates };
 }
 
@@ -171,37 +206,76 @@ function toolEstimates(value: unknown, at: string): Record<string, number> {
   return estimates;
 }
 
-function values(
-  value: unknown,
-  at: string,
-  names: RegExp,
-  what: string,
+/**
+ * Reads an env or headers mapping: plain strings, and secrets as the entry's origin allows them —
+ * `fromEnv`/`fromFile` references in the servers file, `{secret}` (sealed here) through the API.
+ */
+function valuesReader(
+  server: string,
   path: (value: string, where: string) => string,
-): Record<string, ConfiguredValue> {
-  const entries = Object.entries(mapping(value, at));
-  if (entries.length > MAX_MAP) throw invalidField(at, `must have at most ${MAX_MAP} entries`);
-  const out: Record<string, ConfiguredValue> = {};
-  for (const [key, item] of entries) {
-    const where = `${at}.${key}`;
-    if (!names.test(key)) throw invalidField(where, `is not ${what}`);
-    if (typeof item === 'string') {
-      out[key] = text(item, where);
-      continue;
-    }
-    const ref = mapping(item, where);
-    const keys = Object.keys(ref);
-    if (keys.length !== 1 || (keys[0] !== 'fromEnv' && keys[0] !== 'fromFile')) {
-      throw invalidField(where, 'must be a string, or a mapping with exactly one of fromEnv, fromFile');
-    }
-    if (ref.fromEnv !== undefined) {
-      const name = ref.fromEnv;
-      if (typeof name !== 'string' || !ENV_NAME.test(name)) {
-        throw invalidField(`${where}.fromEnv`, 'must be an environment variable name');
+  api: ApiEntryRules | undefined,
+) {
+  return (
+    value: unknown,
+    at: string,
+    kind: 'env' | 'headers',
+    names: RegExp,
+    what: string,
+  ): Record<string, ConfiguredValue> => {
+    const entries = Object.entries(mapping(value, at));
+    if (entries.length > MAX_MAP) throw invalidField(at, `must have at most ${MAX_MAP} entries`);
+    const out: Record<string, ConfiguredValue> = {};
+    for (const [key, item] of entries) {
+      const where = `${at}.${key}`;
+      if (!names.test(key)) throw invalidField(where, `is not ${what}`);
+      if (typeof item === 'string') {
+        out[key] = text(item, where);
+        continue;
       }
-      out[key] = { fromEnv: name };
-    } else {
-      out[key] = { fromFile: path(text(ref.fromFile, `${where}.fromFile`), `${where}.fromFile`) };
+      const ref = mapping(item, where);
+      const keys = Object.keys(ref);
+      if (api) {
+        out[key] = apiSecret(ref, keys, where, server, `${kind}.${key}`, api);
+      } else if (keys.length !== 1 || (keys[0] !== 'fromEnv' && keys[0] !== 'fromFile')) {
+        throw invalidField(where, 'must be a string, or a mapping with exactly one of fromEnv, fromFile');
+      } else if (ref.fromEnv !== undefined) {
+        const name = ref.fromEnv;
+        if (typeof name !== 'string' || !ENV_NAME.test(name)) {
+          throw invalidField(`${where}.fromEnv`, 'must be an environment variable name');
+        }
+        out[key] = { fromEnv: name };
+      } else {
+        out[key] = { fromFile: path(text(ref.fromFile, `${where}.fromFile`), `${where}.fromFile`) };
+      }
     }
+    return out;
+  };
+}
+
+function apiSecret(
+  ref: Record<string, unknown>,
+  keys: readonly string[],
+  where: string,
+  server: string,
+  field: string,
+  api: ApiEntryRules,
+): SecretRef {
+  if (keys.length === 1 && keys[0] === 'secret') {
+    return { sealed: api.seal(text(ref.secret, `${where}.secret`), server, field) };
   }
-  return out;
+  if (
+    keys.length === 1 &&
+    keys[0] === 'sealed' &&
+    typeof ref.sealed === 'string' &&
+    api.isStored(field, ref.sealed)
+  ) {
+    return { sealed: ref.sealed };
+  }
+  if (keys.includes('fromEnv') || keys.includes('fromFile')) {
+    throw invalidField(
+      where,
+      "fromEnv and fromFile belong in the servers file (they read the node's environment and files); through the API give {secret: value}, stored encrypted",
+    );
+  }
+  throw invalidField(where, 'must be a string, or {secret: value} (stored encrypted, never shown again)');
 }

@@ -39,7 +39,7 @@ export function checkServersFile(parsed: unknown, baseDir: string): ServerEntry[
   }
   const names = new Set<string>();
   return servers.map((input, i) => {
-    const entry = checkServerEntry(input, `servers[${i}]`, baseDir);
+    const entry = checkServerEntry(input, `servers[${i}]`, { baseDir });
     if (names.has(entry.name)) {
       throw new WardenError('invalid_request', `servers[${i}].name: ${entry.name} appears twice`);
     }

@@ -1,4 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/server';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { secretBinding } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
 import { Upstream, type UpstreamLog } from './upstream.js';
 
@@ -29,6 +31,8 @@ export class UpstreamPool {
 
   constructor(
     private readonly log: UpstreamLog,
+    /** Opens the secrets of servers added through the API. */
+    readonly box: SecretBox,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
@@ -56,6 +60,11 @@ export class UpstreamPool {
     this.byTenant.set(tenantId, next);
     await Promise.all(stopping.map((u) => u.close()));
     this.changed(tenantId);
+  }
+
+  /** The tenants that have (or had) servers here. */
+  tenants(): string[] {
+    return [...this.byTenant.keys()];
   }
 
   servers(tenantId: string): readonly Upstream[] {
@@ -109,7 +118,10 @@ export class UpstreamPool {
   private upstream(tenantId: string, entry: ServerEntry): Upstream {
     return new Upstream(entry, {
       log: this.log,
-      env: this.env,
+      secrets: {
+        env: this.env,
+        reveal: (box, field) => this.box.open(box, secretBinding(tenantId, entry.name, field)),
+      },
       onToolsChanged: () => this.changed(tenantId),
     });
   }

@@ -9,7 +9,7 @@ import type {
   Tool,
 } from '@modelcontextprotocol/server';
 import { WARDEN_VERSION } from '../version.js';
-import { resolveValues } from './secrets.js';
+import { resolveValues, type SecretSources } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
 
 /** The most tools (or resources, or prompts) one upstream may list; the rest are dropped (and logged). */
@@ -32,7 +32,8 @@ export interface UpstreamDeps {
   readonly log: UpstreamLog;
   /** Told when the upstream's tool list changed (its notification, or a restart). */
   readonly onToolsChanged: () => void;
-  readonly env?: NodeJS.ProcessEnv;
+  /** The node's environment and the sealed store, for the entry's secrets. */
+  readonly secrets: SecretSources;
   readonly clock?: () => number;
 }
 
@@ -287,12 +288,12 @@ export class Upstream {
     const { entry } = this;
     this.exitReason = undefined;
     if (entry.transport === 'http') {
-      const headers = await resolveValues(entry.headers, `${entry.name}.headers`, this.deps.env);
+      const headers = await resolveValues(entry.headers, entry.name, 'headers', this.deps.secrets);
       return new StreamableHTTPClientTransport(new URL(entry.url), { requestInit: { headers } });
     }
     const env = {
       ...getDefaultEnvironment(),
-      ...(await resolveValues(entry.env, `${entry.name}.env`, this.deps.env)),
+      ...(await resolveValues(entry.env, entry.name, 'env', this.deps.secrets)),
     };
     const transport = new StdioClientTransport({
       command: entry.command,

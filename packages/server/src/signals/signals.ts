@@ -22,7 +22,9 @@ export type Signal =
   /** Budget definitions changed. */
   | { readonly type: 'budgets.changed'; readonly tenantId: string }
   /** Rate-limit definitions changed. */
-  | { readonly type: 'rate_limits.changed'; readonly tenantId: string };
+  | { readonly type: 'rate_limits.changed'; readonly tenantId: string }
+  /** Upstream MCP servers were added, changed or removed through the API. */
+  | { readonly type: 'mcp.servers.changed'; readonly tenantId: string };
 
 export type SignalHandler = (signal: Signal) => void;
 

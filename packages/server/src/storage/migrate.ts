@@ -7,6 +7,7 @@ import { approvals } from './migrations/0004-approvals.js';
 import { budgets } from './migrations/0005-budgets.js';
 import { auditTamperEvidence } from './migrations/0006-audit-tamper-evidence.js';
 import { delegationGrants } from './migrations/0007-delegation-grants.js';
+import { mcpServers } from './migrations/0008-mcp-servers.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-budgets': budgets,
   '0006-audit-tamper-evidence': auditTamperEvidence,
   '0007-delegation-grants': delegationGrants,
+  '0008-mcp-servers': mcpServers,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -33,6 +33,7 @@ export interface Database {
   budget_reservations: BudgetReservationsTable;
   rate_limits: RateLimitsTable;
   agent_baselines: AgentBaselinesTable;
+  mcp_servers: McpServersTable;
 }
 
 export interface TenantsTable {
@@ -479,4 +480,16 @@ export interface AgentBaselinesTable {
   alerted: string;
   version: number;
   updated_at: number;
+}
+
+export interface McpServersTable {
+  tenant_id: string;
+  name: string;
+  /** The checked server entry as JSON, its secrets sealed. */
+  definition: string;
+  created_at: number;
+  /** `<actor type>:<id>`. */
+  created_by: string;
+  updated_at: number;
+  updated_by: string;
 }

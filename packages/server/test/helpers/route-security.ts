@@ -288,6 +288,24 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     request: () => ({ url: '/v1/mcp/servers' }),
     foreign: null,
   },
+  'POST /v1/mcp/servers': {
+    auth: SECURITY,
+    request: () => ({
+      url: '/v1/mcp/servers',
+      body: { name: 'routecheck', transport: 'http', url: 'http://127.0.0.1:9/mcp' },
+    }),
+    foreign: null,
+  },
+  'PATCH /v1/mcp/servers/:name': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/mcp/servers/everything', body: { timeoutSeconds: 5 } }),
+    foreign: 404,
+  },
+  'DELETE /v1/mcp/servers/:name': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/mcp/servers/everything' }),
+    foreign: 404,
+  },
   'GET /v1/mcp/servers/:name/tools': {
     auth: human(['security', 'auditor']),
     request: () => ({ url: '/v1/mcp/servers/everything/tools' }),

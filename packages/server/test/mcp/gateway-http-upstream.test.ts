@@ -1,28 +1,9 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@modelcontextprotocol/client';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
+import { type HttpUpstream, REMOTE_POLICY, startHttpUpstream } from './http-upstream.js';
 import { connectAgent, serversYaml, textOf, writeGatewayFiles } from './mcp-fixtures.js';
-
-const POLICY = `apiVersion: warden/v1
-kind: Policy
-metadata:
-  name: remote
-  owner: ${POLICY_AUTHOR}
-spec:
-  agents:
-    roles: [mcp-user]
-  rules:
-    - id: remote-lookup
-      effect: allow
-      tools: [remote.lookup]
-      reason: Lookups are fine
-`;
 
 /**
  * An upstream reached over Streamable HTTP, built here with the official SDK: it answers only with
@@ -30,42 +11,21 @@ spec:
  * token nor the agent's key to the upstream.
  */
 describe('MCP gateway with a Streamable HTTP upstream', () => {
-  let upstream: HttpServer;
-  const seenAuth: (string | undefined)[] = [];
+  let upstream: HttpUpstream;
   let t: TestNode;
   let client: Client;
 
   beforeAll(async () => {
-    const handler = createMcpHandler(() => {
-      const server = new Server({ name: 'remote', version: '1.0.0' }, { capabilities: { tools: {} } });
-      server.setRequestHandler('tools/list', async () => ({
-        tools: [{ name: 'lookup', description: 'Look a word up', inputSchema: { type: 'object' } }],
-      }));
-      server.setRequestHandler('tools/call', async (request) => ({
-        content: [{ type: 'text', text: `looked up ${JSON.stringify(request.params.arguments ?? {})}` }],
-      }));
-      return server;
-    });
-    const node = toNodeHandler(handler);
-    upstream = createServer((req, res) => {
-      seenAuth.push(req.headers.authorization);
-      if (req.headers.authorization !== 'Bearer upstream-secret') {
-        res.writeHead(401).end();
-        return;
-      }
-      void node(req, res);
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const port = (upstream.address() as AddressInfo).port;
+    upstream = await startHttpUpstream('Bearer upstream-secret');
     process.env.REMOTE_MCP_TOKEN = 'Bearer upstream-secret';
     const files = await writeGatewayFiles(
       serversYaml(`  - name: remote
     transport: http
-    url: http://127.0.0.1:${port}/mcp
+    url: ${upstream.url}
     headers:
       Authorization: { fromEnv: REMOTE_MCP_TOKEN }
 `),
-      POLICY,
+      REMOTE_POLICY,
     );
     t = await startTestNode('sqlite', {
       policyDir: files.policyDir,
@@ -78,7 +38,7 @@ describe('MCP gateway with a Streamable HTTP upstream', () => {
   afterAll(async () => {
     await client?.close();
     await t?.close();
-    await new Promise((resolve) => upstream?.close(resolve));
+    await upstream?.close();
   });
 
   it('lists and calls the HTTP upstream’s tools with the token from the environment', async () => {
@@ -86,7 +46,7 @@ describe('MCP gateway with a Streamable HTTP upstream', () => {
     expect(names).toContain('remote.lookup');
     const result = await client.callTool({ name: 'remote.lookup', arguments: { word: 'warden' } });
     expect(textOf(result)).toBe('looked up {"word":"warden"}');
-    expect(seenAuth.length).toBeGreaterThan(0);
-    expect(new Set(seenAuth)).toEqual(new Set(['Bearer upstream-secret']));
+    expect(upstream.seenAuth.length).toBeGreaterThan(0);
+    expect(new Set(upstream.seenAuth)).toEqual(new Set(['Bearer upstream-secret']));
   });
 });

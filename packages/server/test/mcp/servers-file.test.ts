@@ -11,7 +11,7 @@ const http = { name: 'remote', transport: 'http', url: 'https://mcp.example.test
 
 function refusal(input: unknown, baseDir?: string): string {
   try {
-    checkServerEntry(input, 'servers[0]', baseDir);
+    checkServerEntry(input, 'servers[0]', baseDir ? { baseDir } : {});
   } catch (error) {
     expect(error).toBeInstanceOf(WardenError);
     return (error as Error).message;
@@ -47,7 +47,7 @@ describe('MCP server entries', () => {
     const entry = checkServerEntry(
       { ...stdio, cwd: 'tools', env: { TOKEN: { fromFile: 'secrets/token' } } },
       'servers[0]',
-      '/etc/warden',
+      { baseDir: '/etc/warden' },
     );
     expect(entry).toMatchObject({
       cwd: '/etc/warden/tools',
