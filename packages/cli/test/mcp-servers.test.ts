@@ -1,7 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { addHuman } from '../../server/test/helpers/api.js';
+import { startTestNode, type TestNode } from '../../server/test/helpers/test-node.js';
+import { EVERYTHING_SERVER, writeGatewayFiles } from '../../server/test/mcp/mcp-fixtures.js';
 import { run } from '../src/index.js';
 
 /** Nothing listens here: a command that got past its checks fails with exit 1, not 2. */
@@ -295,4 +298,218 @@ describe('warden mcp servers: arguments checked before anything is sent', () => 
       expect(out + err).not.toContain(SECRET);
     }
   });
+});
+
+describe('warden mcp servers against a real node', () => {
+  let t: TestNode;
+  let url: string;
+  let filesDir: string;
+  let auditor: Awaited<ReturnType<typeof addHuman>>;
+
+  beforeAll(async () => {
+    const files = await writeGatewayFiles();
+    filesDir = dirname(files.serversFile);
+    t = await startTestNode('sqlite', {
+      policyDir: files.policyDir,
+      // The API adds stdio servers only for commands the operator allows: here, node itself.
+      settings: { mcpServersFile: files.serversFile, mcpApiCommands: [process.execPath] },
+    });
+    url = await t.node.listen();
+    auditor = await addHuman(t.node, ['auditor']);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    if (filesDir) await rm(filesDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    vi.stubEnv('WARDEN_URL', '');
+    vi.stubEnv('WARDEN_TOKEN', '');
+    vi.stubEnv('SEARCH_AUTH', SECRET);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  async function cli(argv: string[], token = t.adminToken) {
+    let out = '';
+    let err = '';
+    const code = await run(['mcp', 'servers', ...argv, '--url', url, '--token', token], {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      color: false,
+      cwd: filesDir,
+    });
+    return { code, out, err };
+  }
+
+  /** The `key: value` lines of one server, as printed after added/updated/removed. */
+  function fieldsOf(out: string): Record<string, string> {
+    return Object.fromEntries(
+      out
+        .split('\n')
+        .slice(1)
+        .flatMap((line) => {
+          const match = /^([a-z ]+):\s+(.*)$/.exec(line);
+          return match ? [[match[1], match[2]]] : [];
+        }),
+    );
+  }
+
+  /** The table row that starts with this name, split on the column gaps. */
+  function rowOf(table: string, name: string): string[] | undefined {
+    return table
+      .split('\n')
+      .find((line) => line.startsWith(`${name} `))
+      ?.split(/\s{2,}/);
+  }
+
+  it("lists the servers file's server, and its tools under their Warden names", async () => {
+    const listed = await cli(['list'], auditor.token);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out.split('\n')[0]).toMatch(/^NAME\s+TRANSPORT\s+SOURCE\s+TARGET\s+STATE\s+RESTARTS$/);
+    const row = rowOf(listed.out, 'everything');
+    expect(row?.slice(0, 3)).toEqual(['everything', 'stdio', 'file']);
+    expect(row?.[3]?.startsWith(process.execPath.includes(' ') ? "'" : process.execPath)).toBe(true);
+    expect(row?.[5]).toBe('0');
+
+    const tools = await cli(['tools', 'everything'], auditor.token);
+    expect(tools.code, tools.err).toBe(0);
+    expect(tools.out.split('\n')[0]).toMatch(/^TOOL\s+DESCRIPTION$/);
+    const echo = rowOf(tools.out, 'everything.echo');
+    expect(echo?.[1]).toMatch(/echo/i);
+    for (const line of tools.out.trimEnd().split('\n').slice(1)) expect(line).toMatch(/^everything\.\S+/);
+
+    const json = await cli(['tools', 'everything', '--json'], auditor.token);
+    expect(JSON.parse(json.out)).toMatchObject({
+      server: 'everything',
+      tools: expect.arrayContaining([expect.objectContaining({ name: 'everything.echo' })]),
+    });
+    const missing = await cli(['tools', 'nothere']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/not_found/);
+  }, 60_000);
+
+  it('adds an http server with a secret header from the environment, lists, updates and removes it', async () => {
+    const added = await cli([
+      'add',
+      'search',
+      '--upstream-url',
+      'https://mcp.search.example/mcp',
+      '--secret-header',
+      'Authorization=SEARCH_AUTH',
+      '--header',
+      'X-Team=support',
+      '--header',
+      'X-Old=1',
+      '--estimate',
+      'search=0.002',
+    ]);
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toMatch(/^added MCP server search\n/);
+    expect(fieldsOf(added.out)).toEqual({
+      name: 'search',
+      transport: 'http',
+      source: 'api',
+      url: 'https://mcp.search.example/mcp',
+      headers: 'X-Team=(plain value), X-Old=(plain value), Authorization=(stored secret)',
+      timeout: '60s',
+      estimates: 'search=$0.002',
+      state: expect.stringMatching(/, 0 restarts$/),
+    });
+
+    const listed = await cli(['list']);
+    expect(listed.code, listed.err).toBe(0);
+    expect(rowOf(listed.out, 'search')?.slice(0, 4)).toEqual([
+      'search',
+      'http',
+      'api',
+      'https://mcp.search.example/mcp',
+    ]);
+    const json = await cli(['list', '--json'], auditor.token);
+    expect(json.code, json.err).toBe(0);
+    const search = JSON.parse(json.out).servers.find((s: { name: string }) => s.name === 'search');
+    expect(search).toMatchObject({
+      transport: 'http',
+      source: 'api',
+      headers: { Authorization: '(stored secret)', 'X-Team': '(plain value)' },
+    });
+    for (const output of [added, listed, json]) expect(output.out + output.err).not.toContain(SECRET);
+
+    const refused = await cli(['add', 'other', '--upstream-url', 'https://x.example/mcp'], auditor.token);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/forbidden/);
+
+    const taken = await cli(['add', 'search', '--upstream-url', 'https://x.example/mcp']);
+    expect(taken.code).toBe(1);
+    expect(taken.err).toMatch(/conflict/);
+
+    const updated = await cli(['update', 'search', '--timeout', '30', '--unset-header', 'X-Old']);
+    expect(updated.code, updated.err).toBe(0);
+    expect(updated.out).toMatch(/^updated MCP server search\n/);
+    expect(fieldsOf(updated.out)).toMatchObject({
+      timeout: '30s',
+      headers: 'X-Team=(plain value), Authorization=(stored secret)',
+    });
+
+    const removed = await cli(['remove', 'search']);
+    expect(removed.code, removed.err).toBe(0);
+    expect(removed.out).toMatch(/^removed MCP server search\n/);
+    // As it was: configuration only, no source or state.
+    expect(fieldsOf(removed.out)).toEqual({
+      name: 'search',
+      transport: 'http',
+      url: 'https://mcp.search.example/mcp',
+      headers: 'X-Team=(plain value), Authorization=(stored secret)',
+      timeout: '30s',
+      estimates: 'search=$0.002',
+    });
+    for (const output of [updated, removed]) expect(output.out + output.err).not.toContain(SECRET);
+    expect(rowOf((await cli(['list'])).out, 'search')).toBeUndefined();
+    const gone = await cli(['remove', 'search']);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toMatch(/not_found/);
+  });
+
+  it("adds a stdio server from a YAML file, and cannot change or remove the servers file's", async () => {
+    await writeFile(
+      join(filesDir, 'echoer.yaml'),
+      `transport: stdio\ncommand: ${JSON.stringify(process.execPath)}\nargs: [${JSON.stringify(EVERYTHING_SERVER)}, stdio]\nenv:\n  TOKEN: { secret: ${JSON.stringify(SECRET)} }\n`,
+    );
+    const added = await cli(['add', 'echoer', '--file', 'echoer.yaml']);
+    expect(added.code, added.err).toBe(0);
+    expect(fieldsOf(added.out)).toMatchObject({
+      transport: 'stdio',
+      source: 'api',
+      command: expect.stringMatching(/server-everything.*index\.js'? stdio$/),
+      env: 'TOKEN=(stored secret)',
+    });
+    expect(added.out).not.toContain(SECRET);
+    const tools = await cli(['tools', 'echoer']);
+    expect(tools.code, tools.err).toBe(0);
+    expect(rowOf(tools.out, 'echoer.echo')).toBeDefined();
+    expect((await cli(['remove', 'echoer'])).code).toBe(0);
+
+    // Only the commands the operator allows (WARDEN_MCP_API_COMMANDS) run through the API.
+    const npx = await cli(['add', 'github', '--command', 'npx', '--arg=-y', '--arg', 'server-github']);
+    expect(npx.code).toBe(1);
+    expect(npx.err).toMatch(
+      /^error: body\.command: .*WARDEN_MCP_API_COMMANDS.*\(invalid_request, request \S+\)\n$/,
+    );
+
+    for (const argv of [
+      ['update', 'everything', '--timeout', '5'],
+      ['remove', 'everything'],
+    ]) {
+      const refused = await cli(argv);
+      expect(refused.code, argv.join(' ')).toBe(1);
+      expect(refused.out).toBe('');
+      expect(refused.err).toMatch(/^error: .*\(conflict, request \S+\)\n$/);
+    }
+    const listed = await cli(['list']);
+    expect(rowOf(listed.out, 'everything')?.slice(0, 3)).toEqual(['everything', 'stdio', 'file']);
+  }, 60_000);
 });

@@ -44,12 +44,12 @@ function shellWord(word: string): string {
 }
 
 export function serverLines(server: Json): string {
-  const status = isRecord(server.status) ? server.status : {};
   const lines: [string, string][] = [
     ['name', text(server.name)],
     ['transport', text(server.transport)],
-    ['source', text(server.source)],
   ];
+  // A removed server is answered as it was configured: no source, no status.
+  if (server.source !== undefined) lines.push(['source', text(server.source)]);
   if (server.transport === 'http') {
     lines.push(['url', text(server.url)], ['headers', shownValues(server.headers)]);
   } else {
@@ -60,10 +60,12 @@ export function serverLines(server: Json): string {
   lines.push(
     ['timeout', server.timeoutSeconds === undefined ? '-' : `${text(server.timeoutSeconds)}s`],
     ['estimates', estimates(server.estimates)],
-    ['state', `${text(status.state)}, ${text(status.restarts, '0')} restarts`],
   );
-  if (typeof status.lastError === 'string' && status.lastError !== '')
-    lines.push(['last error', firstLine(status.lastError)]);
+  if (isRecord(server.status)) {
+    const { state, restarts, lastError } = server.status;
+    lines.push(['state', `${text(state)}, ${text(restarts, '0')} restarts`]);
+    if (typeof lastError === 'string' && lastError !== '') lines.push(['last error', firstLine(lastError)]);
+  }
   return keyValues(lines);
 }
 

@@ -38,14 +38,16 @@ Run "warden mcp servers <command> --help" for a command's options.
 `;
 
 const ENTRY_HELP = `  --upstream-url <url>        an http server (Streamable HTTP) at this URL
-  --command <cmd>             a stdio server: the command the Warden node starts
+  --command <cmd>             a stdio server: the command the Warden node starts, one the
+                              operator allows in WARDEN_MCP_API_COMMANDS (none by default)
   --arg <arg>                 an argument of the command (repeatable, in order); one that
                               starts with "-" is written --arg=-y
   --env <NAME=value>          a plain environment variable of the command (repeatable)
-  --secret-env <NAME[=VAR]>   a secret environment variable, its value read from this shell's
-                              variable VAR (default NAME), never from the command line (repeatable)
+  --secret-env <NAME[=VAR]>   a secret environment variable, its value read from the (exported)
+                              environment variable VAR (default NAME), never from the command
+                              line (repeatable)
   --header <Name=value>       a plain HTTP header sent to the server (repeatable)
-  --secret-header <Name=VAR>  a secret header, its value read from this shell's variable VAR
+  --secret-header <Name=VAR>  a secret header, its value read from the environment variable VAR
                               (repeatable), e.g. --secret-header Authorization=SEARCH_AUTH
   --cwd <dir>                 the command's working directory (absolute, on the Warden node)
   --timeout <seconds>         per upstream call, 1 to 3600 (the server's default: 60)
