@@ -35,9 +35,13 @@ Commands:
                        (agent, owner, tenant, thaw, status)
   mcp connect          serve MCP over stdio for a desktop client (Claude Desktop, Cursor, …),
                        relayed to Warden's MCP gateway as the agent of WARDEN_AGENT_KEY
+  mcp servers <command>
+                       the upstream MCP servers behind the gateway
+                       (list, tools, add, update, remove)
 
 Run "warden policy <command> --help", "warden agents --help", "warden audit --help",
-"warden approvals --help" or "warden mcp connect --help" for a command's options.
+"warden approvals --help", "warden mcp connect --help" or "warden mcp servers --help"
+for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
