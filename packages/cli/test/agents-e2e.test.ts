@@ -134,10 +134,10 @@ describe('warden migrate', () => {
       };
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.join('')).toContain(
-        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants',
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants, 0008-mcp-servers',
       );
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.at(-1)).toContain('up to date (0007-delegation-grants)');
+      expect(outputs.at(-1)).toContain('up to date (0008-mcp-servers)');
     } finally {
       if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
       else process.env.WARDEN_DATA_DIR = previous;
