@@ -7,6 +7,8 @@ import type { LastUsedTracker } from './credentials/last-used.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
 import { Closers } from './lifecycle/closers.js';
+import type { LlmProxy } from './llm/llm-proxy.js';
+import { readProvidersFile } from './llm/providers-file.js';
 import type { McpGateway } from './mcp/gateway.js';
 import { readServersFile } from './mcp/servers-file.js';
 import type { Notifier } from './notify/notifier.js';
@@ -48,6 +50,8 @@ export interface WardenNode {
   sweepReservations(): Promise<number>;
   /** The MCP gateway (its upstreams, and `idle()` for the outcomes still being written). */
   readonly mcp: McpGateway;
+  /** The LLM proxy (providers, outcomes still being written). */
+  readonly llm: LlmProxy;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /**
@@ -108,6 +112,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       lastUsed: services.lastUsed,
       sweepReservations: () => services.reservationSweeper.run(),
       mcp: services.mcp,
+      llm: services.llm,
       async listen() {
         listeningUrl = await app.listen({ host: config.host, port: config.port });
         return listeningUrl;
@@ -152,5 +157,8 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
   // Upstreams start on first use; here the servers are only checked and registered.
   const fileServers = config.mcpServersFile ? await readServersFile(config.mcpServersFile) : [];
   await services.mcpServers.start(new Map([[bootstrap.tenant.id, fileServers]]));
+  if (config.llmProvidersFile) {
+    services.llm.deps.providers.set(bootstrap.tenant.id, await readProvidersFile(config.llmProvidersFile));
+  }
   return bootstrap;
 }

@@ -65,6 +65,8 @@ import type { Worker } from './lifecycle/worker.js';
 import { RateLimitCache } from './limits/rate-limit-cache.js';
 import { createRateLimiter } from './limits/rate-limit-gate.js';
 import { RateLimitService } from './limits/rate-limit-service.js';
+import { LlmProxy } from './llm/llm-proxy.js';
+import { ProviderRegistry } from './llm/provider-registry.js';
 import { AgentTools } from './mcp/agent-tools.js';
 import { McpGateway } from './mcp/gateway.js';
 import { McpServerService } from './mcp/server-service.js';
@@ -128,6 +130,8 @@ export interface Services {
   readonly mcp: McpGateway;
   /** The upstream servers' definitions: the servers file's and the API's. */
   readonly mcpServers: McpServerService;
+  /** The LLM proxy: model providers per tenant and the governed model calls. */
+  readonly llm: LlmProxy;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
@@ -268,6 +272,8 @@ export async function buildServices(
     log,
   );
   closers.push('mcp gateway', () => mcp.close());
+  const llm = new LlmProxy({ decide: decideService, outcomes, providers: new ProviderRegistry(), log });
+  closers.push('llm proxy', () => llm.idle());
   const mcpServers = new McpServerService({
     storage,
     audit,
@@ -371,6 +377,7 @@ export async function buildServices(
     anomaly: { baselines: new BaselineReader(storage, usage, config, clock), breaker },
     mcp,
     mcpServers,
+    llm,
     auditServices: {
       reader: new AuditReader(storage, auditTrail.sealer),
       proofs: new AuditProofs(signing),

@@ -206,6 +206,17 @@ const settings = {
     schema: Type.String({ minLength: 1 }),
     default: undefined,
   },
+  llmProvidersFile: {
+    env: 'WARDEN_LLM_PROVIDERS_FILE',
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  llmMaxBodyBytes: {
+    env: 'WARDEN_LLM_MAX_BODY_BYTES',
+    // A model request's body (prompts with images can be large); larger ones are refused with 413.
+    schema: Type.Integer({ minimum: 65_536, maximum: 256 * 1_048_576 }),
+    default: 32 * 1_048_576,
+  },
   mcpHoldSeconds: {
     env: 'WARDEN_MCP_HOLD_SECONDS',
     // A call a human must approve first is held this long for the decision (below common client
@@ -387,6 +398,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.policyDir !== undefined) config.policyDir = resolve(config.policyDir as string);
   if (config.budgetsFile !== undefined) config.budgetsFile = resolve(config.budgetsFile as string);
   if (config.mcpServersFile !== undefined) config.mcpServersFile = resolve(config.mcpServersFile as string);
+  if (config.llmProvidersFile !== undefined)
+    config.llmProvidersFile = resolve(config.llmProvidersFile as string);
   const derived = dataDirFiles(config.dataDir as string);
   for (const key of Object.keys(derived) as DerivedSettings[]) {
     config[key] = resolve((config[key] as string | undefined) ?? derived[key]);

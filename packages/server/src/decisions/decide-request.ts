@@ -29,6 +29,11 @@ export interface DecideRequest {
   readonly approvalId?: string;
   /** What the call expects to cost, reserved against its budgets until the outcome settles it. */
   readonly estimate?: Amounts;
+  /**
+   * A refusal the caller found before deciding (the LLM proxy: a model without a price). Recorded as
+   * the decision unless a gate (kill switch, status, breaker) denies first; the policy is not asked.
+   */
+  readonly refusal?: { readonly code: 'unpriced_model'; readonly reason: string };
   /** The agents this agent acts for, outermost orchestrator first, each with the proof of its link. */
   readonly delegation?: readonly DelegationLink[];
 }

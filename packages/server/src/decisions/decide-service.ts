@@ -19,7 +19,7 @@ import { approvalStep } from './approval-step.js';
 import { callArgs, digest } from './call-args.js';
 import { answerOf } from './decide-answer.js';
 import type { DecideRequest, DecideSource } from './decide-request.js';
-import type { RecordedDecision } from './decision.js';
+import { type RecordedDecision, serverDeny } from './decision.js';
 import type { DecisionRecorder } from './decision-recorder.js';
 import type { Call } from './decision-write.js';
 import { delegatorsOf } from './delegation.js';
@@ -123,8 +123,11 @@ export class DecideService {
     const bundle = deps.registry.get(principal.tenantId);
     const gate = await firstGateDeny(deps, { agent, delegators, bundle, taskId, tool: request.tool, now });
 
+    const refusal = request.refusal
+      ? serverDeny(request.refusal.code, request.refusal.reason, agent.id, bundle?.version ?? 'none')
+      : undefined;
     const policy =
-      gate || !bundle
+      gate || refusal || !bundle
         ? undefined
         : await policyDecision(deps, bundle, {
             agent,
@@ -136,7 +139,7 @@ export class DecideService {
             context,
             now,
           });
-    const decided = gate?.decision ?? policy?.decision;
+    const decided = gate?.decision ?? refusal ?? policy?.decision;
     // firstGateDeny answers for a tenant without a bundle, so one of the two decided.
     if (!decided) throw new Error('no gate denied and no policy decided');
 

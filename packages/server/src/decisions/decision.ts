@@ -10,7 +10,8 @@ import type { BudgetView } from '../budgets/decision-budgets.js';
  * - `tenant_frozen`: the tenant-wide kill switch is on;
  * - `circuit_open`: the agent's circuit breaker tripped and no human has reset it yet;
  * - `budget_exceeded` / `rate_limited`: a hard budget or a rate limit has no room for this call;
- * - `limits_unavailable`: the rate-limit store cannot be reached and the fail mode is closed.
+ * - `limits_unavailable`: the rate-limit store cannot be reached and the fail mode is closed;
+ * - `unpriced_model`: the LLM proxy knows no price for the model, so its budgets could not hold.
  */
 export type ServerDecisionCode =
   | Decision['code']
@@ -23,6 +24,7 @@ export type ServerDecisionCode =
   | 'budget_exceeded'
   | 'rate_limited'
   | 'limits_unavailable'
+  | 'unpriced_model'
   | 'approved'
   | RedemptionCode;
 

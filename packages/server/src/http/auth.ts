@@ -28,9 +28,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The credential of a request: `Authorization: Bearer …`, or `x-api-key`, the header Anthropic's
+ * clients send their key in (so an agent points one at the LLM proxy with its Warden key as is).
+ */
 export function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) {
+    const apiKey = request.headers['x-api-key'];
+    return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? header;
 }

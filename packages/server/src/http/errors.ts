@@ -21,7 +21,7 @@ export function handleError(error: FastifyError | WardenError, request: FastifyR
   return reply.status(ERROR_STATUS[code]).send(body);
 }
 
-function classify(error: FastifyError | WardenError): {
+export function classify(error: FastifyError | WardenError): {
   code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;

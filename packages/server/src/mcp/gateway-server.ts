@@ -12,11 +12,11 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { AgentPrincipal } from '../credentials/principal.js';
+import { callContext } from '../decisions/call-context.js';
 import type { DecideContext } from '../decisions/decide-request.js';
 import { WardenError } from '../errors.js';
 import { WARDEN_VERSION } from '../version.js';
 import type { AgentTools } from './agent-tools.js';
-import { callContext } from './call-context.js';
 import {
   forwardCall,
   type GatewayCall,

@@ -1,18 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { resolveValue, type SecretSources } from '../secrets/configured-value.js';
 import type { ConfiguredValue } from './server-entry.js';
 
-/** Where an upstream's secret values come from when it starts. */
-export interface SecretSources {
-  readonly env: NodeJS.ProcessEnv;
-  /** Opens a value stored sealed for `field` (`env.TOKEN`, `headers.Authorization`) of this server. */
-  readonly reveal: (box: string, field: string) => string;
-}
+export type { SecretSources } from '../secrets/configured-value.js';
 
-/**
- * The values an upstream starts with, its secrets read now: from the node's environment, a file
- * (trailing newline dropped) or the sealed store. A missing one fails the start, naming the reference
- * but never a value.
- */
+/** The values an upstream starts with (its env or headers), each read now by `resolveValue`. */
 export async function resolveValues(
   values: Readonly<Record<string, ConfiguredValue>>,
   serverName: string,
@@ -21,24 +12,7 @@ export async function resolveValues(
 ): Promise<Record<string, string>> {
   const resolved: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
-    const at = `${serverName}.${kind}.${key}`;
-    if (typeof value === 'string') {
-      resolved[key] = value;
-    } else if ('sealed' in value) {
-      resolved[key] = sources.reveal(value.sealed, `${kind}.${key}`);
-    } else if ('fromEnv' in value) {
-      const found = sources.env[value.fromEnv];
-      if (found === undefined) throw new Error(`${at}: the environment variable ${value.fromEnv} is not set`);
-      resolved[key] = found;
-    } else {
-      try {
-        resolved[key] = (await readFile(value.fromFile, 'utf8')).replace(/\r?\n$/, '');
-      } catch (error) {
-        throw new Error(
-          `${at}: cannot read ${value.fromFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-        );
-      }
-    }
+    resolved[key] = await resolveValue(value, `${serverName}.${kind}.${key}`, `${kind}.${key}`, sources);
   }
   return resolved;
 }

@@ -311,6 +311,23 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     request: () => ({ url: '/v1/mcp/servers/everything/tools' }),
     foreign: 404,
   },
+  // The LLM proxy: the agent's key (Bearer, or x-api-key as Anthropic's clients send it).
+  'POST /llm/openai/v1/chat/completions': {
+    auth: AGENT,
+    request: () => ({
+      url: '/llm/openai/v1/chat/completions',
+      body: { model: 'gpt-4o', messages: [{ role: 'user', content: 'route security check' }] },
+    }),
+    foreign: null,
+  },
+  'POST /llm/anthropic/v1/messages': {
+    auth: AGENT,
+    request: () => ({
+      url: '/llm/anthropic/v1/messages',
+      body: { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'check' }] },
+    }),
+    foreign: null,
+  },
   'POST /v1/decide': {
     auth: AGENT,
     request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),

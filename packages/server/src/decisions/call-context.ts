@@ -1,13 +1,13 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import type { DecideContext } from '../decisions/decide-request.js';
-import { TaskId } from '../decisions/decision-schema.js';
 import { invalidField } from '../errors.js';
 import { StrictObject } from '../http/schemas.js';
+import type { DecideContext } from './decide-request.js';
+import { TaskId } from './decision-schema.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
-/** What an MCP request may tell Warden of its task, in `params._meta.warden`. */
+/** What a gateway or proxy call may tell Warden of its task: MCP's `params._meta.warden`, or headers. */
 const McpCallContext = StrictObject({
   taskId: Type.Optional(TaskId),
   parentTaskId: Type.Optional(TaskId),
@@ -28,10 +28,15 @@ const HEADERS = {
 export type McpCallContext = Static<typeof McpCallContext>;
 
 /**
- * The decide context of a gateway call: `_meta.warden` of the request, then the `Warden-*` headers
- * for what it leaves out. A bad value is refused naming where it came from, before anything is decided.
+ * The decide context of a call through the MCP gateway or the LLM proxy: `_meta.warden` of an MCP
+ * request, then the `Warden-*` headers for what it leaves out. A bad value is refused naming where it
+ * came from, before anything is decided.
  */
-export function callContext(meta: unknown, headers: Headers | undefined): DecideContext {
+export function callContext(
+  meta: unknown,
+  headers: Headers | undefined,
+  via: 'mcp' | 'llm' = 'mcp',
+): DecideContext {
   const fromHeaders: Record<string, string> = {};
   for (const [header, key] of Object.entries(HEADERS)) {
     const value = headers?.get(header);
@@ -40,7 +45,7 @@ export function callContext(meta: unknown, headers: Headers | undefined): Decide
   checked(fromHeaders, (key) => `header ${Object.entries(HEADERS).find(([, k]) => k === key)?.[0] ?? key}`);
   const warden = meta && typeof meta === 'object' ? (meta as Record<string, unknown>).warden : undefined;
   if (warden !== undefined) checked(warden, (key) => `params._meta.warden${key ? `.${key}` : ''}`);
-  return { interface: 'mcp', ...fromHeaders, ...((warden ?? {}) as McpCallContext) };
+  return { interface: via, ...fromHeaders, ...((warden ?? {}) as McpCallContext) };
 }
 
 function checked(value: unknown, where: (key: string) => string): asserts value is McpCallContext {

@@ -1,0 +1,56 @@
+import type { ModelRoute } from './model-route.js';
+import {
+  costOf,
+  fromAnthropicUsage,
+  fromChatCompletionsUsage,
+  type ModelUsage,
+  NO_USAGE,
+  priceFor,
+  promptTokensOf,
+  worstCaseCost,
+} from './pricing/index.js';
+import { countText, encodingFor } from './tokens/index.js';
+
+export type { ModelUsage } from './pricing/index.js';
+export { countAnthropicInput, countChatInput } from './tokens/index.js';
+
+const MICROS_PER_USD = 1_000_000;
+
+/** A routed model's price, in the terms the proxy needs: USD for budgets, tokens for token budgets. */
+export interface Costing {
+  /** What to reserve: the prompt as counted plus the whole output limit, at the dearest applicable rate. */
+  worstCaseUsd(inputTokens: number, maxOutputTokens: number): number;
+  /** What the call cost, exact to the micro-dollar (rounded up once). */
+  costUsd(usage: ModelUsage): number;
+  tokens(usage: ModelUsage): number;
+  /** The usage of a call the provider gave no count for (a cut stream): the prompt as counted and the output delivered. */
+  counted(inputTokens: number, deliveredText: string): ModelUsage;
+}
+
+/** The route's costing, or undefined when no price is known (the call is refused as `unpriced_model`). */
+export function costingFor(route: ModelRoute): Costing | undefined {
+  const { provider, model } = route;
+  const price = priceFor(provider.kind, model, {
+    provider: provider.name,
+    models: provider.prices,
+    ...(provider.priceTable ? { tableProvider: provider.priceTable } : {}),
+  });
+  if (!price) return undefined;
+  const encoding = encodingFor(model);
+  return {
+    worstCaseUsd: (inputTokens, maxOutputTokens) =>
+      worstCaseCost(price, inputTokens, maxOutputTokens) / MICROS_PER_USD,
+    costUsd: (usage) => costOf(price, usage) / MICROS_PER_USD,
+    tokens: (usage) => promptTokensOf(usage) + usage.outputTokens,
+    counted: (inputTokens, deliveredText) => ({
+      ...NO_USAGE,
+      inputTokens,
+      outputTokens: countText(deliveredText, encoding),
+    }),
+  };
+}
+
+/** A Chat Completions `usage` (answer or last stream chunk), normalised. */
+export const usageFromChat = (usage: unknown): ModelUsage | undefined => fromChatCompletionsUsage(usage);
+/** A Messages `usage` (answer, or message_start merged with the last message_delta), normalised. */
+export const usageFromAnthropic = (usage: unknown): ModelUsage | undefined => fromAnthropicUsage(usage);

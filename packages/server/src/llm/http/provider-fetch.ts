@@ -1,0 +1,54 @@
+import { LlmProxyError } from './api-errors.js';
+
+export interface ProviderRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+  /** Aborted when the agent goes away: the provider's work is stopped too. */
+  readonly clientGone: AbortSignal;
+  readonly provider: string;
+}
+
+/**
+ * Sends a request to a provider. A provider that cannot be reached is a 502, one that does not answer
+ * within the provider's timeout a 504; both in the API's shape, named, never with the key.
+ */
+export async function sendToProvider(
+  request: ProviderRequest,
+): Promise<{ readonly response: Response; readonly timeout: AbortSignal }> {
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.any([timeout, request.clientGone]),
+    });
+    // The timeout also covers reading the body (a stream): the caller reads it under the same signal.
+    return { response, timeout };
+  } catch (error) {
+    throw providerFailure(request, timeout, error);
+  }
+}
+
+/** What a failed exchange with the provider is for the agent: a timeout (504) or unreachable (502). */
+export function providerFailure(
+  request: Pick<ProviderRequest, 'provider' | 'timeoutMs'>,
+  timeout: AbortSignal,
+  error: unknown,
+): LlmProxyError {
+  if (timeout.aborted) {
+    return new LlmProxyError(
+      504,
+      'upstream_timeout',
+      `provider ${request.provider} did not answer within ${Math.round(request.timeoutMs / 1_000)} s`,
+    );
+  }
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  return new LlmProxyError(
+    502,
+    'upstream_unreachable',
+    `provider ${request.provider} could not be reached${cause ? ` (${cause})` : ''}`,
+  );
+}

@@ -1,0 +1,277 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callContext } from '../../decisions/call-context.js';
+import type { RecordedDecision } from '../../decisions/decision.js';
+import { agentOf } from '../../http/auth.js';
+import type { ModelUsage } from '../costing.js';
+import { type Costing, costingFor } from '../costing.js';
+import { decideLlmCall, kept, type LlmCall, type LlmCallDeps, settleLlmCall } from '../llm-call.js';
+import { type LlmApi, type ModelRoute, routeModel } from '../model-route.js';
+import type { ProviderEntry } from '../provider-entry.js';
+import { type SseEvent, SseEventSplitter } from '../sse-events.js';
+import { LlmProxyError } from './api-errors.js';
+import { providerFailure, sendToProvider } from './provider-fetch.js';
+
+/** Watches a provider's stream on its way to the agent. */
+export interface StreamTally {
+  /** Whether the event goes on to the agent ('drop': a usage chunk it did not ask for). */
+  see(event: SseEvent): 'pass' | 'drop';
+  /** The usage the provider reported, once it has. */
+  usage(): ModelUsage | undefined;
+  /** The text and tool-call arguments that reached the agent (priced when the stream is cut). */
+  delivered(): string;
+  /** Whether the provider's end-of-stream event came. */
+  finished(): boolean;
+}
+
+/** What differs between the APIs the proxy speaks; `proxyCall` does the rest. */
+export interface ApiAdapter<B> {
+  readonly api: LlmApi;
+  /** The body checked; a mistake is a 400 in the API's shape naming the field. */
+  check(body: unknown): B;
+  model(body: B): string;
+  streaming(body: B): boolean;
+  /** The output tokens the request allows (its own limit, else the provider's default). */
+  maxOutputTokens(body: B, provider: ProviderEntry): number;
+  countInput(body: B, model: string): number;
+  /** What policies read besides `model` and `provider`. */
+  policyArgs(body: B, inputTokens: number, maxOutputTokens: number): Record<string, unknown>;
+  upstream(
+    body: B,
+    route: ModelRoute,
+    key: string,
+    incoming: IncomingHttpHeaders,
+  ): { url: string; headers: Record<string, string>; body: string };
+  usageOf(answer: unknown): ModelUsage | undefined;
+  answerText(answer: unknown): string;
+  promptText(body: B): string;
+  tally(body: B): StreamTally;
+  /** The SSE comment that ends a stream with its cost. */
+  costComment(usd: number, decisionId: string): string;
+}
+
+/** The largest error body of a provider passed on to the agent. */
+const MAX_ERROR_BYTES = 65_536;
+
+/**
+ * One model call through the proxy: checked, routed to a provider and model, priced (worst case
+ * reserved), decided on the decide pipeline, sent with the provider's key, answered as the provider
+ * answered (streamed as it streams), priced again from the provider's usage and settled with the
+ * prompt and the answer in the audit.
+ */
+export async function proxyCall<B>(
+  deps: LlmCallDeps,
+  adapter: ApiAdapter<B>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const started = performance.now();
+  const principal = agentOf(request);
+  const body = adapter.check(request.body);
+  const route = routeModel(deps.providers.of(principal.tenantId), adapter.api, adapter.model(body));
+  if ('reason' in route) {
+    throw new LlmProxyError(
+      route.reason === 'unknown_model' ? 404 : 400,
+      route.reason === 'unknown_model' ? 'model_not_found' : route.reason,
+      route.message,
+      { field: 'body.model' },
+    );
+  }
+  const costing = costingFor(route);
+  const inputTokens = adapter.countInput(body, route.model);
+  const maxOutput = adapter.maxOutputTokens(body, route.provider);
+  const stream = adapter.streaming(body);
+  const call: LlmCall = {
+    principal,
+    route,
+    args: {
+      ...adapter.policyArgs(body, inputTokens, maxOutput),
+      model: route.model,
+      provider: route.provider.name,
+      stream,
+    },
+    estimate: {
+      tokens: inputTokens + maxOutput,
+      ...(costing ? { usd: costing.worstCaseUsd(inputTokens, maxOutput) } : {}),
+    },
+    context: callContext(undefined, webHeaders(request.headers), 'llm'),
+    unpriced: costing === undefined,
+  };
+  const decision = await decideLlmCall(deps, call);
+  // Decided, so priced: an unpriced model was refused by the decision.
+  const price = costing as Costing;
+  const settle = (outcome: Omit<Parameters<typeof settleLlmCall>[3], 'durationMs'>) =>
+    settleLlmCall(deps, call, decision, { ...outcome, durationMs: Math.round(performance.now() - started) });
+  const failed = (error: string) =>
+    settle({ status: 'failed', costUsd: 0, tokens: 0, error, record: record(adapter, body, route, null) });
+
+  let key: string;
+  try {
+    key = await deps.providers.apiKey(principal.tenantId, route.provider);
+  } catch (error) {
+    deps.log.error({ err: error, provider: route.provider.name }, 'provider key cannot be read');
+    failed(`the key of provider ${route.provider.name} cannot be read`);
+    throw new LlmProxyError(
+      502,
+      'provider_unavailable',
+      `provider ${route.provider.name} is not configured correctly on this node`,
+      { decisionId: decision.decisionId },
+    );
+  }
+  const outgoing = adapter.upstream(body, route, key, request.headers);
+  const gone = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  const overheadMs = performance.now() - started;
+  let exchange: Awaited<ReturnType<typeof sendToProvider>>;
+  try {
+    exchange = await sendToProvider({
+      ...outgoing,
+      timeoutMs: route.provider.timeoutMs,
+      clientGone: gone.signal,
+      provider: route.provider.name,
+    });
+  } catch (error) {
+    failed(error instanceof Error ? error.message : 'provider request failed');
+    if (error instanceof LlmProxyError) error.extra = { ...error.extra, decisionId: decision.decisionId };
+    throw error;
+  }
+  const { response, timeout } = exchange;
+  const wardenHeaders = {
+    'x-warden-decision-id': decision.decisionId,
+    'x-warden-overhead-ms': overheadMs.toFixed(2),
+  };
+
+  if (!response.ok) {
+    // Not billed by the provider: the reservation is released, the error passed on as the provider gave it.
+    const text = (await readText(response, timeout, route.provider)).slice(0, MAX_ERROR_BYTES);
+    failed(`provider ${route.provider.name} answered ${response.status}`);
+    const retryAfter = response.headers.get('retry-after');
+    return reply
+      .status(response.status)
+      .headers({
+        ...wardenHeaders,
+        'content-type': response.headers.get('content-type') ?? 'application/json',
+        ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+      })
+      .send(text);
+  }
+
+  if (!stream) {
+    let text: string;
+    let answer: unknown;
+    try {
+      text = await readText(response, timeout, route.provider);
+      answer = JSON.parse(text);
+    } catch (error) {
+      failed(`provider ${route.provider.name} answered with something that is not JSON`);
+      throw error instanceof LlmProxyError
+        ? withDecision(error, decision)
+        : new LlmProxyError(
+            502,
+            'upstream_invalid',
+            `provider ${route.provider.name} answered with something that is not JSON`,
+            { decisionId: decision.decisionId },
+          );
+    }
+    const answerText = adapter.answerText(answer);
+    const usage = adapter.usageOf(answer) ?? price.counted(inputTokens, answerText);
+    const cost = price.costUsd(usage);
+    settle({
+      status: 'succeeded',
+      costUsd: cost,
+      tokens: price.tokens(usage),
+      record: record(adapter, body, route, { answer: answerText, usage, costUsd: cost }),
+    });
+    return reply
+      .status(response.status)
+      .headers({ ...wardenHeaders, 'x-warden-cost-usd': cost.toFixed(6), 'content-type': 'application/json' })
+      .send(text);
+  }
+
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    ...wardenHeaders,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-request-id': String(request.id),
+  });
+  const tally = adapter.tally(body);
+  const splitter = new SseEventSplitter();
+  let broken: string | undefined;
+  try {
+    if (!response.body) throw new Error('no body');
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      for (const event of splitter.push(Buffer.from(chunk))) {
+        if (tally.see(event) === 'pass' && !gone.signal.aborted) reply.raw.write(`${event.raw}\n\n`);
+      }
+    }
+    for (const event of splitter.end()) {
+      if (tally.see(event) === 'pass' && !gone.signal.aborted) reply.raw.write(`${event.raw}\n\n`);
+    }
+    if (!tally.finished()) broken = `provider ${route.provider.name} ended the stream before it was complete`;
+  } catch (error) {
+    broken = gone.signal.aborted
+      ? 'the agent closed the stream before it ended'
+      : providerFailure(
+          { provider: route.provider.name, timeoutMs: route.provider.timeoutMs },
+          timeout,
+          error,
+        ).message;
+  }
+  // Priced from the provider's usage when it came; a cut stream is charged for what was delivered.
+  const usage = tally.usage() ?? price.counted(inputTokens, tally.delivered());
+  const cost = price.costUsd(usage);
+  if (!gone.signal.aborted) {
+    if (broken) reply.raw.write(`: warden error ${JSON.stringify(broken)}\n\n`);
+    reply.raw.end(adapter.costComment(cost, decision.decisionId));
+  }
+  settle({
+    status: broken ? 'failed' : 'succeeded',
+    costUsd: cost,
+    tokens: price.tokens(usage),
+    ...(broken ? { error: broken } : {}),
+    record: record(adapter, body, route, { answer: tally.delivered(), usage, costUsd: cost }),
+  });
+  return reply;
+}
+
+function withDecision(error: LlmProxyError, decision: RecordedDecision): LlmProxyError {
+  error.extra = { ...error.extra, decisionId: decision.decisionId };
+  return error;
+}
+
+async function readText(response: Response, timeout: AbortSignal, provider: ProviderEntry): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw providerFailure({ provider: provider.name, timeoutMs: provider.timeoutMs }, timeout, error);
+  }
+}
+
+/** What the audit keeps of a call: the request's essentials, the prompt and the answer with digests. */
+function record<B>(
+  adapter: ApiAdapter<B>,
+  body: B,
+  route: ModelRoute,
+  result: { answer: string; usage: ModelUsage; costUsd: number } | null,
+): Record<string, unknown> {
+  return {
+    provider: route.provider.name,
+    model: route.model,
+    prompt: kept(adapter.promptText(body)),
+    ...(result
+      ? { completion: kept(result.answer), usage: { ...result.usage }, costUsd: result.costUsd }
+      : {}),
+  };
+}
+
+function webHeaders(incoming: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming)) {
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Amounts } from '../budgets/estimate.js';
+import type { AgentPrincipal } from '../credentials/principal.js';
+import type { DecideContext } from '../decisions/decide-request.js';
+import type { DecideService } from '../decisions/decide-service.js';
+import type { RecordedDecision } from '../decisions/decision.js';
+import type { OutcomeService } from '../decisions/outcome-service.js';
+import { LlmProxyError } from './http/api-errors.js';
+import type { ModelRoute } from './model-route.js';
+import type { ProviderRegistry } from './provider-registry.js';
+
+export interface LlmCallDeps {
+  readonly decide: DecideService;
+  readonly outcomes: OutcomeService;
+  readonly providers: ProviderRegistry;
+  /** Keeps a write still under way (an outcome) for the shutdown to wait for. */
+  readonly track: (write: Promise<void>) => void;
+  readonly log: {
+    error(details: Record<string, unknown>, message: string): void;
+    warn(details: Record<string, unknown>, message: string): void;
+  };
+}
+
+/** A model call as Warden decides it. */
+export interface LlmCall {
+  readonly principal: AgentPrincipal;
+  readonly route: ModelRoute;
+  /** What policies read: `model`, `max_tokens`, `temperature`, `stream`, `tools`, `input_tokens`, … */
+  readonly args: Record<string, unknown>;
+  /** The worst case, reserved against every applicable budget until the outcome settles it. */
+  readonly estimate: Amounts;
+  readonly context: DecideContext;
+  /** Set when the model has no price: the call is refused, recorded as `unpriced_model`. */
+  readonly unpriced: boolean;
+}
+
+/**
+ * Decides a model call on the same pipeline as `POST /v1/decide` (source `llm`), recorded and
+ * audited before anything is sent to the provider. Only an allow (or a review afterwards, `post`)
+ * is answered with the decision; anything else is thrown as the refusal the agent's client sees.
+ */
+export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<RecordedDecision> {
+  const decision = await deps.decide.decide(
+    call.principal,
+    {
+      tool: call.route.tool,
+      args: call.args,
+      context: call.context,
+      estimate: call.estimate,
+      ...(call.unpriced
+        ? {
+            refusal: {
+              code: 'unpriced_model' as const,
+              reason: `no price is known for ${call.route.model} of provider ${call.route.provider.name}; its operator must configure one`,
+            },
+          }
+        : {}),
+    },
+    'llm',
+  );
+  if (
+    decision.effect === 'allow' ||
+    (decision.effect === 'review' && decision.approvalRequest?.mode === 'post')
+  ) {
+    return decision;
+  }
+  throw refusalOf(decision);
+}
+
+function refusalOf(decision: RecordedDecision): LlmProxyError {
+  const extra = { decisionId: decision.decisionId };
+  if (decision.effect === 'review') {
+    const id = decision.approvalRequest?.id;
+    return new LlmProxyError(
+      403,
+      'approval_required',
+      `Warden: this model call needs a human's approval (${decision.reason}). It was not sent. Approval request ${id} is waiting; send the same request again once it is approved.`,
+      extra,
+    );
+  }
+  const message = `Warden denied this model call (${decision.code}): ${decision.reason}`;
+  if (decision.code === 'rate_limited' || decision.code === 'budget_exceeded') {
+    return new LlmProxyError(429, decision.code, message, {
+      ...extra,
+      ...(decision.retryAfterSeconds !== undefined ? { retryAfterSeconds: decision.retryAfterSeconds } : {}),
+    });
+  }
+  return new LlmProxyError(403, decision.code, message, extra);
+}
+
+/** What became of an allowed call: what it cost and what the audit keeps of it. */
+export interface LlmOutcome {
+  readonly status: 'succeeded' | 'failed';
+  readonly costUsd: number;
+  readonly tokens: number;
+  readonly durationMs: number;
+  readonly error?: string;
+  /** The model's answer and the request's essentials, redacted and capped by data protection. */
+  readonly record: Record<string, unknown>;
+}
+
+/**
+ * Records the outcome, which settles the decision's reservation to what the call cost (a failure the
+ * provider did not bill costs 0, so the reservation is released). Written without holding the answer
+ * back; the shutdown waits for it.
+ */
+export function settleLlmCall(
+  deps: LlmCallDeps,
+  call: LlmCall,
+  decision: RecordedDecision,
+  outcome: LlmOutcome,
+): void {
+  deps.track(
+    deps.outcomes
+      .report(call.principal, decision.decisionId, {
+        status: outcome.status,
+        costUsd: outcome.costUsd,
+        tokens: outcome.tokens,
+        durationMs: outcome.durationMs,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        output: outcome.record,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          deps.log.error({ err: error, decisionId: decision.decisionId }, 'LLM proxy outcome not recorded'),
+      ),
+  );
+}
+
+/** A text as the audit keeps it: whole up to data protection's cap, and always its digest. */
+export function kept(text: string): {
+  readonly text: string;
+  readonly sha256: string;
+  readonly chars: number;
+} {
+  return { text, sha256: createHash('sha256').update(text).digest('hex'), chars: text.length };
+}

@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
+
+/** The env variables the providers file takes the fakes' keys from. */
+export const OPENAI_KEY_ENV = 'WARDEN_TEST_OPENAI_KEY';
+export const ANTHROPIC_KEY_ENV = 'WARDEN_TEST_ANTHROPIC_KEY';
+
+/**
+ * Agents of role llm-user may call every model, with at most 2,000 output tokens; role llm-cheap
+ * may not use gpt-4o (only the mini).
+ */
+export const LLM_POLICY = `apiVersion: warden/v1
+kind: Policy
+metadata:
+  name: llm
+  owner: ${POLICY_AUTHOR}
+spec:
+  agents:
+    roles: [llm-user, llm-cheap]
+  rules:
+    - id: no-big-answers
+      effect: deny
+      tools: ["llm.*"]
+      when: args.max_tokens > 2000
+      reason: At most 2000 output tokens per call
+    - id: cheap-models-only
+      effect: deny
+      tools: ["llm.openai.gpt-4o"]
+      when: '"llm-cheap" in agent.roles'
+      reason: This agent uses gpt-4o-mini
+    - id: models
+      effect: allow
+      tools: ["llm.*"]
+      reason: Model calls are fine
+`;
+
+/** A policy directory and a providers file pointing at the fakes. */
+export async function writeLlmFiles(openAiUrl: string, anthropicUrl: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-llm-'));
+  const policyDir = join(dir, 'policies');
+  await mkdir(policyDir);
+  await writeFile(join(policyDir, 'llm.yaml'), LLM_POLICY);
+  const providersFile = join(dir, 'providers.yaml');
+  await writeFile(
+    providersFile,
+    `providers:
+  - name: openai
+    kind: openai
+    baseUrl: ${openAiUrl}
+    apiKey: { fromEnv: ${OPENAI_KEY_ENV} }
+    aliases: { fast: gpt-4o-mini }
+    defaultMaxTokens: 1000
+    timeoutSeconds: 5
+  - name: anthropic
+    kind: anthropic
+    baseUrl: ${anthropicUrl}
+    apiKey: { fromEnv: ${ANTHROPIC_KEY_ENV} }
+    models: [claude-sonnet-4-5, claude-haiku-4-5]
+    timeoutSeconds: 5
+  - name: local
+    kind: openai-compatible
+    baseUrl: ${openAiUrl}
+    apiKey: { fromEnv: ${OPENAI_KEY_ENV} }
+    models: [llama-local, mystery-model]
+    defaultMaxTokens: 1000
+    prices:
+      llama-local: { inputPerMTok: 0.1, outputPerMTok: 0.2 }
+`,
+  );
+  return { dir, policyDir, providersFile };
+}
