@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { ResponseUsage } from 'openai/resources/responses/responses';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AnthropicStreamUsage,
   costOf,
@@ -103,6 +103,16 @@ describe('published prices from the bundled table', () => {
     expect(costOf(price, usage({ inputTokens: 200_001, outputTokens: 1_000 }))).toBe(1_200_006 + 22_500);
     // The cache counts toward the threshold: 1 uncached + 200,000 read is above it.
     expect(costOf(price, usage({ inputTokens: 1, cacheReadTokens: 200_000 }))).toBe(6 + 120_000);
+  });
+
+  it('looks prices up in the bundled data, without any network access', () => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch').mockRejectedValue(new Error('no network'));
+    try {
+      expect(priceFor('openai', 'gpt-4.1')?.model).toBe('gpt-4.1');
+      expect(fetchSpy).not.toHaveBeenCalled();
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 
   it('embeddings have an input price only', () => {
