@@ -63,18 +63,22 @@ describe('fake OpenAI with the official openai client', () => {
   });
 
   it('reports scripted cached and reasoning tokens', async () => {
-    fake.script({
-      text: 'cached',
-      usage: { prompt_tokens: 1200, cached_tokens: 1024, reasoning_tokens: 64 },
-    });
+    const usage = { prompt_tokens: 1200, cached_tokens: 1024, cache_write_tokens: 100, reasoning_tokens: 64 };
+    fake.script({ text: 'cached', usage }, { usage });
     const completion = await client.chat.completions.create({
       model: 'o4-mini',
       messages: [{ role: 'user', content: 'x' }],
     });
     expect(completion.usage).toMatchObject({
       prompt_tokens: 1200,
-      prompt_tokens_details: { cached_tokens: 1024 },
+      prompt_tokens_details: { cached_tokens: 1024, cache_write_tokens: 100 },
       completion_tokens_details: { reasoning_tokens: 64 },
+    });
+    const result = await client.responses.create({ model: 'o4-mini', input: 'x' });
+    expect(result.usage).toMatchObject({
+      input_tokens: 1200,
+      input_tokens_details: { cached_tokens: 1024, cache_write_tokens: 100 },
+      output_tokens_details: { reasoning_tokens: 64 },
     });
   });
 
@@ -289,6 +293,54 @@ describe('fake OpenAI with the official openai client', () => {
     // The SDK does not wrap a body read that fails: fetch's own TypeError ('terminated') comes out.
     expect(cut).toBeInstanceOf(TypeError);
     expect((cut as Error).message).toBe('terminated');
+  });
+
+  it("a cut stream fails the SDK's helpers, and a stream cut before any event too", async () => {
+    fake.script({ fail: { kind: 'disconnect', afterChunks: 2 } });
+    const chat = client.chat.completions.stream({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    // The helpers wrap fetch's TypeError ('terminated') in the SDK's base OpenAIError.
+    expect(await thrown(() => chat.finalChatCompletion())).toBeInstanceOf(OpenAI.OpenAIError);
+
+    fake.script({ fail: { kind: 'disconnect', afterChunks: 0 } });
+    const response = client.responses.stream({ model: 'gpt-4.1', input: 'x' });
+    expect(await thrown(() => response.finalResponse())).toBeInstanceOf(OpenAI.OpenAIError);
+    expect(fake.requests.at(-1)?.path).toBe('/v1/responses');
+  });
+
+  it("an error inside a stream is the SDK's APIError; without streaming a 500", async () => {
+    fake.script({ text: 'a b c', fail: { kind: 'stream-error', afterChunks: 2, message: 'boom' } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
+    const received: string[] = [];
+    const error = await thrown(async () => {
+      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? '');
+    });
+    expect(received).toEqual(['', 'a ']);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as Error).message).toContain('boom');
+
+    fake.script({ fail: { kind: 'stream-error', afterChunks: 3 } });
+    const events = await client.responses.create({ model: 'gpt-4.1', input: 'x', stream: true });
+    const types: string[] = [];
+    for await (const event of events) types.push(event.type);
+    expect(types).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'error',
+    ]);
+
+    fake.script({ fail: { kind: 'stream-error', afterChunks: 2 } });
+    const plain = await thrown(() =>
+      client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+    );
+    expect(plain).toBeInstanceOf(OpenAI.InternalServerError);
   });
 
   it('delays the first byte and each chunk as configured', async () => {
@@ -523,6 +575,27 @@ describe('fake Anthropic with the official @anthropic-ai/sdk client', () => {
     // The Anthropic SDK wraps the failed body read (fetch's TypeError 'terminated') as a connection error.
     expect(error).toBeInstanceOf(Anthropic.APIConnectionError);
     expect(((error as Error).cause as Error | undefined)?.message).toBe('terminated');
+  });
+
+  it("an overloaded_error inside a stream is the SDK's error; without streaming a 529", async () => {
+    fake.script({ text: 'a b c', fail: { kind: 'stream-error', afterChunks: 3 } });
+    const stream = client.messages.stream({
+      model: 'm',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    const deltas: string[] = [];
+    stream.on('text', (delta) => deltas.push(delta));
+    const error = await thrown(() => stream.finalMessage());
+    expect(deltas).toEqual([]);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+
+    fake.script({ fail: { kind: 'stream-error', afterChunks: 3 } });
+    const plain = await thrown(() =>
+      client.messages.create({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    );
+    expect(plain).toBeInstanceOf(Anthropic.OverloadedError);
   });
 
   it('close() ends a hanging request', async () => {

@@ -9,13 +9,13 @@
  * `POST /v1/messages/count_tokens`, auth by `x-api-key` or `Authorization: Bearer` (the installed
  * SDK sends its API key as a Bearer token) with `anthropic-version` required, Anthropic's
  * error body `{"type":"error","error":{type,message},"request_id"}` and headers (`request-id`,
- * `anthropic-ratelimit-*`, `retry-after` on 429), 529 `overloaded_error`, and scripted failures and
- * delays (see ScriptedFailure and Timing).
+ * `anthropic-ratelimit-*`, `retry-after` on 429), 529 `overloaded_error`, `event: error` inside a
+ * stream, and scripted failures and delays (see ScriptedFailure and Timing).
  *
  * Does not cover: any other endpoint (404 in Anthropic's shape), OAuth or workload identity tokens,
  * request validation beyond JSON parsing and the headers (no 400 for a missing `max_tokens`),
- * thinking blocks, citations, server tools, `stop_sequences`, `error` events inside a stream, the
- * Batches and Files APIs, beta headers, and real tokenization (see tokensOf for the counts).
+ * thinking blocks, citations, server tools, `stop_sequences`, the Batches and Files APIs, beta
+ * headers, and real tokenization (see tokensOf for the counts).
  */
 import {
   type AnthropicTurn,
@@ -24,7 +24,7 @@ import {
   message,
   messageEvents,
 } from './anthropic-shapes.js';
-import { answerFailure } from './failures.js';
+import { answerFailure, withStreamError } from './failures.js';
 import {
   header,
   type RecordedRequest,
@@ -101,7 +101,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return;
     }
     const body = recorded.body;
-    const reply = queue.next();
+    const reply = withOverloadedDefault(queue.next());
     const streaming = body.stream === true;
     await sleep(reply.firstByteDelayMs ?? options.firstByteDelayMs, res);
     if (res.destroyed) return;
@@ -124,7 +124,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return;
     }
     const events = messageEvents(turn).map((event) => ({ event: event.type, data: JSON.stringify(event) }));
-    await writeSse(res, headers, events, {
+    const failed = withStreamError(events, reply, () => ({
+      event: 'error',
+      data: JSON.stringify(
+        errorBody({ status: 529, ...(reply.fail?.kind === 'stream-error' ? reply.fail : {}) }),
+      ),
+    }));
+    await writeSse(res, headers, failed, {
       chunkDelayMs: reply.chunkDelayMs ?? options.chunkDelayMs,
       cutAfter: reply.fail?.kind === 'disconnect' ? reply.fail.afterChunks : undefined,
     });
@@ -147,6 +153,12 @@ function authenticated(recorded: RecordedRequest, apiKey: string): boolean {
     header(recorded.headers, 'x-api-key') === apiKey ||
     header(recorded.headers, 'authorization') === `Bearer ${apiKey}`
   );
+}
+
+/** An Anthropic stream error is `overloaded_error` unless the script names another type. */
+function withOverloadedDefault(reply: AnthropicReply): AnthropicReply {
+  if (reply.fail?.kind !== 'stream-error' || reply.fail.type) return reply;
+  return { ...reply, fail: { ...reply.fail, type: 'overloaded_error' } };
 }
 
 function responseHeaders(requestId: string): Record<string, string> {

@@ -162,7 +162,7 @@ export async function writeSse(
   res.flushHeaders();
   for (let i = 0; i < events.length; i++) {
     if (options.cutAfter !== undefined && i >= options.cutAfter) {
-      res.socket?.destroy();
+      await cut(res);
       return;
     }
     if (res.destroyed) return;
@@ -174,10 +174,18 @@ export async function writeSse(
     await new Promise<void>((resolve) => res.write(text, () => resolve()));
   }
   if (options.cutAfter !== undefined && options.cutAfter <= events.length) {
-    res.socket?.destroy();
+    await cut(res);
     return;
   }
   res.end();
+}
+
+/** Destroys the socket once what was written (the headers at least) has gone out. */
+async function cut(res: ServerResponse): Promise<void> {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  await new Promise<void>((resolve) => socket.write('', () => resolve()));
+  socket.destroy();
 }
 
 /** Random id characters as the providers use them (`chatcmpl-…`, `msg_01…`, `req_…`). */

@@ -8,7 +8,8 @@
  * `response.created` to `response.completed` with usage, text and function calls),
  * `POST /v1/embeddings` (float or base64 vectors, `usage.prompt_tokens`), `GET /v1/models`,
  * Bearer auth, OpenAI's error body `{"error":{message,type,param,code}}` and headers
- * (`x-request-id`, `openai-processing-ms`, `x-ratelimit-*`, `retry-after` on 429), and scripted
+ * (`x-request-id`, `openai-processing-ms`, `x-ratelimit-*`, `retry-after` on 429), errors inside a
+ * stream (chat: a `data: {"error":…}` line; Responses: an `error` event), and scripted
  * failures and delays (see ScriptedFailure and Timing).
  *
  * Does not cover: any other endpoint (404 in OpenAI's shape), request validation beyond JSON
@@ -17,7 +18,7 @@
  * projects, the Realtime and Batch APIs, and real tokenization (see tokensOf for the counts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { answerFailure } from './failures.js';
+import { answerFailure, withStreamError } from './failures.js';
 import {
   header,
   type RecordedRequest,
@@ -79,7 +80,7 @@ export const FAKE_OPENAI_KEY = 'sk-fake-openai';
  * Default replies: the assistant text is `echo: <text of the last user message>`. Usage:
  * `prompt_tokens` is the tokensOf sum over the texts of every message's `content` (chat) or of
  * `instructions` and `input` (responses) or of each embedding input; `completion_tokens` is
- * replyTokens of the reply; `cached_tokens` and `reasoning_tokens` are 0. A scripted `usage`
+ * replyTokens of the reply; `cached_tokens`, `cache_write_tokens` and `reasoning_tokens` are 0. A scripted `usage`
  * replaces the fields it names.
  */
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
@@ -147,7 +148,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           data: JSON.stringify(chunk),
         }));
         events.push({ data: '[DONE]' });
-        await writeSse(res, headers, events, { chunkDelayMs, cutAfter });
+        const failed = withStreamError(events, reply, () => ({
+          data: JSON.stringify(statusError({ status: 500, ...streamErrorOf(reply) })),
+        }));
+        await writeSse(res, headers, failed, { chunkDelayMs, cutAfter });
         return;
       }
       case 'POST /v1/responses': {
@@ -160,7 +164,18 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
           event: event.type,
           data: JSON.stringify(event),
         }));
-        await writeSse(res, headers, events, { chunkDelayMs, cutAfter });
+        const failed = withStreamError(events, reply, (at) => {
+          const { error } = statusError({ status: 500, ...streamErrorOf(reply) });
+          const data = {
+            type: 'error',
+            code: error.type,
+            message: error.message,
+            param: null,
+            sequence_number: at,
+          };
+          return { event: 'error', data: JSON.stringify(data) };
+        });
+        await writeSse(res, headers, failed, { chunkDelayMs, cutAfter });
         return;
       }
     }
@@ -172,6 +187,10 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     script: (...replies) => queue.push(replies),
     close: () => server.close(),
   };
+}
+
+function streamErrorOf(reply: OpenAiReply): { type?: string; message?: string } {
+  return reply.fail?.kind === 'stream-error' ? { type: reply.fail.type, message: reply.fail.message } : {};
 }
 
 function responseHeaders(): Record<string, string> {
@@ -230,6 +249,7 @@ function turnOf(
       prompt_tokens: sumTokens(prompt),
       completion_tokens: replyTokens(text, toolCalls),
       cached_tokens: 0,
+      cache_write_tokens: 0,
       reasoning_tokens: 0,
       ...reply.usage,
     },

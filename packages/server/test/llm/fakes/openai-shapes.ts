@@ -9,6 +9,8 @@ export interface OpenAiUsage {
   completion_tokens: number;
   /** `prompt_tokens_details.cached_tokens` (Responses: `input_tokens_details.cached_tokens`). */
   cached_tokens: number;
+  /** `prompt_tokens_details.cache_write_tokens` (Responses: `input_tokens_details.cache_write_tokens`). */
+  cache_write_tokens: number;
   /** `completion_tokens_details.reasoning_tokens` (Responses: `output_tokens_details.reasoning_tokens`). */
   reasoning_tokens: number;
 }
@@ -29,7 +31,11 @@ export function chatUsage(usage: OpenAiUsage) {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     total_tokens: usage.prompt_tokens + usage.completion_tokens,
-    prompt_tokens_details: { cached_tokens: usage.cached_tokens, audio_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: usage.cached_tokens,
+      cache_write_tokens: usage.cache_write_tokens,
+      audio_tokens: 0,
+    },
     completion_tokens_details: {
       reasoning_tokens: usage.reasoning_tokens,
       audio_tokens: 0,
@@ -127,7 +133,10 @@ export function chatChunks(turn: OpenAiTurn, includeUsage: boolean): unknown[] {
 function responsesUsage(usage: OpenAiUsage) {
   return {
     input_tokens: usage.prompt_tokens,
-    input_tokens_details: { cached_tokens: usage.cached_tokens },
+    input_tokens_details: {
+      cached_tokens: usage.cached_tokens,
+      cache_write_tokens: usage.cache_write_tokens,
+    },
     output_tokens: usage.completion_tokens,
     output_tokens_details: { reasoning_tokens: usage.reasoning_tokens },
     total_tokens: usage.prompt_tokens + usage.completion_tokens,

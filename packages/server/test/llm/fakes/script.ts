@@ -18,6 +18,10 @@ export interface ScriptedToolCall {
  * - `hang`: never answers; the request stays open until the client times out or the fake closes.
  * - `disconnect`: a stream cut after `afterChunks` SSE events by destroying the socket; for a
  *   request that does not stream, the socket is destroyed before any byte of response.
+ * - `stream-error`: a stream that, after `afterChunks` events, sends the API's in-stream error
+ *   (Anthropic `event: error` with `type`, default `overloaded_error`; OpenAI chat a
+ *   `data: {"error":…}` line, Responses an `error` event) and ends. A request that does not stream
+ *   gets the matching status instead (529 for Anthropic's overloaded_error, else 500).
  */
 export type ScriptedFailure =
   | {
@@ -30,7 +34,8 @@ export type ScriptedFailure =
     }
   | { kind: 'garbage'; status?: number; contentType?: string; body?: string }
   | { kind: 'hang' }
-  | { kind: 'disconnect'; afterChunks: number };
+  | { kind: 'disconnect'; afterChunks: number }
+  | { kind: 'stream-error'; afterChunks: number; type?: string; message?: string };
 
 /** One reply of the fake model. Everything is optional: an empty reply is the default echo. */
 export interface ScriptedReply<Usage> extends Timing {
