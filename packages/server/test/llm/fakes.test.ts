@@ -1,9 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_ANTHROPIC_KEY, type FakeAnthropic, startFakeAnthropic } from './fakes/anthropic-fake.js';
-import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from './fakes/openai-fake.js';
-import { tokensOf } from './fakes/script.js';
+import {
+  FAKE_ANTHROPIC_KEY,
+  FAKE_OPENAI_KEY,
+  type FakeAnthropic,
+  type FakeOpenAi,
+  startFakeAnthropic,
+  startFakeOpenAi,
+  tokensOf,
+} from './fakes/index.js';
 
 const WEATHER_TOOL = {
   type: 'function' as const,

@@ -58,10 +58,6 @@ export class ReplyQueue<Usage> {
   next(): ScriptedReply<Usage> {
     return this.queue.shift() ?? {};
   }
-
-  clear(): void {
-    this.queue.length = 0;
-  }
 }
 
 /**
