@@ -272,7 +272,13 @@ export async function buildServices(
     log,
   );
   closers.push('mcp gateway', () => mcp.close());
-  const llm = new LlmProxy({ decide: decideService, outcomes, providers: new ProviderRegistry(), log });
+  const llm = new LlmProxy({
+    storage,
+    decide: decideService,
+    outcomes,
+    providers: new ProviderRegistry(),
+    log,
+  });
   closers.push('llm proxy', () => llm.idle());
   const mcpServers = new McpServerService({
     storage,

@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
+import type { JsonObject } from '@warden/policy';
 import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import type { DecideContext } from '../decisions/decide-request.js';
 import type { DecideService } from '../decisions/decide-service.js';
 import type { RecordedDecision } from '../decisions/decision.js';
+import { earlierRequest } from '../decisions/earlier-request.js';
 import type { OutcomeService } from '../decisions/outcome-service.js';
+import type { Storage } from '../storage/database.js';
 import { LlmProxyError } from './http/api-errors.js';
 import type { ModelRoute } from './model-route.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export interface LlmCallDeps {
+  readonly storage: Storage;
   readonly decide: DecideService;
   readonly outcomes: OutcomeService;
   readonly providers: ProviderRegistry;
@@ -40,6 +44,15 @@ export interface LlmCall {
  * is answered with the decision; anything else is thrown as the refusal the agent's client sees.
  */
 export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<RecordedDecision> {
+  // A request sent again after a human approved it goes through once; one still waiting is refused
+  // without asking the approvers a second time.
+  const earlier = await earlierRequest(deps.storage, {
+    tenantId: call.principal.tenantId,
+    agentId: call.principal.agentId,
+    tool: call.route.tool,
+    args: call.args as JsonObject,
+    now: Date.now(),
+  });
   const decision = await deps.decide.decide(
     call.principal,
     {
@@ -47,6 +60,7 @@ export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<R
       args: call.args,
       context: call.context,
       estimate: call.estimate,
+      ...(earlier ? { approvalId: earlier.id } : {}),
       ...(call.unpriced
         ? {
             refusal: {

@@ -9,7 +9,7 @@ export const ANTHROPIC_KEY_ENV = 'WARDEN_TEST_ANTHROPIC_KEY';
 
 /**
  * Agents of role llm-user may call every model, with at most 2,000 output tokens; role llm-cheap
- * may not use gpt-4o (only the mini).
+ * may not use gpt-4o (only the mini); a gpt-4.1 call needs a lead of group llm-leads first.
  */
 export const LLM_POLICY = `apiVersion: warden/v1
 kind: Policy
@@ -30,6 +30,13 @@ spec:
       tools: ["llm.openai.gpt-4o"]
       when: '"llm-cheap" in agent.roles'
       reason: This agent uses gpt-4o-mini
+    - id: big-models-reviewed
+      effect: review
+      tools: ["llm.openai.gpt-4.1"]
+      reason: gpt-4.1 calls need a lead
+      approval:
+        approvers: ["group:llm-leads"]
+        timeout: 1h
     - id: models
       effect: allow
       tools: ["llm.*"]

@@ -8,6 +8,7 @@ import {
   fromChatCompletionsUsage,
   priceFor,
 } from '../../src/llm/pricing/index.js';
+import { createGroup, createHuman, voteOk } from '../approvals/approvals-fixtures.js';
 import { auditEventsOf } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
@@ -295,6 +296,63 @@ describe('LLM proxy (sqlite)', () => {
       expect(row.outcome_status).toBe('failed');
       expect((JSON.parse(row.outcome as string) as { costUsd: number }).costUsd).toBeGreaterThan(0);
     });
+  });
+
+  it('refuses a call that needs a human first, then sends the same request once it is approved, once', async () => {
+    const lead = await createHuman(t.node, t.adminToken, ['approver']);
+    await createGroup(t.node, t.adminToken, 'llm-leads', [lead]);
+    const ask = () =>
+      openai.chat.completions
+        .create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'worth a review' }], max_tokens: 50 })
+        .catch((error: unknown) => error);
+    const first = await ask();
+    expect(first).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((first as InstanceType<typeof OpenAI.APIError>).code).toBe('approval_required');
+    const approvalId = /Approval request (\S+) is waiting/.exec((first as Error).message)?.[1];
+    expect(approvalId).toMatch(/^apr_/);
+    // Sent again while it waits: refused, and the approvers are not asked twice.
+    const waiting = await ask();
+    expect((waiting as InstanceType<typeof OpenAI.APIError>).code).toBe('approval_pending');
+    await voteOk(t.node, lead.token, approvalId as string, 'approve');
+    const approved = await ask();
+    expect((approved as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('echo: worth a review');
+    const again = await ask();
+    expect((again as InstanceType<typeof OpenAI.APIError>).code).toBe('approval_required');
+    const changed = await openai.chat.completions
+      .create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'something else' }], max_tokens: 50 })
+      .catch((error: unknown) => error);
+    expect((changed as InstanceType<typeof OpenAI.APIError>).code).toBe('approval_required');
+  });
+
+  it('places model calls in the task trace between the task’s tool calls', async () => {
+    const taskId = 'TASK-LLM-1';
+    const headers = { 'warden-task-id': taskId };
+    const decide = (tool: string) =>
+      t.node.app.inject({
+        method: 'POST',
+        url: '/v1/decide',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ tool, context: { taskId } }),
+      });
+    await decide('kb.articles.read');
+    await openai.chat.completions.create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'in a task' }] },
+      { headers },
+    );
+    await decide('kb.articles.read');
+    await t.node.llm.idle();
+    const trace = await t.node.app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${taskId}/trace`,
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    expect(trace.statusCode, trace.body).toBe(200);
+    const tools = JSON.stringify(trace.json());
+    const first = tools.indexOf('kb.articles.read');
+    const model = tools.indexOf('llm.openai.gpt-4o');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(model).toBeGreaterThan(first);
+    expect(tools.lastIndexOf('kb.articles.read')).toBeGreaterThan(model);
   });
 
   it('answers a bad body, no key and a human token in each API’s shape', async () => {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { canonicalJson, type JsonValue } from '@warden/policy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callContext } from '../../decisions/call-context.js';
 import type { RecordedDecision } from '../../decisions/decision.js';
@@ -89,6 +91,8 @@ export async function proxyCall<B>(
       model: route.model,
       provider: route.provider.name,
       stream,
+      // Binds an approval to this very request: a human approves a prompt, not a shape of one.
+      request_sha256: requestDigest(request.body),
     },
     estimate: {
       tokens: inputTokens + maxOutput,
@@ -266,6 +270,14 @@ function record<B>(
       ? { completion: kept(result.answer), usage: { ...result.usage }, costUsd: result.costUsd }
       : {}),
   };
+}
+
+/** The request as sent, but for how it is delivered (streamed or not). */
+function requestDigest(body: unknown): string {
+  const { stream: _stream, stream_options: _options, ...rest } = body as Record<string, unknown>;
+  return createHash('sha256')
+    .update(canonicalJson(rest as JsonValue))
+    .digest('hex');
 }
 
 function webHeaders(incoming: IncomingHttpHeaders): Headers {

@@ -1,7 +1,7 @@
 import type { JsonObject } from '@warden/policy';
-import { digest } from '../decisions/call-args.js';
 import { compiledQuery } from '../storage/compiled-query.js';
 import type { Storage } from '../storage/database.js';
+import { digest } from './call-args.js';
 
 /** How far back a retry looks for the approval of its call: the longest an approval may wait. */
 const LOOKBACK_MS = 31 * 24 * 3_600_000;
@@ -13,11 +13,13 @@ export interface EarlierRequest {
 }
 
 /**
- * The approval request a repeated gateway call already has: a pre-mode request of this agent for
+ * The approval request a repeated call (through the MCP gateway or the LLM proxy) already has: a
+ * pre-mode request of this agent for
  * exactly this tool and these arguments (by digest), approved and unused (the decide path then
  * checks and consumes it in the decision's transaction, so the call runs once), or else one still
  * waiting for a human (the call waits on it instead of asking the approvers a second time). A model
- * repeats a call by calling the tool again, not by naming an approval, so the gateway finds it.
+ * repeats a call by calling the tool again, and a client by sending the request again, not by
+ * naming an approval, so Warden finds it.
  */
 export async function earlierRequest(
   storage: Storage,
@@ -36,7 +38,7 @@ export async function earlierRequest(
   return found ? { id: found.id, status: found.status as EarlierRequest['status'] } : undefined;
 }
 
-// Every gateway call runs it: compiled once (see compiledQuery).
+// Every gateway and proxy call runs it: compiled once (see compiledQuery).
 const selectEarlier = compiledQuery((db, param) =>
   db
     .selectFrom('approval_requests')
