@@ -157,8 +157,7 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
   // Upstreams start on first use; here the servers are only checked and registered.
   const fileServers = config.mcpServersFile ? await readServersFile(config.mcpServersFile) : [];
   await services.mcpServers.start(new Map([[bootstrap.tenant.id, fileServers]]));
-  if (config.llmProvidersFile) {
-    services.llm.deps.providers.set(bootstrap.tenant.id, await readProvidersFile(config.llmProvidersFile));
-  }
+  const fileProviders = config.llmProvidersFile ? await readProvidersFile(config.llmProvidersFile) : [];
+  await services.llmProviders.start(new Map([[bootstrap.tenant.id, fileProviders]]));
   return bootstrap;
 }

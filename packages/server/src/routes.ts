@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKillRoutes } from './kill/routes/register.js';
 import { registerRateLimitRoutes } from './limits/routes/register.js';
 import { registerLlmRoutes } from './llm/http/llm-routes.js';
+import { registerLlmProviderRoutes } from './llm/http/provider-routes.js';
 import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
 import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
@@ -64,4 +65,5 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     allowedOrigins: config.mcpAllowedOrigins,
   });
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes);
+  registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
 }

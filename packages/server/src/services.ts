@@ -66,10 +66,14 @@ import { RateLimitCache } from './limits/rate-limit-cache.js';
 import { createRateLimiter } from './limits/rate-limit-gate.js';
 import { RateLimitService } from './limits/rate-limit-service.js';
 import { LlmProxy } from './llm/llm-proxy.js';
+import type { ProviderEntry } from './llm/provider-entry.js';
 import { ProviderRegistry } from './llm/provider-registry.js';
+import { llmProviderKind } from './llm/provider-service.js';
+import { ManagedEntries } from './managed/managed-entries.js';
 import { AgentTools } from './mcp/agent-tools.js';
 import { McpGateway } from './mcp/gateway.js';
-import { McpServerService } from './mcp/server-service.js';
+import type { ServerEntry } from './mcp/server-entry.js';
+import { mcpServerKind } from './mcp/server-service.js';
 import { UpstreamPool } from './mcp/upstream-pool.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { DeliveryQueue } from './notify/delivery-queue.js';
@@ -129,9 +133,11 @@ export interface Services {
   /** The MCP gateway: upstream servers per tenant and the agent-facing endpoint. */
   readonly mcp: McpGateway;
   /** The upstream servers' definitions: the servers file's and the API's. */
-  readonly mcpServers: McpServerService;
+  readonly mcpServers: ManagedEntries<ServerEntry>;
   /** The LLM proxy: model providers per tenant and the governed model calls. */
   readonly llm: LlmProxy;
+  /** The model providers' definitions: the providers file's and the API's. */
+  readonly llmProviders: ManagedEntries<ProviderEntry>;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
@@ -276,17 +282,23 @@ export async function buildServices(
     storage,
     decide: decideService,
     outcomes,
-    providers: new ProviderRegistry(),
+    providers: new ProviderRegistry(pool.box),
     log,
   });
   closers.push('llm proxy', () => llm.idle());
-  const mcpServers = new McpServerService({
+  const llmProviders = new ManagedEntries(llmProviderKind(llm.deps.providers), {
     storage,
     audit,
     signals,
-    pool,
     box: pool.box,
-    apiCommands: config.mcpApiCommands,
+    log,
+    clock,
+  });
+  const mcpServers = new ManagedEntries(mcpServerKind(pool, config.mcpApiCommands), {
+    storage,
+    audit,
+    signals,
+    box: pool.box,
     log,
     clock,
   });
@@ -384,6 +396,7 @@ export async function buildServices(
     mcp,
     mcpServers,
     llm,
+    llmProviders,
     auditServices: {
       reader: new AuditReader(storage, auditTrail.sealer),
       proofs: new AuditProofs(signing),

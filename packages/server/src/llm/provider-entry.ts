@@ -1,4 +1,5 @@
 import { invalidField } from '../errors.js';
+import type { SealRules } from '../managed/managed-entries.js';
 import type { ConfiguredValue } from '../mcp/server-entry.js';
 import type { PriceOverride } from './pricing/index.js';
 
@@ -52,7 +53,11 @@ export const DEFAULT_MAX_TOKENS = 4_096;
 export const DEFAULT_LLM_TIMEOUT_MS = 600_000;
 
 /** Checks one provider of the providers file; a mistake names the field (`providers[1].baseUrl`). */
-export function checkProviderEntry(input: unknown, at: string): ProviderEntry {
+/**
+ * Checks one provider of the providers file, or of the admin API when `api` is given (its key as
+ * `{secret: value}`, sealed at once; `fromEnv`/`fromFile` are the operator's, file only).
+ */
+export function checkProviderEntry(input: unknown, at: string, api?: SealRules): ProviderEntry {
   const entry = mapping(input, at);
   const field = (name: string) => `${at}.${name}`;
   for (const key of Object.keys(entry)) {
@@ -70,7 +75,9 @@ export function checkProviderEntry(input: unknown, at: string): ProviderEntry {
     throw invalidField(field('kind'), 'must be openai, anthropic or openai-compatible');
   }
   const baseUrl = url(entry.baseUrl ?? DEFAULT_BASE_URL[kind], field('baseUrl'));
-  const apiKey = secret(entry.apiKey, field('apiKey'));
+  const apiKey = api
+    ? apiSecret(entry.apiKey, field('apiKey'), name, api)
+    : secret(entry.apiKey, field('apiKey'));
   const models = entry.models === undefined ? undefined : modelList(entry.models, field('models'));
   const aliases = aliasMap(entry.aliases, field('aliases'), models);
   const prices = priceMap(entry.prices, field('prices'));
@@ -151,6 +158,27 @@ function secret(value: unknown, at: string): ConfiguredValue {
   if (typeof source !== 'string' || source.length === 0 || source.length > 4_096)
     throw invalidField(`${at}.${keys[0]}`, 'must be a non-empty string');
   return keys[0] === 'fromEnv' ? { fromEnv: source } : { fromFile: source };
+}
+
+function apiSecret(value: unknown, at: string, owner: string, api: SealRules): ConfiguredValue {
+  const ref = value === undefined ? undefined : mapping(value, at);
+  const keys = ref ? Object.keys(ref) : [];
+  if (ref && keys.length === 1 && keys[0] === 'secret') {
+    const given = ref.secret;
+    if (typeof given !== 'string' || given.length === 0 || given.length > 4_096)
+      throw invalidField(`${at}.secret`, 'must be a non-empty string');
+    return { sealed: api.seal(given, owner, 'apiKey') };
+  }
+  if (ref && keys.length === 1 && typeof ref.sealed === 'string' && api.isStored('apiKey', ref.sealed)) {
+    return { sealed: ref.sealed };
+  }
+  if (keys.includes('fromEnv') || keys.includes('fromFile')) {
+    throw invalidField(
+      at,
+      "fromEnv and fromFile belong in the providers file (they read the node's environment and files); through the API give {secret: value}",
+    );
+  }
+  throw invalidField(at, 'must be {secret: value} (stored encrypted, never shown again)');
 }
 
 function modelList(value: unknown, at: string): string[] {

@@ -1,15 +1,22 @@
+import { sealBinding } from '../managed/managed-entries.js';
 import { resolveValue } from '../secrets/configured-value.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import type { ProviderEntry } from './provider-entry.js';
+import { LLM_SEAL_PREFIX } from './provider-service.js';
 
 /**
  * Every tenant's model providers, and their API keys read once when first needed (from the node's
- * environment or a file): the agent never sees them, and they are never logged or audited.
+ * environment, a file, or the sealed store): the agent never sees them, and they are never logged or
+ * audited.
  */
 export class ProviderRegistry {
   private readonly byTenant = new Map<string, readonly ProviderEntry[]>();
   private readonly keys = new Map<string, Promise<string>>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly box: SecretBox,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   set(tenantId: string, providers: readonly ProviderEntry[]): void {
     this.byTenant.set(tenantId, providers);
@@ -27,9 +34,8 @@ export class ProviderRegistry {
     if (!key) {
       key = resolveValue(provider.apiKey, `${provider.name}.apiKey`, 'apiKey', {
         env: this.env,
-        reveal: () => {
-          throw new Error(`${provider.name}.apiKey: stored keys are not supported for providers yet`);
-        },
+        reveal: (box, field) =>
+          this.box.open(box, sealBinding(LLM_SEAL_PREFIX, tenantId, provider.name, field)),
       });
       this.keys.set(cacheKey, key);
       key.catch(() => this.keys.delete(cacheKey));

@@ -1,3 +1,4 @@
+import { sealBinding } from '../managed/managed-entries.js';
 import { resolveValue, type SecretSources } from '../secrets/configured-value.js';
 import type { ConfiguredValue } from './server-entry.js';
 
@@ -17,7 +18,10 @@ export async function resolveValues(
   return resolved;
 }
 
+/** The prefix MCP servers' sealed values are bound under (see sealBinding). */
+export const MCP_SEAL_PREFIX = 'mcp-server';
+
 /** What a stored secret of a server is bound to: sealed for one field of one server of one tenant. */
 export function secretBinding(tenantId: string, server: string, field: string): string {
-  return `mcp-server|${tenantId}|${server}|${field}`;
+  return sealBinding(MCP_SEAL_PREFIX, tenantId, server, field);
 }

@@ -24,7 +24,9 @@ export type Signal =
   /** Rate-limit definitions changed. */
   | { readonly type: 'rate_limits.changed'; readonly tenantId: string }
   /** Upstream MCP servers were added, changed or removed through the API. */
-  | { readonly type: 'mcp.servers.changed'; readonly tenantId: string };
+  | { readonly type: 'mcp.servers.changed'; readonly tenantId: string }
+  /** LLM providers were added, changed or removed through the API. */
+  | { readonly type: 'llm.providers.changed'; readonly tenantId: string };
 
 export type SignalHandler = (signal: Signal) => void;
 

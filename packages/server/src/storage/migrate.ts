@@ -8,6 +8,7 @@ import { budgets } from './migrations/0005-budgets.js';
 import { auditTamperEvidence } from './migrations/0006-audit-tamper-evidence.js';
 import { delegationGrants } from './migrations/0007-delegation-grants.js';
 import { mcpServers } from './migrations/0008-mcp-servers.js';
+import { llmProviders } from './migrations/0009-llm-providers.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006-audit-tamper-evidence': auditTamperEvidence,
   '0007-delegation-grants': delegationGrants,
   '0008-mcp-servers': mcpServers,
+  '0009-llm-providers': llmProviders,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -33,7 +33,8 @@ export interface Database {
   budget_reservations: BudgetReservationsTable;
   rate_limits: RateLimitsTable;
   agent_baselines: AgentBaselinesTable;
-  mcp_servers: McpServersTable;
+  mcp_servers: ManagedEntriesTable;
+  llm_providers: ManagedEntriesTable;
 }
 
 export interface TenantsTable {
@@ -482,10 +483,11 @@ export interface AgentBaselinesTable {
   updated_at: number;
 }
 
-export interface McpServersTable {
+/** Entries managed through the API (MCP servers, LLM providers): one table per kind, these columns. */
+export interface ManagedEntriesTable {
   tenant_id: string;
   name: string;
-  /** The checked server entry as JSON, its secrets sealed. */
+  /** The checked entry as JSON, its secrets sealed. */
   definition: string;
   created_at: number;
   /** `<actor type>:<id>`. */

@@ -328,6 +328,29 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     }),
     foreign: null,
   },
+  'GET /v1/llm/providers': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/llm/providers' }),
+    foreign: null,
+  },
+  'POST /v1/llm/providers': {
+    auth: SECURITY,
+    request: () => ({
+      url: '/v1/llm/providers',
+      body: { name: 'routecheck', kind: 'openai', apiKey: { secret: 'sk-route-check' } },
+    }),
+    foreign: null,
+  },
+  'PATCH /v1/llm/providers/:name': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/llm/providers/openai', body: { timeoutSeconds: 5 } }),
+    foreign: 404,
+  },
+  'DELETE /v1/llm/providers/:name': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/llm/providers/openai' }),
+    foreign: 404,
+  },
   'POST /v1/decide': {
     auth: AGENT,
     request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),

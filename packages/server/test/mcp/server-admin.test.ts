@@ -202,7 +202,7 @@ describe('MCP servers through the admin API (sqlite)', () => {
       '/v1/mcp/servers',
       { name: 'everything', transport: 'http', url: 'http://127.0.0.1:9/mcp' },
       409,
-      'managed by the servers file',
+      'comes from WARDEN_MCP_SERVERS_FILE',
     ],
     [
       'POST',
@@ -219,7 +219,7 @@ describe('MCP servers through the admin API (sqlite)', () => {
       'body.url: must not carry credentials',
     ],
     ['POST', '/v1/mcp/servers', ['not', 'a', 'mapping'], 400, 'body: must be a mapping'],
-    ['PATCH', '/v1/mcp/servers/everything', { timeoutSeconds: 5 }, 409, 'managed by the servers file'],
+    ['PATCH', '/v1/mcp/servers/everything', { timeoutSeconds: 5 }, 409, 'comes from WARDEN_MCP_SERVERS_FILE'],
     ['PATCH', '/v1/mcp/servers/remote', { name: 'renamed' }, 400, 'body.name: cannot be changed'],
     ['PATCH', '/v1/mcp/servers/remote', { transport: 'stdio' }, 400, 'body.transport: cannot be changed'],
     [
@@ -239,7 +239,7 @@ describe('MCP servers through the admin API (sqlite)', () => {
     ['PATCH', '/v1/mcp/servers/remote', { timeoutSeconds: 0 }, 400, 'body.timeoutSeconds'],
     ['PATCH', '/v1/mcp/servers/remote', {}, 400, 'body: names no field to change'],
     ['PATCH', '/v1/mcp/servers/nope', { timeoutSeconds: 5 }, 404, 'MCP server nope not found'],
-    ['DELETE', '/v1/mcp/servers/everything', undefined, 409, 'managed by the servers file'],
+    ['DELETE', '/v1/mcp/servers/everything', undefined, 409, 'comes from WARDEN_MCP_SERVERS_FILE'],
     ['DELETE', '/v1/mcp/servers/nope', undefined, 404, 'MCP server nope not found'],
   ] as const)(
     '%s %s %j answers %i naming the problem and changes nothing',

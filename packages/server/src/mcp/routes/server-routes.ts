@@ -3,8 +3,10 @@ import { notFound, WardenError } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
-import type { ListedServer, McpServerService } from '../server-service.js';
+import type { EntrySource, ManagedEntries } from '../../managed/managed-entries.js';
+import type { ServerEntry } from '../server-entry.js';
 import { shownEntry } from '../shown-entry.js';
+import type { Upstream } from '../upstream.js';
 import type { UpstreamPool } from '../upstream-pool.js';
 import { relaysToAgents } from '../upstream-requests.js';
 
@@ -71,7 +73,16 @@ const PatchBody = Type.Unknown({
  * come from, never values), one server's tools, and adding, changing and removing the ones managed
  * through the API (audited; the servers file's are changed in the file).
  */
-export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: McpServerService): void {
+export function registerMcpServerRoutes(
+  app: App,
+  pool: UpstreamPool,
+  servers: ManagedEntries<ServerEntry>,
+): void {
+  const listed = (tenantId: string, name: string) => {
+    const upstream = pool.get(tenantId, name);
+    if (!upstream) throw notFound('MCP server', name);
+    return serverJson(pool, upstream, servers.source(tenantId, name));
+  };
   app.get(
     '/v1/mcp/servers',
     {
@@ -82,9 +93,14 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
         response: { 200: Type.Object({ servers: Type.Array(ServerSchema) }), ...errorResponses() },
       },
     },
-    async (request) => ({
-      servers: servers.list(humanOf(request).tenantId).map((listed) => serverJson(pool, listed)),
-    }),
+    async (request) => {
+      const { tenantId } = humanOf(request);
+      return {
+        servers: pool
+          .servers(tenantId)
+          .map((upstream) => serverJson(pool, upstream, servers.source(tenantId, upstream.name))),
+      };
+    },
   );
 
   app.post(
@@ -101,8 +117,9 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
       },
     },
     async (request, reply) => {
-      const added = await servers.add(humanOf(request), request.body);
-      return reply.code(201).send({ server: serverJson(pool, added) });
+      const principal = humanOf(request);
+      const added = await servers.add(principal, request.body);
+      return reply.code(201).send({ server: listed(principal.tenantId, added.name) });
     },
   );
 
@@ -119,9 +136,11 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
         response: { 200: Type.Object({ server: ServerSchema }), ...errorResponses(404, 409) },
       },
     },
-    async (request) => ({
-      server: serverJson(pool, await servers.update(humanOf(request), request.params.name, request.body)),
-    }),
+    async (request) => {
+      const principal = humanOf(request);
+      await servers.update(principal, request.params.name, request.body);
+      return { server: listed(principal.tenantId, request.params.name) };
+    },
   );
 
   app.delete(
@@ -136,7 +155,7 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
         response: { 200: Type.Object({ server: RemovedSchema }), ...errorResponses(404, 409) },
       },
     },
-    async (request) => ({ server: await servers.remove(humanOf(request), request.params.name) }),
+    async (request) => ({ server: shownEntry(await servers.remove(humanOf(request), request.params.name)) }),
   );
 
   app.get(
@@ -172,7 +191,11 @@ export function registerMcpServerRoutes(app: App, pool: UpstreamPool, servers: M
   );
 }
 
-function serverJson(pool: UpstreamPool, { upstream, source }: ListedServer): Static<typeof ServerSchema> {
+function serverJson(
+  pool: UpstreamPool,
+  upstream: Upstream,
+  source: EntrySource,
+): Static<typeof ServerSchema> {
   const status = {
     ...upstream.status(),
     ...(relaysToAgents(upstream.entry) ? { agentConnections: pool.agentConnections(upstream) } : {}),
