@@ -175,6 +175,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'last-used flusher',
       'notification delivery',
       'audit checkpointer',
+      'llm proxy',
       'mcp gateway',
       'decision recorder',
       'rate limiter',
