@@ -254,13 +254,14 @@ export async function buildServices(
   });
 
   const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
+  const agentTools = new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock });
   const mcp = new McpGateway(
     {
       storage,
       decide: decideService,
       outcomes,
       pool,
-      agentTools: new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock }),
+      agentTools,
       maxResultBytes: config.mcpMaxResultBytes,
       approvals: approvalReader,
       holdMs: config.mcpHoldSeconds * 1_000,
@@ -272,7 +273,13 @@ export async function buildServices(
     log,
   );
   closers.push('mcp gateway', () => mcp.close());
-  const llm = new LlmProxy({ decide: decideService, outcomes, providers: new ProviderRegistry(), log });
+  const llm = new LlmProxy({
+    decide: decideService,
+    outcomes,
+    providers: new ProviderRegistry(),
+    visibility: (principal) => agentTools.visibility(principal),
+    log,
+  });
   closers.push('llm proxy', () => llm.idle());
   const mcpServers = new McpServerService({
     storage,

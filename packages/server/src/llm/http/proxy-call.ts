@@ -36,6 +36,12 @@ export interface ApiAdapter<B> {
   countInput(body: B, model: string): number;
   /** What policies read besides `model` and `provider`. */
   policyArgs(body: B, inputTokens: number, maxOutputTokens: number): Record<string, unknown>;
+  /**
+   * The first tool of the request the provider would run out of Warden's sight (a hosted MCP
+   * server of a Responses request): the call then needs a rule that reads `args.hosted_tools`.
+   * Only the Responses API has such tools today, so only its adapter gives this.
+   */
+  hostedTool?(body: B): { readonly reason: string; readonly field: string } | undefined;
   upstream(
     body: B,
     route: ModelRoute,
@@ -81,6 +87,7 @@ export async function proxyCall<B>(
   const inputTokens = adapter.countInput(body, route.model);
   const maxOutput = adapter.maxOutputTokens(body, route.provider);
   const stream = adapter.streaming(body);
+  const hosted = adapter.hostedTool?.(body);
   const call: LlmCall = {
     principal,
     route,
@@ -96,6 +103,7 @@ export async function proxyCall<B>(
     },
     context: callContext(undefined, webHeaders(request.headers), 'llm'),
     unpriced: costing === undefined,
+    ...(hosted ? { hosted } : {}),
   };
   const decision = await decideLlmCall(deps, call);
   // Decided, so priced: an unpriced model was refused by the decision.
