@@ -241,23 +241,28 @@ function environmentOf(agent: Agent, given: Environment | undefined): Environmen
 /**
  * Whether a call the policy allowed or reviewed was granted by a rule that reads `args.<arg>`: a
  * matched `allow` or `review` rule of a Policy (a Guardrail never grants, nor does a temporary grant
- * of the tool) whose `when` names the argument. A deny stands as the policy gave it.
+ * of the tool) whose `when` names the argument. In a delegated call every agent of the chain must
+ * have been granted so. A deny stands as the policy gave it.
  */
 export function explicitlyGranted(
   bundle: PolicyBundle | undefined,
-  decision: Pick<Decided, 'effect' | 'code' | 'rules'>,
+  decision: Pick<Decided, 'effect' | 'code' | 'rules' | 'delegation'>,
   arg: string,
 ): boolean {
   if (decision.effect === 'deny') return true;
-  if (!bundle || decision.code !== 'rule') return false;
-  const matched = new Set(decision.rules);
+  if (!bundle) return false;
   const reads = new RegExp(`\\bargs\\s*(\\.\\s*${arg}\\b|\\[\\s*["']${arg}["']\\s*\\])`);
-  return bundle.rules.some(
-    ({ rule, policy }) =>
-      matched.has(rule.id) &&
-      policy.kind === 'Policy' &&
-      rule.effect !== 'deny' &&
-      rule.when !== undefined &&
-      reads.test(rule.when),
+  const readers = new Set(
+    bundle.rules
+      .filter(
+        ({ rule, policy }) =>
+          policy.kind === 'Policy' &&
+          rule.effect !== 'deny' &&
+          rule.when !== undefined &&
+          reads.test(rule.when),
+      )
+      .map(({ rule }) => rule.id),
   );
+  const verdicts = decision.delegation.length > 0 ? decision.delegation : [decision];
+  return verdicts.every((verdict) => verdict.code === 'rule' && verdict.rules.some((id) => readers.has(id)));
 }

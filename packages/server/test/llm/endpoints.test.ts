@@ -177,6 +177,24 @@ describe('LLM proxy endpoints (sqlite)', () => {
       );
     });
 
+    it('charges a stream that broke off (an error event) for what was delivered, as a failed outcome', async () => {
+      fakeOpenAi.script({
+        text: 'one two three four five six seven eight',
+        fail: { kind: 'stream-error', afterChunks: 6 },
+      });
+      const response = await fetch(`${base}/llm/openai/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', input: 'break', stream: true }),
+      });
+      const raw = await response.text();
+      expect(raw).toContain('event: error');
+      expect(raw).toMatch(/: warden cost_usd=[0-9.]+ decision_id=dec_/);
+      const decision = await decisionOf(response.headers.get('x-warden-decision-id') as string);
+      expect(decision.outcome_status).toBe('failed');
+      expect(decision.outcome?.costUsd as number).toBeGreaterThan(0);
+    });
+
     it('refuses a hosted MCP tool the policy does not allow explicitly: 400 naming tools[i], recorded as a deny', async () => {
       const before = fakeOpenAi.requests.length;
       // The cheap agent's calls are allowed by the broad llm.* rule only: not enough for hosted MCP.
@@ -285,6 +303,28 @@ describe('LLM proxy endpoints (sqlite)', () => {
         .withResponse();
       const decision = await decisionOf(shared.response.headers.get('x-warden-decision-id') as string);
       expect(decision.tool).toBe('llm.local.llama-local');
+    });
+  });
+
+  describe('POST /llm/anthropic/v1/messages with the MCP connector', () => {
+    it('refuses mcp_servers the policy does not allow explicitly, in Anthropic’s shape, recorded as a deny', async () => {
+      const before = fakeAnthropic.requests.length;
+      const refused = await anthropic.beta.messages
+        .create({
+          model: 'claude-sonnet-4-5',
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'x' }],
+          mcp_servers: [{ type: 'url', name: 'docs', url: 'https://mcp.example.test/docs' }],
+          betas: ['mcp-client-2025-04-04'],
+        })
+        .withResponse()
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+      const error = refused as InstanceType<typeof Anthropic.APIError>;
+      expect(error.message).toContain('hosted MCP');
+      const decision = await decisionOf(error.headers?.get('x-warden-decision-id') as string);
+      expect(decision).toMatchObject({ effect: 'deny', code: 'hosted_tool_refused' });
+      expect(fakeAnthropic.requests.length).toBe(before);
     });
   });
 

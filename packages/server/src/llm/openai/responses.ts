@@ -130,7 +130,7 @@ export const responses: ApiAdapter<ResponsesBody> = {
 
   tally() {
     // Typed events; the usage comes with the final response (`response.completed`, or
-    // `response.incomplete` / `response.failed`, which end the stream too).
+    // `response.incomplete` when the output limit was reached, or `response.failed`).
     let usage: ModelUsage | undefined;
     let finished = false;
     const delivered: string[] = [];
@@ -163,7 +163,9 @@ export const responses: ApiAdapter<ResponsesBody> = {
           case 'response.failed': {
             const response = data.response as { usage?: unknown } | undefined;
             if (response?.usage) usage = usageFromResponses(response.usage);
-            finished = true;
+            // A failed response ends the stream but is no answer: the outcome is failed, still
+            // priced from its usage when it has one.
+            finished = type !== 'response.failed';
             break;
           }
         }
