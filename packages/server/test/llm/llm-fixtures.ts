@@ -35,7 +35,7 @@ spec:
       effect: allow
       tools: ["llm.openai.*"]
       when: >-
-        "llm-user" in agent.roles && has(args.hosted_tools) &&
+        "llm-user" in agent.roles &&
         args.hosted_tools.all(t, !t.startsWith("mcp:") || t == "mcp:docs")
       reason: The docs MCP server may be called by the provider
     - id: models

@@ -41,7 +41,7 @@ export function registerLlmRoutes(app: App, proxy: LlmProxy, maxBodyBytes: numbe
           (request, reply) => proxyCall(proxy.deps, adapter, request, reply),
         );
       }
-      more(child as unknown as App);
+      more(child);
     });
   scope(
     'openai',

@@ -92,6 +92,8 @@ export async function proxyCall<B>(
     principal,
     route,
     args: {
+      // On every model call, so a rule on hosted tools reads the same on every API.
+      hosted_tools: [],
       ...adapter.policyArgs(body, inputTokens, maxOutput),
       model: route.model,
       provider: route.provider.name,

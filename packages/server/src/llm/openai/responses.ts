@@ -86,6 +86,10 @@ export const responses: ApiAdapter<ResponsesBody> = {
         .filter((tool) => AGENT_TOOL_TYPES.has(tool.type as string))
         .map((tool) => (typeof tool.name === 'string' ? tool.name : (tool.type as string))),
       hosted_tools: body.tools.filter((tool) => !AGENT_TOOL_TYPES.has(tool.type as string)).map(hostedName),
+      // A prompt stored at OpenAI: its content (and whatever it configures there) Warden cannot see.
+      ...(typeof (body.raw.prompt as { id?: unknown } | null)?.id === 'string'
+        ? { stored_prompt: (body.raw.prompt as { id: string }).id }
+        : {}),
       ...(typeof body.raw.temperature === 'number' ? { temperature: body.raw.temperature } : {}),
       ...(typeof body.raw.top_p === 'number' ? { top_p: body.raw.top_p } : {}),
     };
