@@ -210,7 +210,7 @@ describe('LLM proxy endpoints (sqlite)', () => {
       const error = refused as InstanceType<typeof OpenAI.APIError>;
       expect(error.param).toBe('tools[1]');
       expect(error.code).toBe('hosted_tool_refused');
-      expect(error.message).toContain('docs');
+      expect(error.message).toContain('tools[1] (mcp:docs)');
       const decision = await decisionOf(error.headers?.get('x-warden-decision-id') as string);
       expect(decision).toMatchObject({
         tool: 'llm.openai.gpt-4o-mini',

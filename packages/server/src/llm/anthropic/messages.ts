@@ -77,9 +77,10 @@ export const messages: ApiAdapter<MessagesBody> = {
   hostedTool(body) {
     const servers = mcpServers(body);
     if (servers.length === 0) return undefined;
+    const named = servers.map((server, i) => `mcp_servers.${i} (mcp:${serverName(server)})`);
     return {
-      field: 'body.mcp_servers[0]',
-      reason: `mcp_servers.0 is the MCP server ${serverName(servers[0])}, which the provider would call out of Warden's sight; no policy rule allows hosted MCP tools for this agent (a rule on args.hosted_tools must)`,
+      field: 'body.mcp_servers.0',
+      reason: `hosted MCP servers, which the provider would call out of Warden's sight: ${named.join(', ')}; no policy rule on args.hosted_tools allows them for this agent`,
     };
   },
 

@@ -37,9 +37,9 @@ export interface ApiAdapter<B> {
   /** What policies read besides `model` and `provider`. */
   policyArgs(body: B, inputTokens: number, maxOutputTokens: number): Record<string, unknown>;
   /**
-   * The first tool of the request the provider would run out of Warden's sight (a hosted MCP
-   * server of a Responses request): the call then needs a rule that reads `args.hosted_tools`.
-   * Only the Responses API has such tools today, so only its adapter gives this.
+   * The tools of the request the provider would call out of Warden's sight (hosted MCP servers:
+   * Responses `mcp` tools, Anthropic's `mcp_servers`), with the field of the first: the call then
+   * needs a rule that reads `args.hosted_tools`. Chat Completions has none, hence optional.
    */
   hostedTool?(body: B): { readonly reason: string; readonly field: string } | undefined;
   upstream(

@@ -96,12 +96,13 @@ export const responses: ApiAdapter<ResponsesBody> = {
   },
 
   hostedTool(body) {
-    const at = body.tools.findIndex((tool) => tool.type === 'mcp');
-    if (at < 0) return undefined;
-    const name = hostedName(body.tools[at] as Record<string, unknown>);
+    const servers = body.tools.flatMap((tool, i) =>
+      tool.type === 'mcp' ? [`tools[${i}] (${hostedName(tool)})`] : [],
+    );
+    if (servers.length === 0) return undefined;
     return {
-      field: `body.tools[${at}]`,
-      reason: `tools[${at}] is the hosted MCP server ${name.slice('mcp:'.length)}, whose calls the provider would make out of Warden's sight; no policy rule allows hosted MCP tools for this agent (a rule on args.hosted_tools must)`,
+      field: `body.${servers[0]?.split(' ')[0]}`,
+      reason: `hosted MCP servers, which the provider would call out of Warden's sight: ${servers.join(', ')}; no policy rule on args.hosted_tools allows them for this agent`,
     };
   },
 
