@@ -260,13 +260,14 @@ export async function buildServices(
   });
 
   const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
+  const agentTools = new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock });
   const mcp = new McpGateway(
     {
       storage,
       decide: decideService,
       outcomes,
       pool,
-      agentTools: new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock }),
+      agentTools,
       maxResultBytes: config.mcpMaxResultBytes,
       approvals: approvalReader,
       holdMs: config.mcpHoldSeconds * 1_000,
@@ -283,6 +284,7 @@ export async function buildServices(
     decide: decideService,
     outcomes,
     providers: new ProviderRegistry(pool.box),
+    visibility: (principal) => agentTools.visibility(principal),
     log,
   });
   closers.push('llm proxy', () => llm.idle());

@@ -34,6 +34,18 @@ export interface DecideRequest {
    * the decision unless a gate (kill switch, status, breaker) denies first; the policy is not asked.
    */
   readonly refusal?: { readonly code: 'unpriced_model'; readonly reason: string };
+  /**
+   * Something in the call that a broad grant of the tool must not cover (the LLM proxy: a
+   * provider-hosted MCP tool, whose calls Warden never sees). The call is allowed or reviewed only
+   * when a matched `allow` or `review` rule of a Policy reads `args.<arg>` in its `when`: an
+   * unconditional `llm.*` allow does not. Otherwise it is denied with `code`, recorded like any
+   * deny; gates and the policy's own denies come first.
+   */
+  readonly explicit?: {
+    readonly arg: string;
+    readonly code: 'hosted_tool_refused';
+    readonly reason: string;
+  };
   /** The agents this agent acts for, outermost orchestrator first, each with the proof of its link. */
   readonly delegation?: readonly DelegationLink[];
 }

@@ -1,3 +1,4 @@
+import type { PolicyBundle } from '@warden/policy';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantCache } from '../access/grant-cache.js';
 import type { Agent, Environment } from '../agents/agent.js';
@@ -19,7 +20,7 @@ import { approvalStep } from './approval-step.js';
 import { callArgs, digest } from './call-args.js';
 import { answerOf } from './decide-answer.js';
 import type { DecideRequest, DecideSource } from './decide-request.js';
-import { type RecordedDecision, serverDeny } from './decision.js';
+import { type Decided, type RecordedDecision, serverDeny } from './decision.js';
 import type { DecisionRecorder } from './decision-recorder.js';
 import type { Call } from './decision-write.js';
 import { delegatorsOf } from './delegation.js';
@@ -139,7 +140,11 @@ export class DecideService {
             context,
             now,
           });
-    const decided = gate?.decision ?? refusal ?? policy?.decision;
+    const unexplicit =
+      policy && request.explicit && !explicitlyGranted(bundle, policy.decision, request.explicit.arg)
+        ? serverDeny(request.explicit.code, request.explicit.reason, agent.id, bundle?.version ?? 'none')
+        : undefined;
+    const decided = gate?.decision ?? refusal ?? unexplicit ?? policy?.decision;
     // firstGateDeny answers for a tenant without a bundle, so one of the two decided.
     if (!decided) throw new Error('no gate denied and no policy decided');
 
@@ -231,4 +236,33 @@ function environmentOf(agent: Agent, given: Environment | undefined): Environmen
     );
   }
   return only;
+}
+
+/**
+ * Whether a call the policy allowed or reviewed was granted by a rule that reads `args.<arg>`: a
+ * matched `allow` or `review` rule of a Policy (a Guardrail never grants, nor does a temporary grant
+ * of the tool) whose `when` names the argument. In a delegated call every agent of the chain must
+ * have been granted so. A deny stands as the policy gave it.
+ */
+export function explicitlyGranted(
+  bundle: PolicyBundle | undefined,
+  decision: Pick<Decided, 'effect' | 'code' | 'rules' | 'delegation'>,
+  arg: string,
+): boolean {
+  if (decision.effect === 'deny') return true;
+  if (!bundle) return false;
+  const reads = new RegExp(`\\bargs\\s*(\\.\\s*${arg}\\b|\\[\\s*["']${arg}["']\\s*\\])`);
+  const readers = new Set(
+    bundle.rules
+      .filter(
+        ({ rule, policy }) =>
+          policy.kind === 'Policy' &&
+          rule.effect !== 'deny' &&
+          rule.when !== undefined &&
+          reads.test(rule.when),
+      )
+      .map(({ rule }) => rule.id),
+  );
+  const verdicts = decision.delegation.length > 0 ? decision.delegation : [decision];
+  return verdicts.every((verdict) => verdict.code === 'rule' && verdict.rules.some((id) => readers.has(id)));
 }

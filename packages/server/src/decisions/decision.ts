@@ -11,7 +11,9 @@ import type { BudgetView } from '../budgets/decision-budgets.js';
  * - `circuit_open`: the agent's circuit breaker tripped and no human has reset it yet;
  * - `budget_exceeded` / `rate_limited`: a hard budget or a rate limit has no room for this call;
  * - `limits_unavailable`: the rate-limit store cannot be reached and the fail mode is closed;
- * - `unpriced_model`: the LLM proxy knows no price for the model, so its budgets could not hold.
+ * - `unpriced_model`: the LLM proxy knows no price for the model, so its budgets could not hold;
+ * - `hosted_tool_refused`: the LLM proxy call asks the provider to run a tool Warden cannot see
+ *   (a hosted MCP server) and no rule that allowed the call reads `args.hosted_tools`.
  */
 export type ServerDecisionCode =
   | Decision['code']
@@ -25,6 +27,7 @@ export type ServerDecisionCode =
   | 'rate_limited'
   | 'limits_unavailable'
   | 'unpriced_model'
+  | 'hosted_tool_refused'
   | 'approved'
   | RedemptionCode;
 

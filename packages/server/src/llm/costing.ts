@@ -3,6 +3,8 @@ import {
   costOf,
   fromAnthropicUsage,
   fromChatCompletionsUsage,
+  fromEmbeddingsUsage,
+  fromResponsesUsage,
   type ModelUsage,
   NO_USAGE,
   priceFor,
@@ -12,7 +14,12 @@ import {
 import { countText, encodingFor } from './tokens/index.js';
 
 export type { ModelUsage } from './pricing/index.js';
-export { countAnthropicInput, countChatInput } from './tokens/index.js';
+export {
+  countAnthropicInput,
+  countChatInput,
+  countEmbeddingsInput,
+  countResponsesInput,
+} from './tokens/index.js';
 
 const MICROS_PER_USD = 1_000_000;
 
@@ -54,3 +61,7 @@ export function costingFor(route: ModelRoute): Costing | undefined {
 export const usageFromChat = (usage: unknown): ModelUsage | undefined => fromChatCompletionsUsage(usage);
 /** A Messages `usage` (answer, or message_start merged with the last message_delta), normalised. */
 export const usageFromAnthropic = (usage: unknown): ModelUsage | undefined => fromAnthropicUsage(usage);
+/** A Responses `usage` (answer, or the response of `response.completed`), normalised. */
+export const usageFromResponses = (usage: unknown): ModelUsage | undefined => fromResponsesUsage(usage);
+/** An embeddings `usage` (input only), normalised. */
+export const usageFromEmbeddings = (usage: unknown): ModelUsage | undefined => fromEmbeddingsUsage(usage);

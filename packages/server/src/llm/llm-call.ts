@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonObject } from '@warden/policy';
+import type { JsonObject, VisibilityIndex } from '@warden/policy';
 import type { Amounts } from '../budgets/estimate.js';
 import type { AgentPrincipal } from '../credentials/principal.js';
 import type { DecideContext } from '../decisions/decide-request.js';
@@ -17,6 +17,11 @@ export interface LlmCallDeps {
   readonly decide: DecideService;
   readonly outcomes: OutcomeService;
   readonly providers: ProviderRegistry;
+  /**
+   * What the agent could ever be allowed under the active policies, now (the MCP gateway's static
+   * visibility index); undefined when nothing (an inactive agent, a tenant without a bundle).
+   */
+  readonly visibility: (principal: AgentPrincipal) => Promise<VisibilityIndex | undefined>;
   /** Keeps a write still under way (an outcome) for the shutdown to wait for. */
   readonly track: (write: Promise<void>) => void;
   readonly log: {
@@ -36,6 +41,12 @@ export interface LlmCall {
   readonly context: DecideContext;
   /** Set when the model has no price: the call is refused, recorded as `unpriced_model`. */
   readonly unpriced: boolean;
+  /**
+   * Set when the request asks the provider to run a tool Warden cannot see (a hosted MCP server):
+   * the call is allowed only by a rule that reads `args.hosted_tools`, else refused as
+   * `hosted_tool_refused` (a 400 naming `field`, recorded as a deny).
+   */
+  readonly hosted?: { readonly reason: string; readonly field: string };
 }
 
 /**
@@ -69,6 +80,15 @@ export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<R
             },
           }
         : {}),
+      ...(call.hosted
+        ? {
+            explicit: {
+              arg: 'hosted_tools',
+              code: 'hosted_tool_refused' as const,
+              reason: call.hosted.reason,
+            },
+          }
+        : {}),
     },
     'llm',
   );
@@ -78,11 +98,18 @@ export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<R
   ) {
     return decision;
   }
-  throw refusalOf(decision);
+  throw refusalOf(decision, call);
 }
 
-function refusalOf(decision: RecordedDecision): LlmProxyError {
+function refusalOf(decision: RecordedDecision, call: LlmCall): LlmProxyError {
   const extra = { decisionId: decision.decisionId };
+  if (decision.code === 'hosted_tool_refused') {
+    // A request the agent can fix (drop the tool), named like any bad field of the API.
+    return new LlmProxyError(400, decision.code, `Warden refused this request: ${decision.reason}`, {
+      ...extra,
+      ...(call.hosted ? { field: call.hosted.field } : {}),
+    });
+  }
   if (decision.effect === 'review') {
     const id = decision.approvalRequest?.id;
     return new LlmProxyError(

@@ -56,8 +56,11 @@ export class AgentTools {
     return upstreams.filter((u) => index.visibility(`${u.name}.${kind}`).visible);
   }
 
-  /** What this agent could ever be granted, now; none for an inactive agent or a tenant with no bundle. */
-  private async visibility(principal: AgentPrincipal): Promise<VisibilityIndex | undefined> {
+  /**
+   * What this agent could ever be granted, now; none for an inactive agent or a tenant with no
+   * bundle. The LLM proxy's model list reads it too.
+   */
+  async visibility(principal: AgentPrincipal): Promise<VisibilityIndex | undefined> {
     const { deps } = this;
     const [agent, grants] = await Promise.all([
       deps.agents.get(principal.tenantId, principal.agentId),

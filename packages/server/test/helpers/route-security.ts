@@ -351,6 +351,35 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     request: () => ({ url: '/v1/llm/providers/openai' }),
     foreign: 404,
   },
+  'POST /llm/openai/v1/responses': {
+    auth: AGENT,
+    request: () => ({
+      url: '/llm/openai/v1/responses',
+      body: { model: 'gpt-4o', input: 'route security check' },
+    }),
+    foreign: null,
+  },
+  'POST /llm/openai/v1/embeddings': {
+    auth: AGENT,
+    request: () => ({
+      url: '/llm/openai/v1/embeddings',
+      body: { model: 'text-embedding-3-small', input: 'route security check' },
+    }),
+    foreign: null,
+  },
+  'GET /llm/openai/v1/models': {
+    auth: AGENT,
+    request: () => ({ url: '/llm/openai/v1/models' }),
+    foreign: null,
+  },
+  'POST /llm/anthropic/v1/messages/count_tokens': {
+    auth: AGENT,
+    request: () => ({
+      url: '/llm/anthropic/v1/messages/count_tokens',
+      body: { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'check' }] },
+    }),
+    foreign: null,
+  },
   'POST /v1/decide': {
     auth: AGENT,
     request: () => ({ url: '/v1/decide', body: { tool: 'kb.articles.read' } }),

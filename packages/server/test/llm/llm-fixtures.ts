@@ -8,8 +8,9 @@ export const OPENAI_KEY_ENV = 'WARDEN_TEST_OPENAI_KEY';
 export const ANTHROPIC_KEY_ENV = 'WARDEN_TEST_ANTHROPIC_KEY';
 
 /**
- * Agents of role llm-user may call every model, with at most 2,000 output tokens; role llm-cheap
- * may not use gpt-4o (only the mini); a gpt-4.1 call needs a lead of group llm-leads first.
+ * Agents of role llm-user may call every model, with at most 2,000 output tokens, and may have the
+ * provider call the hosted MCP server `docs` (no other); role llm-cheap may not use gpt-4o (only
+ * the mini); a gpt-4.1 call needs a lead of group llm-leads first.
  */
 export const LLM_POLICY = `apiVersion: warden/v1
 kind: Policy
@@ -37,10 +38,33 @@ spec:
       approval:
         approvers: ["group:llm-leads"]
         timeout: 1h
+    - id: docs-mcp-only
+      effect: allow
+      tools: ["llm.openai.*"]
+      when: >-
+        "llm-user" in agent.roles &&
+        args.hosted_tools.all(t, !t.startsWith("mcp:") || t == "mcp:docs")
+      reason: The docs MCP server may be called by the provider
     - id: models
       effect: allow
       tools: ["llm.*"]
       reason: Model calls are fine
+`;
+
+/** Agents of role llm-local may use the local provider's models only. */
+export const LLM_LOCAL_POLICY = `apiVersion: warden/v1
+kind: Policy
+metadata:
+  name: llm-local
+  owner: ${POLICY_AUTHOR}
+spec:
+  agents:
+    roles: [llm-local]
+  rules:
+    - id: local-models
+      effect: allow
+      tools: ["llm.local.*"]
+      reason: Local models only
 `;
 
 /** A policy directory and a providers file pointing at the fakes. */
@@ -49,6 +73,7 @@ export async function writeLlmFiles(openAiUrl: string, anthropicUrl: string) {
   const policyDir = join(dir, 'policies');
   await mkdir(policyDir);
   await writeFile(join(policyDir, 'llm.yaml'), LLM_POLICY);
+  await writeFile(join(policyDir, 'llm-local.yaml'), LLM_LOCAL_POLICY);
   const providersFile = join(dir, 'providers.yaml');
   await writeFile(
     providersFile,
@@ -57,7 +82,7 @@ export async function writeLlmFiles(openAiUrl: string, anthropicUrl: string) {
     kind: openai
     baseUrl: ${openAiUrl}
     apiKey: { fromEnv: ${OPENAI_KEY_ENV} }
-    aliases: { fast: gpt-4o-mini }
+    aliases: { fast: gpt-4o-mini, shared: gpt-4o-mini }
     defaultMaxTokens: 1000
     timeoutSeconds: 5
   - name: anthropic
@@ -71,6 +96,7 @@ export async function writeLlmFiles(openAiUrl: string, anthropicUrl: string) {
     baseUrl: ${openAiUrl}
     apiKey: { fromEnv: ${OPENAI_KEY_ENV} }
     models: [llama-local, mystery-model]
+    aliases: { shared: llama-local }
     defaultMaxTokens: 1000
     prices:
       llama-local: { inputPerMTok: 0.1, outputPerMTok: 0.2 }

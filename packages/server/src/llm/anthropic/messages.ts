@@ -61,8 +61,26 @@ export const messages: ApiAdapter<MessagesBody> = {
       tools: tools
         .map((tool) => (tool as { name?: unknown; type?: unknown }).name ?? (tool as { type?: unknown }).type)
         .filter((name): name is string => typeof name === 'string'),
+      hosted_tools: [
+        ...tools
+          .map((tool) => (tool as { type?: unknown }).type)
+          .filter((type): type is string => typeof type === 'string' && type !== 'custom'),
+        ...mcpServers(body).map((server) => `mcp:${serverName(server)}`),
+      ],
       ...(typeof body.raw.temperature === 'number' ? { temperature: body.raw.temperature } : {}),
       ...(typeof body.raw.top_p === 'number' ? { top_p: body.raw.top_p } : {}),
+    };
+  },
+
+  // The MCP connector (`mcp_servers`): Anthropic calls those servers itself, out of Warden's sight,
+  // so the same rule as for a hosted MCP tool of the Responses API applies (see openai/responses.ts).
+  hostedTool(body) {
+    const servers = mcpServers(body);
+    if (servers.length === 0) return undefined;
+    const named = servers.map((server, i) => `mcp_servers.${i} (mcp:${serverName(server)})`);
+    return {
+      field: 'body.mcp_servers.0',
+      reason: `hosted MCP servers, which the provider would call out of Warden's sight: ${named.join(', ')}; no policy rule on args.hosted_tools allows them for this agent`,
     };
   },
 
@@ -146,6 +164,15 @@ export const messages: ApiAdapter<MessagesBody> = {
 
   costComment: (usd, decisionId) => `: warden cost_usd=${usd.toFixed(6)} decision_id=${decisionId}\n\n`,
 };
+
+function mcpServers(body: MessagesBody): unknown[] {
+  return Array.isArray(body.raw.mcp_servers) ? body.raw.mcp_servers : [];
+}
+
+function serverName(server: unknown): string {
+  const name = (server as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : '';
+}
 
 function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));

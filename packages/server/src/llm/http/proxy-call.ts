@@ -38,6 +38,12 @@ export interface ApiAdapter<B> {
   countInput(body: B, model: string): number;
   /** What policies read besides `model` and `provider`. */
   policyArgs(body: B, inputTokens: number, maxOutputTokens: number): Record<string, unknown>;
+  /**
+   * The tools of the request the provider would call out of Warden's sight (hosted MCP servers:
+   * Responses `mcp` tools, Anthropic's `mcp_servers`), with the field of the first: the call then
+   * needs a rule that reads `args.hosted_tools`. Chat Completions has none, hence optional.
+   */
+  hostedTool?(body: B): { readonly reason: string; readonly field: string } | undefined;
   upstream(
     body: B,
     route: ModelRoute,
@@ -83,10 +89,13 @@ export async function proxyCall<B>(
   const inputTokens = adapter.countInput(body, route.model);
   const maxOutput = adapter.maxOutputTokens(body, route.provider);
   const stream = adapter.streaming(body);
+  const hosted = adapter.hostedTool?.(body);
   const call: LlmCall = {
     principal,
     route,
     args: {
+      // On every model call, so a rule on hosted tools reads the same on every API.
+      hosted_tools: [],
       ...adapter.policyArgs(body, inputTokens, maxOutput),
       model: route.model,
       provider: route.provider.name,
@@ -100,6 +109,7 @@ export async function proxyCall<B>(
     },
     context: callContext(undefined, webHeaders(request.headers), 'llm'),
     unpriced: costing === undefined,
+    ...(hosted ? { hosted } : {}),
   };
   const decision = await decideLlmCall(deps, call);
   // Decided, so priced: an unpriced model was refused by the decision.

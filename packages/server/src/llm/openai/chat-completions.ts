@@ -1,7 +1,7 @@
 import type { ModelUsage } from '../costing.js';
 import { countChatInput, usageFromChat } from '../costing.js';
-import { LlmProxyError } from '../http/api-errors.js';
 import type { ApiAdapter, StreamTally } from '../http/proxy-call.js';
+import { bad, limit, object } from './checks.js';
 
 /** The parts of a Chat Completions request Warden reads; the rest goes to the provider as sent. */
 export interface ChatBody {
@@ -152,25 +152,6 @@ export const chatCompletions: ApiAdapter<ChatBody> = {
 
   costComment: (usd, decisionId) => `: warden cost_usd=${usd.toFixed(6)} decision_id=${decisionId}\n\n`,
 };
-
-function object(value: unknown, at: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw bad(at, `${at} must be an object`);
-  return value as Record<string, unknown>;
-}
-
-function limit(value: unknown, param: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000_000)
-    throw bad(param, `${param} must be a positive whole number`);
-  return value;
-}
-
-function bad(param: string, message: string): LlmProxyError {
-  return new LlmProxyError(400, 'invalid_request', message, {
-    field: param === 'body' ? 'body' : `body.${param}`,
-  });
-}
 
 function toolName(tool: unknown): string | undefined {
   const t = tool as { type?: unknown; function?: { name?: unknown }; name?: unknown };
