@@ -67,7 +67,7 @@ describe('LLM proxy budgets across two nodes (postgres)', () => {
     const files = await writeLlmFiles(fake.url, fake.url);
     dir = files.dir;
     // A runaway of a few cents trips the breaker (the default minimum is $1 in the window).
-    const settings = { llmProvidersFile: files.providersFile, breakerMinUsd: 0.05, logLevel: 'error' };
+    const settings = { llmProvidersFile: files.providersFile, breakerMinUsd: 0.05 };
     a = await startTestNode('postgres', { policyDir: files.policyDir, settings, clock: clock.now });
     b = await startTestNode('postgres', {
       policyDir: files.policyDir,
