@@ -1,6 +1,6 @@
 import type { Signals } from '../signals/signals.js';
 import { TenantCache } from '../signals/tenant-cache.js';
-import type { Storage } from '../storage/database.js';
+import type { Storage, Trx } from '../storage/database.js';
 import type { Budget } from './budget.js';
 import { listBudgets } from './budget-store.js';
 
@@ -20,19 +20,27 @@ export class BudgetCache {
     this.cache = new TenantCache(
       signals,
       'budgets.changed',
-      async (tenantId) => {
-        const [budgets, tenant] = await Promise.all([
-          listBudgets(storage.db, tenantId),
-          storage.db.selectFrom('tenants').select('time_zone').where('id', '=', tenantId).executeTakeFirst(),
-        ]);
-        return { budgets, timeZone: tenant?.time_zone ?? 'UTC' };
-      },
+      (tenantId) => load(storage.db, tenantId),
       ttlMs,
       clock,
     );
   }
 
-  get(tenantId: string): Promise<TenantBudgets> {
-    return this.cache.get(tenantId);
+  /**
+   * Inside a transaction, pass it as `trx`: a reload then reads through it. On SQLite the
+   * transaction holds the only connection, so a reload through the pool would wait for it forever.
+   */
+  get(tenantId: string, trx?: Trx): Promise<TenantBudgets> {
+    return trx ? this.cache.get(tenantId, (id) => load(trx, id)) : this.cache.get(tenantId);
   }
+}
+
+async function load(db: Storage['db'] | Trx, tenantId: string): Promise<TenantBudgets> {
+  const budgets = await listBudgets(db, tenantId);
+  const tenant = await db
+    .selectFrom('tenants')
+    .select('time_zone')
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  return { budgets, timeZone: tenant?.time_zone ?? 'UTC' };
 }

@@ -49,7 +49,7 @@ export class Reservations {
       now: number;
     },
   ): Promise<Settled> {
-    const { budgets, timeZone } = await this.cache.get(input.tenantId);
+    const { budgets, timeZone } = await this.cache.get(input.tenantId, trx);
     const reservation = await lockReservation(trx, dialect, { decisionId: input.decisionId });
     const lines = new Map<string, ChargeLine>();
     const add = (budget: Budget, subject: string, windowStart: number, reserve: number, spend: number) => {
@@ -130,7 +130,7 @@ export class Reservations {
   async expire(trx: Trx, dialect: Dialect, id: string, now: number): Promise<Settled | undefined> {
     const reservation = await lockReservation(trx, dialect, { id });
     if (reservation?.status !== 'held') return undefined;
-    const { budgets, timeZone } = await this.cache.get(reservation.tenantId);
+    const { budgets, timeZone } = await this.cache.get(reservation.tenantId, trx);
     const byId = new Map(budgets.map((b) => [b.id, b]));
     const lines: ChargeLine[] = [];
     for (const held of reservation.charges) {

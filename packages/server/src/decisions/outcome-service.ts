@@ -172,16 +172,8 @@ export class OutcomeService {
       .where('id', '=', decisionId)
       .where('outcome_status', 'is', null)
       .execute();
-    await this.usage.add(trx, [
-      {
-        tenantId: principal.tenantId,
-        agentId: principal.agentId,
-        at: now,
-        costUsd: report.costUsd ?? 0,
-        tokens: report.tokens ?? 0,
-        records: report.records ?? 0,
-      },
-    ]);
+    // Budget counters before usage counters, the order a decision's transaction locks them in:
+    // otherwise a decision and an outcome of one agent on two nodes can deadlock (PostgreSQL).
     const agent = await findAgent(trx, principal.tenantId, principal.agentId);
     const settled = agent
       ? await this.deps.reservations.settleOutcome(trx, this.storage.dialect, {
@@ -194,6 +186,16 @@ export class OutcomeService {
           now,
         })
       : undefined;
+    await this.usage.add(trx, [
+      {
+        tenantId: principal.tenantId,
+        agentId: principal.agentId,
+        at: now,
+        costUsd: report.costUsd ?? 0,
+        tokens: report.tokens ?? 0,
+        records: report.records ?? 0,
+      },
+    ]);
     await this.audit.append(trx, principal.tenantId, [
       {
         type: violation ? 'decision.violation' : 'decision.outcome',

@@ -36,12 +36,16 @@ export class TenantCache<V> {
     });
   }
 
-  async get(tenantId: string): Promise<V> {
+  /**
+   * The tenant's value, loaded when missing or stale: by `load` when given (e.g. through the
+   * caller's transaction, which on SQLite holds the only connection), else by the cache's loader.
+   */
+  async get(tenantId: string, load: (tenantId: string) => Promise<V> = this.load): Promise<V> {
     const now = this.clock();
     const cached = this.entries.get(tenantId);
     if (cached && now - cached.loadedAt <= this.ttlMs) return cached.value;
     const epoch = this.epoch;
-    const value = await this.load(tenantId);
+    const value = await load(tenantId);
     if (epoch === this.epoch) {
       if (this.entries.size >= MAX_TENANTS) this.entries.clear();
       this.entries.set(tenantId, { value, loadedAt: now });

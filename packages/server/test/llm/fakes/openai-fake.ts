@@ -60,6 +60,11 @@ export interface FakeOpenAiOptions extends Timing {
   models?: string[];
   /** The length of embedding vectors when the request gives no `dimensions`. Default 8. */
   embeddingDimensions?: number;
+  /**
+   * Awaited before each authenticated request to a known route is answered (before any delay): a
+   * test holds answers back until it has seen what it waits for, e.g. every call of a race decided.
+   */
+  hold?: (request: RecordedRequest) => Promise<void>;
 }
 
 export interface FakeOpenAi {
@@ -121,6 +126,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       sendJson(res, 400, openAiError(message, 'invalid_request_error', null), headers);
       return;
     }
+    await options.hold?.(recorded);
+    if (res.destroyed) return;
     const body = (recorded.body ?? {}) as Record<string, unknown>;
     const reply = queue.next();
     const streaming = body.stream === true;
