@@ -1,6 +1,6 @@
 import { invalidField } from '../errors.js';
 import type { SealRules } from '../managed/managed-entries.js';
-import type { ConfiguredValue } from '../mcp/server-entry.js';
+import type { ConfiguredValue } from '../secrets/configured-value.js';
 import type { PriceOverride } from './pricing/index.js';
 
 /** The API shape a provider speaks: OpenAI's (also self-hosted and other vendors' OpenAI-compatible ones) or Anthropic's. */

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidField } from '../errors.js';
+import type { ConfiguredValue, SecretRef } from '../secrets/configured-value.js';
 import {
   type ConfiguredRoot,
   checkAllow,
@@ -7,18 +8,7 @@ import {
   type UpstreamRequestKind,
 } from './upstream-requests.js';
 
-/**
- * A value held out of the configuration: read from the node's environment or a file when the upstream
- * starts (servers file), or given once through the admin API and stored sealed (`SecretBox`), so
- * tokens never sit in configuration, API answers, logs or the audit.
- */
-export type SecretRef =
-  | { readonly fromEnv: string }
-  | { readonly fromFile: string }
-  | { readonly sealed: string };
-
-/** An environment variable or header value: plain (not secret) or a secret reference. */
-export type ConfiguredValue = string | SecretRef;
+export type { ConfiguredValue, SecretRef } from '../secrets/configured-value.js';
 
 interface EntryBase {
   /** The tool-name prefix: upstream tool `create_issue` of server `github` is `github.create_issue`. */

@@ -1,5 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import type { ConfiguredValue } from '../mcp/server-entry.js';
+
+/**
+ * A secret held out of the configuration: read from the node's environment or a file when it is
+ * needed (the operator's files), or given once through the admin API and stored sealed
+ * (`SecretBox`), so tokens and keys never sit in configuration, API answers, logs or the audit.
+ */
+export type SecretRef =
+  | { readonly fromEnv: string }
+  | { readonly fromFile: string }
+  | { readonly sealed: string };
+
+/** A configured value (an upstream's env or header, a provider's key): plain, or a secret reference. */
+export type ConfiguredValue = string | SecretRef;
 
 /** Where configured secrets come from when they are needed. */
 export interface SecretSources {

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +10,10 @@ import {
 } from '../../src/llm/pricing/index.js';
 import { auditEventsOf } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
-import { startTestNode, type TestNode } from '../helpers/test-node.js';
-import { FAKE_ANTHROPIC_KEY, type FakeAnthropic, startFakeAnthropic } from './fakes/anthropic-fake.js';
-import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from './fakes/openai-fake.js';
-import { ANTHROPIC_KEY_ENV, OPENAI_KEY_ENV, writeLlmFiles } from './llm-fixtures.js';
+import type { TestNode } from '../helpers/test-node.js';
+import { FAKE_ANTHROPIC_KEY, type FakeAnthropic } from './fakes/anthropic-fake.js';
+import { FAKE_OPENAI_KEY, type FakeOpenAi } from './fakes/openai-fake.js';
+import { decisionOf as decisionInNode, type LlmBed, startLlmBed } from './llm-fixtures.js';
 
 /** USD of a normalised usage at the price table's price, as Warden must have charged it. */
 function expectedUsd(model: string, usage: ModelUsage | undefined): number {
@@ -38,7 +37,6 @@ describe('LLM proxy endpoints (sqlite)', () => {
   let t: TestNode;
   let fakeOpenAi: FakeOpenAi;
   let fakeAnthropic: FakeAnthropic;
-  let dir: string;
   let base: string;
   let userKey: string;
   let cheapKey: string;
@@ -47,18 +45,11 @@ describe('LLM proxy endpoints (sqlite)', () => {
   let anthropic: Anthropic;
   const client = (apiKey: string) => new OpenAI({ baseURL: `${base}/llm/openai/v1`, apiKey, maxRetries: 0 });
 
+  let bed: LlmBed;
+
   beforeAll(async () => {
-    fakeOpenAi = await startFakeOpenAi();
-    fakeAnthropic = await startFakeAnthropic();
-    process.env[OPENAI_KEY_ENV] = FAKE_OPENAI_KEY;
-    process.env[ANTHROPIC_KEY_ENV] = FAKE_ANTHROPIC_KEY;
-    const files = await writeLlmFiles(fakeOpenAi.url, fakeAnthropic.url);
-    dir = files.dir;
-    t = await startTestNode('sqlite', {
-      policyDir: files.policyDir,
-      settings: { llmProvidersFile: files.providersFile },
-    });
-    base = await t.node.listen();
+    bed = await startLlmBed();
+    ({ t, fakeOpenAi, fakeAnthropic, base } = bed);
     userKey = (await seedAgent(t.node, { roles: ['llm-user'] })).key;
     cheapKey = (await seedAgent(t.node, { roles: ['llm-cheap'] })).key;
     localKey = (await seedAgent(t.node, { roles: ['llm-local'] })).key;
@@ -66,22 +57,9 @@ describe('LLM proxy endpoints (sqlite)', () => {
     anthropic = new Anthropic({ baseURL: `${base}/llm/anthropic`, apiKey: userKey, maxRetries: 0 });
   }, 60_000);
 
-  afterAll(async () => {
-    await t?.close();
-    await fakeOpenAi?.close();
-    await fakeAnthropic?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => bed?.close());
 
-  async function decisionOf(decisionId: string) {
-    await t.node.llm.idle();
-    const row = await t.node.storage.db
-      .selectFrom('decisions')
-      .select(['tool', 'effect', 'code', 'outcome_status', 'outcome'])
-      .where('id', '=', decisionId)
-      .executeTakeFirstOrThrow();
-    return { ...row, outcome: row.outcome ? (JSON.parse(row.outcome) as Record<string, unknown>) : null };
-  }
+  const decisionOf = (decisionId: string) => decisionInNode(t.node, decisionId);
 
   const decisionCount = async () =>
     Number(

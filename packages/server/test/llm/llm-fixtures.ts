@@ -1,7 +1,11 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WardenNode } from '../../src/main.js';
 import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
+import { startTestNode, type TestNode } from '../helpers/test-node.js';
+import { FAKE_ANTHROPIC_KEY, type FakeAnthropic, startFakeAnthropic } from './fakes/anthropic-fake.js';
+import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from './fakes/openai-fake.js';
 
 /** The env variables the providers file takes the fakes' keys from. */
 export const OPENAI_KEY_ENV = 'WARDEN_TEST_OPENAI_KEY';
@@ -103,4 +107,49 @@ export async function writeLlmFiles(openAiUrl: string, anthropicUrl: string) {
 `,
   );
   return { dir, policyDir, providersFile };
+}
+
+/** A node on SQLite with the LLM policy and providers, both fakes behind it, listening. */
+export interface LlmBed {
+  readonly t: TestNode;
+  readonly fakeOpenAi: FakeOpenAi;
+  readonly fakeAnthropic: FakeAnthropic;
+  /** The node's URL. */
+  readonly base: string;
+  close(): Promise<void>;
+}
+
+export async function startLlmBed(): Promise<LlmBed> {
+  const fakeOpenAi = await startFakeOpenAi();
+  const fakeAnthropic = await startFakeAnthropic();
+  process.env[OPENAI_KEY_ENV] = FAKE_OPENAI_KEY;
+  process.env[ANTHROPIC_KEY_ENV] = FAKE_ANTHROPIC_KEY;
+  const files = await writeLlmFiles(fakeOpenAi.url, fakeAnthropic.url);
+  const t = await startTestNode('sqlite', {
+    policyDir: files.policyDir,
+    settings: { llmProvidersFile: files.providersFile },
+  });
+  return {
+    t,
+    fakeOpenAi,
+    fakeAnthropic,
+    base: await t.node.listen(),
+    async close() {
+      await t.close();
+      await fakeOpenAi.close();
+      await fakeAnthropic.close();
+      await rm(files.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A decision with its outcome parsed, once the proxy's outcomes in flight are written. */
+export async function decisionOf(node: WardenNode, decisionId: string) {
+  await node.llm.idle();
+  const row = await node.storage.db
+    .selectFrom('decisions')
+    .select(['tool', 'effect', 'code', 'outcome_status', 'outcome'])
+    .where('id', '=', decisionId)
+    .executeTakeFirstOrThrow();
+  return { ...row, outcome: row.outcome ? (JSON.parse(row.outcome) as Record<string, unknown>) : null };
 }

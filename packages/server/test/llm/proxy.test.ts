@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,10 +10,10 @@ import {
 import { createGroup, createHuman, voteOk } from '../approvals/approvals-fixtures.js';
 import { auditEventsOf } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
-import { startTestNode, type TestNode } from '../helpers/test-node.js';
-import { FAKE_ANTHROPIC_KEY, type FakeAnthropic, startFakeAnthropic } from './fakes/anthropic-fake.js';
-import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from './fakes/openai-fake.js';
-import { ANTHROPIC_KEY_ENV, OPENAI_KEY_ENV, writeLlmFiles } from './llm-fixtures.js';
+import type { TestNode } from '../helpers/test-node.js';
+import { FAKE_ANTHROPIC_KEY, type FakeAnthropic } from './fakes/anthropic-fake.js';
+import { FAKE_OPENAI_KEY, type FakeOpenAi } from './fakes/openai-fake.js';
+import { decisionOf, type LlmBed, startLlmBed } from './llm-fixtures.js';
 
 /** USD of a usage at the price table's price, as Warden must have charged it. */
 function expectedUsd(kind: 'openai' | 'anthropic', model: string, usage: unknown): number {
@@ -33,47 +32,25 @@ describe('LLM proxy (sqlite)', () => {
   let t: TestNode;
   let fakeOpenAi: FakeOpenAi;
   let fakeAnthropic: FakeAnthropic;
-  let dir: string;
   let base: string;
   let key: string;
   let cheapKey: string;
   let openai: OpenAI;
   let anthropic: Anthropic;
+  let bed: LlmBed;
 
   beforeAll(async () => {
-    fakeOpenAi = await startFakeOpenAi();
-    fakeAnthropic = await startFakeAnthropic();
-    process.env[OPENAI_KEY_ENV] = FAKE_OPENAI_KEY;
-    process.env[ANTHROPIC_KEY_ENV] = FAKE_ANTHROPIC_KEY;
-    const files = await writeLlmFiles(fakeOpenAi.url, fakeAnthropic.url);
-    dir = files.dir;
-    t = await startTestNode('sqlite', {
-      policyDir: files.policyDir,
-      settings: { llmProvidersFile: files.providersFile },
-    });
-    base = await t.node.listen();
+    bed = await startLlmBed();
+    ({ t, fakeOpenAi, fakeAnthropic, base } = bed);
     key = (await seedAgent(t.node, { roles: ['llm-user'] })).key;
     cheapKey = (await seedAgent(t.node, { roles: ['llm-cheap'] })).key;
     openai = new OpenAI({ baseURL: `${base}/llm/openai/v1`, apiKey: key, maxRetries: 0 });
     anthropic = new Anthropic({ baseURL: `${base}/llm/anthropic`, apiKey: key, maxRetries: 0 });
   }, 60_000);
 
-  afterAll(async () => {
-    await t?.close();
-    await fakeOpenAi?.close();
-    await fakeAnthropic?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => bed?.close());
 
-  async function outcomeOf(decisionId: string) {
-    await t.node.llm.idle();
-    const row = await t.node.storage.db
-      .selectFrom('decisions')
-      .select(['tool', 'effect', 'code', 'outcome_status', 'outcome'])
-      .where('id', '=', decisionId)
-      .executeTakeFirstOrThrow();
-    return { ...row, outcome: row.outcome ? (JSON.parse(row.outcome) as Record<string, unknown>) : null };
-  }
+  const outcomeOf = (decisionId: string) => decisionOf(t.node, decisionId);
 
   it('answers a chat completion as the provider did, priced from its usage and audited with prompt and answer', async () => {
     const { data, response } = await openai.chat.completions

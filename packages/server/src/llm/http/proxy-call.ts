@@ -148,8 +148,7 @@ export async function proxyCall<B>(
     });
   } catch (error) {
     failed(error instanceof Error ? error.message : 'provider request failed');
-    if (error instanceof LlmProxyError) error.extra = { ...error.extra, decisionId: decision.decisionId };
-    throw error;
+    throw error instanceof LlmProxyError ? withDecision(error, decision) : error;
   }
   const { response, timeout } = exchange;
   const wardenHeaders = {
