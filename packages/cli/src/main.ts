@@ -4,6 +4,7 @@ import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
 import { kill } from './commands/kill.js';
+import { llm } from './commands/llm.js';
 import { mcp } from './commands/mcp.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
@@ -38,10 +39,12 @@ Commands:
   mcp servers <command>
                        the upstream MCP servers behind the gateway
                        (list, tools, add, update, remove)
+  llm <command>        the LLM proxy's providers, and shadow mode's report
+                       (providers, shadow report)
 
 Run "warden policy <command> --help", "warden agents --help", "warden audit --help",
-"warden approvals --help", "warden mcp connect --help" or "warden mcp servers --help"
-for a command's options.
+"warden approvals --help", "warden mcp connect --help", "warden mcp servers --help" or
+"warden llm --help" for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -75,6 +78,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'budgets') return budgets(io, argv.slice(1), process.env);
   if (command === 'kill') return kill(io, argv.slice(1), process.env);
   if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
+  if (command === 'llm') return llm(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);

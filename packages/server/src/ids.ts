@@ -19,7 +19,8 @@ export type IdPrefix =
   | 'bgt'
   | 'rsv'
   | 'rtl'
-  | 'dlg';
+  | 'dlg'
+  | 'shd';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

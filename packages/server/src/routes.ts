@@ -16,6 +16,7 @@ import { registerKillRoutes } from './kill/routes/register.js';
 import { registerRateLimitRoutes } from './limits/routes/register.js';
 import { registerLlmRoutes } from './llm/http/llm-routes.js';
 import { registerLlmProviderRoutes } from './llm/http/provider-routes.js';
+import { registerShadowRoutes } from './llm/http/shadow-routes.js';
 import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
 import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
@@ -66,4 +67,5 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   });
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
+  registerShadowRoutes(app, services.storage, services.clock);
 }

@@ -104,6 +104,8 @@ export interface ServiceOptions {
 
 /** Every service of a node, and the workers that are not started yet. */
 export interface Services {
+  /** The node's time: every service reads this one (tests move it). */
+  readonly clock: () => number;
   readonly storage: Storage;
   readonly signals: Signals;
   readonly auditTrail: AuditTrail;
@@ -279,15 +281,29 @@ export async function buildServices(
     log,
   );
   closers.push('mcp gateway', () => mcp.close());
-  const llm = new LlmProxy({
-    storage,
-    decide: decideService,
-    outcomes,
-    providers: new ProviderRegistry(pool.box),
-    visibility: (principal) => agentTools.visibility(principal),
-    log,
-  });
-  closers.push('llm proxy', () => llm.idle());
+  const llm = new LlmProxy(
+    {
+      storage,
+      decide: decideService,
+      outcomes,
+      providers: new ProviderRegistry(pool.box),
+      visibility: (principal) => agentTools.visibility(principal),
+      log,
+    },
+    {
+      storage,
+      audit,
+      budgets: budgetCache,
+      reservations,
+      crossings,
+      protection: auditTrail.protection,
+      maxOutputBytes: config.auditMaxOutputBytes,
+      reservationTtlMs: config.reservationTimeoutSeconds * 1000,
+      clock,
+      random: Math.random,
+    },
+  );
+  closers.push('llm proxy', () => llm.close());
   const llmProviders = new ManagedEntries(llmProviderKind(llm.deps.providers), {
     storage,
     audit,
@@ -354,6 +370,7 @@ export async function buildServices(
   ];
 
   return {
+    clock,
     storage,
     signals,
     auditTrail,

@@ -42,7 +42,8 @@ export interface BudgetDefinition {
   readonly suspendAgent: boolean;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** A budget's name: unique in its tenant, so other settings (an LLM shadow rule) can name it. */
+export const BUDGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const MAX_LIMIT = 1e12;
 
 /**
@@ -55,7 +56,7 @@ export function checkBudget(
   defaultThresholds: readonly number[],
 ): BudgetDefinition {
   const field = (name: string) => `${prefix}.${name}`;
-  if (typeof input.name !== 'string' || !NAME.test(input.name)) {
+  if (typeof input.name !== 'string' || !BUDGET_NAME.test(input.name)) {
     throw invalidField(field('name'), 'must be 1-63 lower-case letters, digits, dots, dashes or underscores');
   }
   oneOf(input.scope, BUDGET_SCOPES, field('scope'));

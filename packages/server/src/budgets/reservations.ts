@@ -36,7 +36,7 @@ export class Reservations {
   constructor(private readonly cache: BudgetCache) {}
 
   /** In the outcome's transaction: settles the decision's reservation (if any) with what it cost. */
-  async settleOutcome(
+  settleOutcome(
     trx: Trx,
     dialect: Dialect,
     input: {
@@ -45,6 +45,39 @@ export class Reservations {
       decisionId: string;
       taskId: string | null;
       decidedAt: number;
+      actual: Amounts;
+      now: number;
+    },
+  ): Promise<Settled> {
+    return this.settle(trx, dialect, input);
+  }
+
+  /**
+   * Settles what a reservation held, and only that, with what it cost: for a charge on one named
+   * budget outside any decision's (an LLM shadow call, whose reservation is keyed by its own id).
+   */
+  settleHeld(
+    trx: Trx,
+    dialect: Dialect,
+    input: { tenantId: string; decisionId: string; actual: Amounts; now: number },
+  ): Promise<Settled> {
+    return this.settle(trx, dialect, input);
+  }
+
+  /**
+   * Releases what was held and spends the actual amount on the same counters; with `agent`, the
+   * actual amount also goes to every budget of the agent the reservation did not hold on (a call
+   * without an estimate in that unit).
+   */
+  private async settle(
+    trx: Trx,
+    dialect: Dialect,
+    input: {
+      tenantId: string;
+      agent?: Agent;
+      decisionId: string;
+      taskId?: string | null;
+      decidedAt?: number;
       actual: Amounts;
       now: number;
     },
@@ -78,14 +111,16 @@ export class Reservations {
         add(budget, held.subject, held.windowStart, -held.amount, actual(budget));
       else add(budget, held.subject, held.windowStart, 0, actual(budget) - held.amount);
     }
-    const counters = applicableCounters(
-      budgets,
-      input.agent,
-      input.taskId,
-      timeZone,
-      input.decidedAt,
-      AMOUNT_UNITS,
-    );
+    const counters = input.agent
+      ? applicableCounters(
+          budgets,
+          input.agent,
+          input.taskId ?? null,
+          timeZone,
+          input.decidedAt ?? input.now,
+          AMOUNT_UNITS,
+        )
+      : [];
     for (const counter of counters) {
       const key = `${counter.budget.id}|${counter.subject}|${counter.window.start}`;
       if (!lines.has(key))
@@ -97,7 +132,7 @@ export class Reservations {
       [
         {
           tenantId: input.tenantId,
-          agentId: input.agent.id,
+          agentId: input.agent?.id ?? reservation?.agentId ?? '',
           lines: [...lines.values()],
           enforce: false,
           decisionId: input.decisionId,

@@ -11,6 +11,7 @@ import type { Storage } from '../storage/database.js';
 import { LlmProxyError } from './http/api-errors.js';
 import type { ModelRoute } from './model-route.js';
 import type { ProviderRegistry } from './provider-registry.js';
+import type { ShadowRunner } from './shadow/shadow-runner.js';
 
 export interface LlmCallDeps {
   readonly storage: Storage;
@@ -24,6 +25,8 @@ export interface LlmCallDeps {
   readonly visibility: (principal: AgentPrincipal) => Promise<VisibilityIndex | undefined>;
   /** Keeps a write still under way (an outcome) for the shutdown to wait for. */
   readonly track: (write: Promise<void>) => void;
+  /** Sends a share of some models' calls to a shadow model too (see shadow/shadow-runner.ts). */
+  readonly shadows: ShadowRunner;
   readonly log: {
     error(details: Record<string, unknown>, message: string): void;
     warn(details: Record<string, unknown>, message: string): void;

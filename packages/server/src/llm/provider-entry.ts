@@ -2,6 +2,7 @@ import { invalidField } from '../errors.js';
 import type { SealRules } from '../managed/managed-entries.js';
 import type { ConfiguredValue } from '../secrets/configured-value.js';
 import type { PriceOverride } from './pricing/index.js';
+import { checkShadows, type ShadowRule } from './shadow/shadow-rule.js';
 
 /** The API shape a provider speaks: OpenAI's (also self-hosted and other vendors' OpenAI-compatible ones) or Anthropic's. */
 export type ProviderKind = 'openai' | 'anthropic' | 'openai-compatible';
@@ -24,6 +25,8 @@ export interface ProviderEntry {
   /** The output tokens reserved for a request that names no limit. */
   readonly defaultMaxTokens: number;
   readonly timeoutMs: number;
+  /** Shadow models by this provider's model id: a share of its calls also sent to another model. */
+  readonly shadows: Readonly<Record<string, ShadowRule>>;
 }
 
 const DEFAULT_BASE_URL: Readonly<Record<ProviderKind, string | undefined>> = {
@@ -47,6 +50,7 @@ const KEYS = new Set([
   'priceTable',
   'defaultMaxTokens',
   'timeoutSeconds',
+  'shadows',
 ]);
 const MAX_MODELS = 500;
 export const DEFAULT_MAX_TOKENS = 4_096;
@@ -109,6 +113,7 @@ export function checkProviderEntry(input: unknown, at: string, api?: SealRules):
     1,
     3_600,
   );
+  const shadows = checkShadows(entry.shadows, field('shadows'), modelId);
   return {
     name,
     kind,
@@ -120,6 +125,7 @@ export function checkProviderEntry(input: unknown, at: string, api?: SealRules):
     ...(priceTable ? { priceTable } : {}),
     defaultMaxTokens,
     timeoutMs: timeoutSeconds * 1_000,
+    shadows,
   };
 }
 

@@ -3,6 +3,7 @@ import type { EntryKind } from '../managed/managed-entries.js';
 import { checkProviderEntry, type ProviderEntry } from './provider-entry.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import { MAX_PROVIDERS } from './providers-file.js';
+import { shadowInput } from './shadow/shadow-rule.js';
 
 /** The prefix LLM providers' sealed keys are bound under (see sealBinding). */
 export const LLM_SEAL_PREFIX = 'llm-provider';
@@ -31,8 +32,9 @@ export function llmProviderKind(registry: ProviderRegistry): EntryKind<ProviderE
       'priceTable',
       'defaultMaxTokens',
       'timeoutSeconds',
+      'shadows',
     ],
-    merged: ['aliases', 'prices'],
+    merged: ['aliases', 'prices', 'shadows'],
     sealed: (entry) =>
       new Map(
         typeof entry.apiKey === 'object' && 'sealed' in entry.apiKey ? [['apiKey', entry.apiKey.sealed]] : [],
@@ -54,6 +56,9 @@ function asInput(entry: ProviderEntry): Record<string, unknown> {
     ...(entry.priceTable ? { priceTable: entry.priceTable } : {}),
     defaultMaxTokens: entry.defaultMaxTokens,
     timeoutSeconds: entry.timeoutMs / 1_000,
+    shadows: Object.fromEntries(
+      Object.entries(entry.shadows).map(([model, rule]) => [model, shadowInput(rule)]),
+    ),
   };
 }
 

@@ -9,6 +9,7 @@ import { auditTamperEvidence } from './migrations/0006-audit-tamper-evidence.js'
 import { delegationGrants } from './migrations/0007-delegation-grants.js';
 import { mcpServers } from './migrations/0008-mcp-servers.js';
 import { llmProviders } from './migrations/0009-llm-providers.js';
+import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007-delegation-grants': delegationGrants,
   '0008-mcp-servers': mcpServers,
   '0009-llm-providers': llmProviders,
+  '0010-llm-shadow-runs': llmShadowRuns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

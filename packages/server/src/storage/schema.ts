@@ -35,6 +35,7 @@ export interface Database {
   agent_baselines: AgentBaselinesTable;
   mcp_servers: ManagedEntriesTable;
   llm_providers: ManagedEntriesTable;
+  llm_shadow_runs: LlmShadowRunsTable;
 }
 
 export interface TenantsTable {
@@ -494,4 +495,39 @@ export interface ManagedEntriesTable {
   created_by: string;
   updated_at: number;
   updated_by: string;
+}
+
+/** One shadowed model call: both sides' figures (null where a side did not run) and the comparison. */
+export interface LlmShadowRunsTable {
+  tenant_id: string;
+  id: string;
+  decision_id: string;
+  agent_id: string;
+  created_at: number;
+  primary_provider: string;
+  primary_model: string;
+  /** Null when the shadow model named no provider of the tenant. */
+  shadow_provider: string | null;
+  shadow_model: string;
+  /** compared, shadow_failed, primary_failed or skipped. */
+  status: string;
+  /** Why it was skipped or failed. */
+  reason: string | null;
+  streamed: number;
+  primary_input_tokens: number | null;
+  primary_output_tokens: number | null;
+  primary_cost_micros: number | null;
+  primary_latency_ms: number | null;
+  primary_ttft_ms: number | null;
+  /** JSON array of the tool names the model called, in order. */
+  primary_tools: string | null;
+  shadow_input_tokens: number | null;
+  shadow_output_tokens: number | null;
+  shadow_cost_micros: number | null;
+  shadow_latency_ms: number | null;
+  shadow_ttft_ms: number | null;
+  shadow_tools: string | null;
+  tools_differ: number | null;
+  /** Text similarity of the two answers, 0 to 1. */
+  similarity: number | null;
 }

@@ -333,6 +333,11 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     request: () => ({ url: '/v1/llm/providers' }),
     foreign: null,
   },
+  'GET /v1/llm/shadow/report': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/llm/shadow/report' }),
+    foreign: null,
+  },
   'POST /v1/llm/providers': {
     auth: SECURITY,
     request: () => ({

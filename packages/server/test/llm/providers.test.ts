@@ -28,6 +28,7 @@ describe('LLM provider entries', () => {
       prices: {},
       defaultMaxTokens: 4096,
       timeoutMs: 600_000,
+      shadows: {},
     });
     expect(
       checkProviderEntry({ name: 'claude', kind: 'anthropic', apiKey: { fromFile: '/run/key' } }, 'p')

@@ -108,6 +108,13 @@ export const messages: ApiAdapter<MessagesBody> = {
 
   answerText: (answer) => blocksText((answer as { content?: unknown } | null)?.content),
 
+  toolCallsOf(answer) {
+    const content = (answer as { content?: unknown } | null)?.content;
+    return Array.isArray(content) ? content.flatMap((block) => calledTool(block)) : [];
+  },
+
+  shadowBody: (body) => body,
+
   promptText(body) {
     const system = body.raw.system;
     const systemText = typeof system === 'string' ? system : blocksText(system);
@@ -125,6 +132,7 @@ export const messages: ApiAdapter<MessagesBody> = {
     let usage: Record<string, unknown> | undefined;
     let finished = false;
     const delivered: string[] = [];
+    const called: string[] = [];
     const tally: StreamTally = {
       see(event) {
         if (event.data === undefined) return 'pass';
@@ -150,6 +158,7 @@ export const messages: ApiAdapter<MessagesBody> = {
         } else if (type === 'content_block_start') {
           const block = data.content_block as { type?: unknown; name?: unknown } | undefined;
           if (block?.type === 'tool_use' && typeof block.name === 'string') delivered.push(block.name);
+          called.push(...calledTool(block));
         } else if (type === 'message_stop') {
           finished = true;
         }
@@ -158,12 +167,20 @@ export const messages: ApiAdapter<MessagesBody> = {
       usage: (): ModelUsage | undefined => (usage ? usageFromAnthropic(usage) : undefined),
       delivered: () => delivered.join(''),
       finished: () => finished,
+      toolCalls: () => [...called],
     };
     return tally;
   },
 
   costComment: (usd, decisionId) => `: warden cost_usd=${usd.toFixed(6)} decision_id=${decisionId}\n\n`,
 };
+
+/** The tool a content block calls: a client tool's, a server tool's or an MCP connector tool's name. */
+function calledTool(block: unknown): string[] {
+  const b = block as { type?: unknown; name?: unknown } | undefined;
+  const calls = b?.type === 'tool_use' || b?.type === 'server_tool_use' || b?.type === 'mcp_tool_use';
+  return calls ? [String(b?.name ?? '?')] : [];
+}
 
 function mcpServers(body: MessagesBody): unknown[] {
   return Array.isArray(body.raw.mcp_servers) ? body.raw.mcp_servers : [];

@@ -1,4 +1,6 @@
+import { SseEventSplitter } from '../sse-events.js';
 import { LlmProxyError } from './api-errors.js';
+import type { StreamTally } from './proxy-call.js';
 
 export interface ProviderRequest {
   readonly url: string;
@@ -51,4 +53,38 @@ export function providerFailure(
     'upstream_unreachable',
     `provider ${request.provider} could not be reached${cause ? ` (${cause})` : ''}`,
   );
+}
+
+/** A provider's whole answer as text, read under the request's timeout. */
+export async function readText(
+  response: Response,
+  timeout: AbortSignal,
+  provider: { readonly name: string; readonly timeoutMs: number },
+): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    throw providerFailure({ provider: provider.name, timeoutMs: provider.timeoutMs }, timeout, error);
+  }
+}
+
+/**
+ * Reads a provider's event stream to its end through `tally`, handing `pass` each event the tally
+ * lets through, as it comes (with the blank line that ends it). A broken stream throws.
+ */
+export async function pumpStream(
+  response: Response,
+  tally: StreamTally,
+  pass: (raw: string) => void,
+): Promise<void> {
+  if (!response.body) throw new Error('no body');
+  const splitter = new SseEventSplitter();
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    for (const event of splitter.push(Buffer.from(chunk))) {
+      if (tally.see(event) === 'pass') pass(`${event.raw}\n\n`);
+    }
+  }
+  for (const event of splitter.end()) {
+    if (tally.see(event) === 'pass') pass(`${event.raw}\n\n`);
+  }
 }

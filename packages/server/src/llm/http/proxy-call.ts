@@ -7,12 +7,20 @@ import type { RecordedDecision } from '../../decisions/decision.js';
 import { agentOf } from '../../http/auth.js';
 import type { ModelUsage } from '../costing.js';
 import { type Costing, costingFor } from '../costing.js';
-import { decideLlmCall, kept, type LlmCall, type LlmCallDeps, settleLlmCall } from '../llm-call.js';
+import {
+  decideLlmCall,
+  kept,
+  type LlmCall,
+  type LlmCallDeps,
+  type LlmOutcome,
+  settleLlmCall,
+} from '../llm-call.js';
 import { type LlmApi, type ModelRoute, routeModel } from '../model-route.js';
 import type { ProviderEntry } from '../provider-entry.js';
-import { type SseEvent, SseEventSplitter } from '../sse-events.js';
+import type { ShadowHandle } from '../shadow/shadow-runner.js';
+import type { SseEvent } from '../sse-events.js';
 import { LlmProxyError } from './api-errors.js';
-import { providerFailure, sendToProvider } from './provider-fetch.js';
+import { providerFailure, pumpStream, readText, sendToProvider } from './provider-fetch.js';
 
 /** Watches a provider's stream on its way to the agent. */
 export interface StreamTally {
@@ -24,6 +32,8 @@ export interface StreamTally {
   delivered(): string;
   /** Whether the provider's end-of-stream event came. */
   finished(): boolean;
+  /** The names of the tools the model called, in order. */
+  toolCalls(): string[];
 }
 
 /** What differs between the APIs the proxy speaks; `proxyCall` does the rest. */
@@ -52,6 +62,13 @@ export interface ApiAdapter<B> {
   ): { url: string; headers: Record<string, string>; body: string };
   usageOf(answer: unknown): ModelUsage | undefined;
   answerText(answer: unknown): string;
+  /** The names of the tools the model called in an answer, in order. */
+  toolCallsOf(answer: unknown): string[];
+  /**
+   * The request as a shadow model gets it (see shadow/shadow-runner.ts): unchanged but for what
+   * would leave a trace at the provider. Absent: the API is never shadowed (embeddings).
+   */
+  shadowBody?(body: B): B;
   promptText(body: B): string;
   tally(body: B): StreamTally;
   /** The SSE comment that ends a stream with its cost. */
@@ -112,23 +129,81 @@ export async function proxyCall<B>(
     ...(hosted ? { hosted } : {}),
   };
   const decision = await decideLlmCall(deps, call);
-  // Decided, so priced: an unpriced model was refused by the decision.
-  const price = costing as Costing;
-  const settle = (outcome: Omit<Parameters<typeof settleLlmCall>[3], 'durationMs'>) =>
-    settleLlmCall(deps, call, decision, { ...outcome, durationMs: Math.round(performance.now() - started) });
-  const failed = (error: string) =>
-    settle({ status: 'failed', costUsd: 0, tokens: 0, error, record: record(adapter, body, route, null) });
+  const shadow = deps.shadows.start({
+    principal,
+    adapter,
+    body,
+    route,
+    decision,
+    args: call.args,
+    inputTokens,
+    maxOutputTokens: maxOutput,
+    stream,
+    incoming: request.headers,
+  });
+  try {
+    return await forward({ deps, adapter, body, route, call, decision, shadow, started }, request, reply);
+  } finally {
+    // Whatever happened to the call, the shadow run stops waiting for it.
+    shadow?.primaryDone({ status: 'failed', costUsd: 0, answer: '', toolCalls: [], latencyMs: null });
+  }
+}
 
+/** An allowed call on its way to the provider. */
+interface Forwarding<B> {
+  readonly deps: LlmCallDeps;
+  readonly adapter: ApiAdapter<B>;
+  readonly body: B;
+  readonly route: ModelRoute;
+  readonly call: LlmCall;
+  readonly decision: RecordedDecision;
+  readonly shadow: ShadowHandle | undefined;
+  readonly started: number;
+}
+
+/** Sends the decided call with the provider's key and answers as the provider answers, then settles. */
+async function forward<B>(
+  { deps, adapter, body, route, call, decision, shadow, started }: Forwarding<B>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const inputTokens = call.args.input_tokens as number;
+  // Decided, so priced: an unpriced model was refused by the decision.
+  const price = costingFor(route) as Costing;
+  let sentAt: number | undefined;
+  const settle = (
+    outcome: Omit<LlmOutcome, 'durationMs' | 'record'>,
+    seen?: { answer: string; usage: ModelUsage; toolCalls: readonly string[]; firstTokenMs?: number },
+  ) => {
+    const now = performance.now();
+    settleLlmCall(deps, call, decision, {
+      ...outcome,
+      durationMs: Math.round(now - started),
+      record: record(adapter, body, route, seen ? { ...seen, costUsd: outcome.costUsd } : null),
+    });
+    shadow?.primaryDone({
+      status: outcome.status,
+      costUsd: outcome.costUsd,
+      answer: seen?.answer ?? '',
+      toolCalls: seen?.toolCalls ?? [],
+      latencyMs: sentAt === undefined ? null : now - sentAt,
+      ...(seen ? { usage: seen.usage } : {}),
+      ...(seen?.firstTokenMs !== undefined ? { firstTokenMs: seen.firstTokenMs } : {}),
+    });
+  };
+  const failed = (error: string) => settle({ status: 'failed', costUsd: 0, tokens: 0, error });
+
+  const provider = route.provider;
   let key: string;
   try {
-    key = await deps.providers.apiKey(principal.tenantId, route.provider);
+    key = await deps.providers.apiKey(call.principal.tenantId, provider);
   } catch (error) {
-    deps.log.error({ err: error, provider: route.provider.name }, 'provider key cannot be read');
-    failed(`the key of provider ${route.provider.name} cannot be read`);
+    deps.log.error({ err: error, provider: provider.name }, 'provider key cannot be read');
+    failed(`the key of provider ${provider.name} cannot be read`);
     throw new LlmProxyError(
       502,
       'provider_unavailable',
-      `provider ${route.provider.name} is not configured correctly on this node`,
+      `provider ${provider.name} is not configured correctly on this node`,
       { decisionId: decision.decisionId },
     );
   }
@@ -138,13 +213,14 @@ export async function proxyCall<B>(
     if (!reply.raw.writableFinished) gone.abort();
   });
   const overheadMs = performance.now() - started;
+  sentAt = performance.now();
   let exchange: Awaited<ReturnType<typeof sendToProvider>>;
   try {
     exchange = await sendToProvider({
       ...outgoing,
-      timeoutMs: route.provider.timeoutMs,
+      timeoutMs: provider.timeoutMs,
       clientGone: gone.signal,
-      provider: route.provider.name,
+      provider: provider.name,
     });
   } catch (error) {
     failed(error instanceof Error ? error.message : 'provider request failed');
@@ -158,8 +234,8 @@ export async function proxyCall<B>(
 
   if (!response.ok) {
     // Not billed by the provider: the reservation is released, the error passed on as the provider gave it.
-    const text = (await readText(response, timeout, route.provider)).slice(0, MAX_ERROR_BYTES);
-    failed(`provider ${route.provider.name} answered ${response.status}`);
+    const text = (await readText(response, timeout, provider)).slice(0, MAX_ERROR_BYTES);
+    failed(`provider ${provider.name} answered ${response.status}`);
     const retryAfter = response.headers.get('retry-after');
     return reply
       .status(response.status)
@@ -171,32 +247,30 @@ export async function proxyCall<B>(
       .send(text);
   }
 
-  if (!stream) {
+  if (!call.args.stream) {
     let text: string;
     let answer: unknown;
     try {
-      text = await readText(response, timeout, route.provider);
+      text = await readText(response, timeout, provider);
       answer = JSON.parse(text);
     } catch (error) {
-      failed(`provider ${route.provider.name} answered with something that is not JSON`);
+      failed(`provider ${provider.name} answered with something that is not JSON`);
       throw error instanceof LlmProxyError
         ? withDecision(error, decision)
         : new LlmProxyError(
             502,
             'upstream_invalid',
-            `provider ${route.provider.name} answered with something that is not JSON`,
+            `provider ${provider.name} answered with something that is not JSON`,
             { decisionId: decision.decisionId },
           );
     }
     const answerText = adapter.answerText(answer);
     const usage = adapter.usageOf(answer) ?? price.counted(inputTokens, answerText);
     const cost = price.costUsd(usage);
-    settle({
-      status: 'succeeded',
-      costUsd: cost,
-      tokens: price.tokens(usage),
-      record: record(adapter, body, route, { answer: answerText, usage, costUsd: cost }),
-    });
+    settle(
+      { status: 'succeeded', costUsd: cost, tokens: price.tokens(usage) },
+      { answer: answerText, usage, toolCalls: adapter.toolCallsOf(answer) },
+    );
     return reply
       .status(response.status)
       .headers({ ...wardenHeaders, 'x-warden-cost-usd': cost.toFixed(6), 'content-type': 'application/json' })
@@ -212,27 +286,18 @@ export async function proxyCall<B>(
     'x-request-id': String(request.id),
   });
   const tally = adapter.tally(body);
-  const splitter = new SseEventSplitter();
+  let firstTokenMs: number | undefined;
   let broken: string | undefined;
   try {
-    if (!response.body) throw new Error('no body');
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      for (const event of splitter.push(Buffer.from(chunk))) {
-        if (tally.see(event) === 'pass' && !gone.signal.aborted) reply.raw.write(`${event.raw}\n\n`);
-      }
-    }
-    for (const event of splitter.end()) {
-      if (tally.see(event) === 'pass' && !gone.signal.aborted) reply.raw.write(`${event.raw}\n\n`);
-    }
-    if (!tally.finished()) broken = `provider ${route.provider.name} ended the stream before it was complete`;
+    await pumpStream(response, tally, (raw) => {
+      firstTokenMs ??= performance.now() - (sentAt as number);
+      if (!gone.signal.aborted) reply.raw.write(raw);
+    });
+    if (!tally.finished()) broken = `provider ${provider.name} ended the stream before it was complete`;
   } catch (error) {
     broken = gone.signal.aborted
       ? 'the agent closed the stream before it ended'
-      : providerFailure(
-          { provider: route.provider.name, timeoutMs: route.provider.timeoutMs },
-          timeout,
-          error,
-        ).message;
+      : providerFailure({ provider: provider.name, timeoutMs: provider.timeoutMs }, timeout, error).message;
   }
   // Priced from the provider's usage when it came; a cut stream is charged for what was delivered.
   const usage = tally.usage() ?? price.counted(inputTokens, tally.delivered());
@@ -241,27 +306,26 @@ export async function proxyCall<B>(
     if (broken) reply.raw.write(`: warden error ${JSON.stringify(broken)}\n\n`);
     reply.raw.end(adapter.costComment(cost, decision.decisionId));
   }
-  settle({
-    status: broken ? 'failed' : 'succeeded',
-    costUsd: cost,
-    tokens: price.tokens(usage),
-    ...(broken ? { error: broken } : {}),
-    record: record(adapter, body, route, { answer: tally.delivered(), usage, costUsd: cost }),
-  });
+  settle(
+    {
+      status: broken ? 'failed' : 'succeeded',
+      costUsd: cost,
+      tokens: price.tokens(usage),
+      ...(broken ? { error: broken } : {}),
+    },
+    {
+      answer: tally.delivered(),
+      usage,
+      toolCalls: tally.toolCalls(),
+      ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
+    },
+  );
   return reply;
 }
 
 function withDecision(error: LlmProxyError, decision: RecordedDecision): LlmProxyError {
   error.extra = { ...error.extra, decisionId: decision.decisionId };
   return error;
-}
-
-async function readText(response: Response, timeout: AbortSignal, provider: ProviderEntry): Promise<string> {
-  try {
-    return await response.text();
-  } catch (error) {
-    throw providerFailure({ provider: provider.name, timeoutMs: provider.timeoutMs }, timeout, error);
-  }
 }
 
 /** What the audit keeps of a call: the request's essentials, the prompt and the answer with digests. */

@@ -105,6 +105,17 @@ export const chatCompletions: ApiAdapter<ChatBody> = {
       .join('\n');
   },
 
+  toolCallsOf(answer) {
+    const choices = (answer as { choices?: unknown } | null)?.choices;
+    if (!Array.isArray(choices)) return [];
+    return choices.flatMap((choice) => {
+      const calls = (choice as { message?: { tool_calls?: unknown } }).message?.tool_calls;
+      return Array.isArray(calls) ? calls.map((call) => String(toolName(call) ?? '?')) : [];
+    });
+  },
+
+  shadowBody: (body) => body,
+
   promptText: (body) =>
     body.messages
       .map((m) => `${m.role}: ${[textOf(m.content), ...callsOf(m.tool_calls)].filter(Boolean).join('\n')}`)
@@ -114,6 +125,7 @@ export const chatCompletions: ApiAdapter<ChatBody> = {
     let usage: ModelUsage | undefined;
     let finished = false;
     const delivered: string[] = [];
+    const called: string[] = [];
     const tally: StreamTally = {
       see(event) {
         if (event.data === undefined) return 'pass';
@@ -134,7 +146,10 @@ export const chatCompletions: ApiAdapter<ChatBody> = {
             if (typeof delta.content === 'string') delivered.push(delta.content);
             for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
               const fn = (call as { function?: { name?: unknown; arguments?: unknown } }).function;
-              if (typeof fn?.name === 'string') delivered.push(fn.name);
+              if (typeof fn?.name === 'string') {
+                delivered.push(fn.name);
+                called.push(fn.name);
+              }
               if (typeof fn?.arguments === 'string') delivered.push(fn.arguments);
             }
           }
@@ -146,6 +161,7 @@ export const chatCompletions: ApiAdapter<ChatBody> = {
       usage: () => usage,
       delivered: () => delivered.join(''),
       finished: () => finished,
+      toolCalls: () => [...called],
     };
     return tally;
   },

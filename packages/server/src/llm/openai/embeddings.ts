@@ -85,6 +85,8 @@ export const embeddings: ApiAdapter<EmbeddingsBody> = {
     return `[${data.length} embedding${data.length === 1 ? '' : 's'}${shape}]`;
   },
 
+  toolCallsOf: () => [],
+
   promptText(body) {
     const input = body.raw.input;
     if (typeof input === 'string') return input;
@@ -97,7 +99,13 @@ export const embeddings: ApiAdapter<EmbeddingsBody> = {
 
   // Never streamed (`streaming` is false): proxyCall never asks for a tally.
   tally(): StreamTally {
-    return { see: () => 'pass', usage: () => undefined, delivered: () => '', finished: () => true };
+    return {
+      see: () => 'pass',
+      usage: () => undefined,
+      delivered: () => '',
+      finished: () => true,
+      toolCalls: () => [],
+    };
   },
 
   costComment: () => '',

@@ -125,6 +125,14 @@ export const responses: ApiAdapter<ResponsesBody> = {
 
   answerText: (answer) => outputText((answer as { output?: unknown } | null)?.output),
 
+  toolCallsOf(answer) {
+    const output = (answer as { output?: unknown } | null)?.output;
+    return Array.isArray(output) ? output.flatMap((item) => calledTool(item)) : [];
+  },
+
+  // Not stored at the provider: a shadow's answer is never a response an agent can continue from.
+  shadowBody: (body) => ({ ...body, raw: { ...body.raw, store: false } }),
+
   promptText(body) {
     const { instructions, input } = body.raw;
     const lines = typeof instructions === 'string' ? [`instructions: ${instructions}`] : [];
@@ -139,6 +147,7 @@ export const responses: ApiAdapter<ResponsesBody> = {
     let usage: ModelUsage | undefined;
     let finished = false;
     const delivered: string[] = [];
+    const called: string[] = [];
     const tally: StreamTally = {
       see(event) {
         if (event.data === undefined) return 'pass';
@@ -161,6 +170,7 @@ export const responses: ApiAdapter<ResponsesBody> = {
           case 'response.output_item.added': {
             const item = data.item as { type?: unknown; name?: unknown } | undefined;
             if (typeof item?.name === 'string') delivered.push(item.name);
+            called.push(...calledTool(item));
             break;
           }
           case 'response.completed':
@@ -179,12 +189,21 @@ export const responses: ApiAdapter<ResponsesBody> = {
       usage: () => usage,
       delivered: () => delivered.join(''),
       finished: () => finished,
+      toolCalls: () => [...called],
     };
     return tally;
   },
 
   costComment: (usd, decisionId) => `: warden cost_usd=${usd.toFixed(6)} decision_id=${decisionId}\n\n`,
 };
+
+/** The tool an output item calls: a function's (or custom tool's) name, a built-in tool's call type. */
+function calledTool(item: unknown): string[] {
+  const i = item as { type?: unknown; name?: unknown } | undefined;
+  if (typeof i?.type !== 'string') return [];
+  if (i.type === 'function_call' || i.type === 'custom_tool_call') return [String(i.name ?? '?')];
+  return i.type.endsWith('_call') ? [i.type] : [];
+}
 
 /** A built-in tool as policies see it: its type, and a hosted MCP server as `mcp:<server_label>`. */
 function hostedName(tool: Record<string, unknown>): string {

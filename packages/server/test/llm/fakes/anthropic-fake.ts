@@ -60,6 +60,8 @@ export interface FakeAnthropic {
   requests: RecordedRequest[];
   /** Queues replies: each authenticated request takes the next one; when none is left, the default. */
   script(...replies: AnthropicReply[]): void;
+  /** Queues replies for requests to `model` only (taken before the shared queue's). */
+  scriptFor(model: string, ...replies: AnthropicReply[]): void;
   close(): Promise<void>;
 }
 
@@ -101,7 +103,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return;
     }
     const body = recorded.body;
-    const reply = withOverloadedDefault(queue.next());
+    const reply = withOverloadedDefault(queue.next(body.model));
     const streaming = body.stream === true;
     await sleep(reply.firstByteDelayMs ?? options.firstByteDelayMs, res);
     if (res.destroyed) return;
@@ -140,6 +142,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     url: server.origin,
     requests: server.requests,
     script: (...replies) => queue.push(replies),
+    scriptFor: (model, ...replies) => queue.pushFor(model, replies),
     close: () => server.close(),
   };
 }

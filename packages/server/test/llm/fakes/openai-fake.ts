@@ -74,6 +74,8 @@ export interface FakeOpenAi {
   requests: RecordedRequest[];
   /** Queues replies: each authenticated request takes the next one; when none is left, the default. */
   script(...replies: OpenAiReply[]): void;
+  /** Queues replies for requests to `model` only (taken before the shared queue's). */
+  scriptFor(model: string, ...replies: OpenAiReply[]): void;
   close(): Promise<void>;
 }
 
@@ -129,7 +131,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     await options.hold?.(recorded);
     if (res.destroyed) return;
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const reply = queue.next();
+    const reply = queue.next(body.model);
     const streaming = body.stream === true;
     await sleep(reply.firstByteDelayMs ?? options.firstByteDelayMs, res);
     if (res.destroyed) return;
@@ -192,6 +194,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     url: `${server.origin}/v1`,
     requests: server.requests,
     script: (...replies) => queue.push(replies),
+    scriptFor: (model, ...replies) => queue.pushFor(model, replies),
     close: () => server.close(),
   };
 }

@@ -47,16 +47,26 @@ export interface ScriptedReply<Usage> extends Timing {
   fail?: ScriptedFailure;
 }
 
-/** A queue of scripted replies: each request takes the next one, then the default applies again. */
+/**
+ * A queue of scripted replies: each request takes the next one, then the default applies again.
+ * Replies scripted for a model go to that model's requests first (calls to two models in flight at
+ * once, as in shadow mode, take their own replies whatever order they arrive in).
+ */
 export class ReplyQueue<Usage> {
   private readonly queue: ScriptedReply<Usage>[] = [];
+  private readonly byModel = new Map<string, ScriptedReply<Usage>[]>();
 
   push(replies: ScriptedReply<Usage>[]): void {
     this.queue.push(...replies);
   }
 
-  next(): ScriptedReply<Usage> {
-    return this.queue.shift() ?? {};
+  pushFor(model: string, replies: ScriptedReply<Usage>[]): void {
+    this.byModel.set(model, [...(this.byModel.get(model) ?? []), ...replies]);
+  }
+
+  next(model?: unknown): ScriptedReply<Usage> {
+    const own = typeof model === 'string' ? this.byModel.get(model) : undefined;
+    return own?.shift() ?? this.queue.shift() ?? {};
   }
 }
 
