@@ -304,22 +304,28 @@ export async function buildServices(
     },
   );
   closers.push('llm proxy', () => llm.close());
-  const llmProviders = new ManagedEntries(llmProviderKind(llm.deps.providers), {
-    storage,
-    audit,
-    signals,
-    box: pool.box,
-    log,
-    clock,
-  });
-  const mcpServers = new ManagedEntries(mcpServerKind(pool, config.mcpApiCommands), {
-    storage,
-    audit,
-    signals,
-    box: pool.box,
-    log,
-    clock,
-  });
+  const llmProviders = new ManagedEntries(
+    llmProviderKind(llm.deps.providers, config.apiUpstreamNetworks === 'public'),
+    {
+      storage,
+      audit,
+      signals,
+      box: pool.box,
+      log,
+      clock,
+    },
+  );
+  const mcpServers = new ManagedEntries(
+    mcpServerKind(pool, config.mcpApiCommands, config.apiUpstreamNetworks === 'public'),
+    {
+      storage,
+      audit,
+      signals,
+      box: pool.box,
+      log,
+      clock,
+    },
+  );
 
   const tenantDeps = { storage, audit, signals, clock };
   const agentDeps: AgentDeps = { storage, audit, signals, notifier, log, clock, registrations };

@@ -250,6 +250,14 @@ const settings = {
     schema: Type.Array(Type.String({ minLength: 1, maxLength: 4_096 }), { maxItems: 50 }),
     default: [] as string[],
   },
+  apiUpstreamNetworks: {
+    env: 'WARDEN_API_UPSTREAM_NETWORKS',
+    // Where MCP http servers and LLM providers added through the API may be: public addresses only,
+    // so a tenant's admin cannot aim the node at its own network (SSRF); `any` when that network is
+    // the tenant's too (a single-tenant node, tests against local fakes).
+    schema: Type.Union([Type.Literal('public'), Type.Literal('any')]),
+    default: 'public',
+  },
   mcpAllowedOrigins: {
     env: 'WARDEN_MCP_ALLOWED_ORIGINS',
     // Host names of browser origins allowed to call /mcp besides localhost's; any other Origin is refused.

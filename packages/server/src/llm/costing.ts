@@ -34,8 +34,28 @@ export interface Costing {
   counted(inputTokens: number, deliveredText: string): ModelUsage;
 }
 
+/**
+ * Costings by provider entry (a new entry when its providers change) and model: the price lookup
+ * runs once per model, not on every call.
+ */
+const MAX_CACHED_MODELS = 1_000;
+const costings = new WeakMap<ModelRoute['provider'], Map<string, Costing | undefined>>();
+
 /** The route's costing, or undefined when no price is known (the call is refused as `unpriced_model`). */
 export function costingFor(route: ModelRoute): Costing | undefined {
+  let byModel = costings.get(route.provider);
+  if (!byModel) {
+    byModel = new Map();
+    costings.set(route.provider, byModel);
+  }
+  if (byModel.has(route.model)) return byModel.get(route.model);
+  const costing = priceCosting(route);
+  // A provider without a model list routes any name an agent sends: the cache stays bounded.
+  if (byModel.size < MAX_CACHED_MODELS) byModel.set(route.model, costing);
+  return costing;
+}
+
+function priceCosting(route: ModelRoute): Costing | undefined {
   const { provider, model } = route;
   const price = priceFor(provider.kind, model, {
     provider: provider.name,

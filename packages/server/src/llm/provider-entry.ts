@@ -1,5 +1,6 @@
 import { invalidField } from '../errors.js';
 import type { SealRules } from '../managed/managed-entries.js';
+import { privateHostOf } from '../net/public-network.js';
 import type { ConfiguredValue } from '../secrets/configured-value.js';
 import type { PriceOverride } from './pricing/index.js';
 import { checkShadows, type ShadowRule } from './shadow/shadow-rule.js';
@@ -27,6 +28,8 @@ export interface ProviderEntry {
   readonly timeoutMs: number;
   /** Shadow models by this provider's model id: a share of its calls also sent to another model. */
   readonly shadows: Readonly<Record<string, ShadowRule>>;
+  /** Added through the API on a node that keeps such upstreams off private networks (public-network.ts). */
+  readonly publicOnly?: true;
 }
 
 const DEFAULT_BASE_URL: Readonly<Record<ProviderKind, string | undefined>> = {
@@ -61,7 +64,11 @@ export const DEFAULT_LLM_TIMEOUT_MS = 600_000;
  * Checks one provider of the providers file, or of the admin API when `api` is given (its key as
  * `{secret: value}`, sealed at once; `fromEnv`/`fromFile` are the operator's, file only).
  */
-export function checkProviderEntry(input: unknown, at: string, api?: SealRules): ProviderEntry {
+export function checkProviderEntry(
+  input: unknown,
+  at: string,
+  api?: SealRules & { readonly publicOnly: boolean },
+): ProviderEntry {
   const entry = mapping(input, at);
   const field = (name: string) => `${at}.${name}`;
   for (const key of Object.keys(entry)) {
@@ -79,6 +86,14 @@ export function checkProviderEntry(input: unknown, at: string, api?: SealRules):
     throw invalidField(field('kind'), 'must be openai, anthropic or openai-compatible');
   }
   const baseUrl = url(entry.baseUrl ?? DEFAULT_BASE_URL[kind], field('baseUrl'));
+  const publicOnly = api?.publicOnly === true;
+  const privateHost = publicOnly ? privateHostOf(baseUrl) : undefined;
+  if (privateHost) {
+    throw invalidField(
+      field('baseUrl'),
+      `${privateHost} is on a private network; providers added through the API must be public (the operator may allow this with WARDEN_API_UPSTREAM_NETWORKS=any)`,
+    );
+  }
   const apiKey = api
     ? apiSecret(entry.apiKey, field('apiKey'), name, api)
     : secret(entry.apiKey, field('apiKey'));
@@ -126,6 +141,7 @@ export function checkProviderEntry(input: unknown, at: string, api?: SealRules):
     defaultMaxTokens,
     timeoutMs: timeoutSeconds * 1_000,
     shadows,
+    ...(publicOnly ? { publicOnly: true as const } : {}),
   };
 }
 

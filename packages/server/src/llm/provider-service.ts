@@ -12,7 +12,7 @@ export const LLM_SEAL_PREFIX = 'llm-provider';
  * LLM providers as entries managed through the API (`ManagedEntries`): the providers file's and the
  * ones a tenant's admins add, their keys stored sealed, applied to the node's registry.
  */
-export function llmProviderKind(registry: ProviderRegistry): EntryKind<ProviderEntry> {
+export function llmProviderKind(registry: ProviderRegistry, publicOnly: boolean): EntryKind<ProviderEntry> {
   return {
     what: 'LLM provider',
     fileSetting: 'WARDEN_LLM_PROVIDERS_FILE',
@@ -21,7 +21,7 @@ export function llmProviderKind(registry: ProviderRegistry): EntryKind<ProviderE
     sealPrefix: LLM_SEAL_PREFIX,
     signal: 'llm.providers.changed',
     maxEntries: MAX_PROVIDERS,
-    check: (input, rules) => checkProviderEntry(input, 'body', rules),
+    check: (input, rules) => checkProviderEntry(input, 'body', { ...rules, publicOnly }),
     asInput,
     patchable: [
       'baseUrl',

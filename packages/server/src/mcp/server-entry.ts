@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidField } from '../errors.js';
+import { privateHostOf } from '../net/public-network.js';
 import type { ConfiguredValue, SecretRef } from '../secrets/configured-value.js';
 import {
   type ConfiguredRoot,
@@ -35,6 +36,8 @@ export interface HttpEntry extends EntryBase {
   readonly transport: 'http';
   readonly url: string;
   readonly headers: Readonly<Record<string, ConfiguredValue>>;
+  /** Added through the API on a node that keeps such upstreams off private networks (public-network.ts). */
+  readonly publicOnly?: true;
 }
 
 export type ServerEntry = StdioEntry | HttpEntry;
@@ -79,6 +82,8 @@ export interface EntryOptions {
  */
 export interface ApiEntryRules {
   readonly commands: readonly string[];
+  /** Whether an http server must be on a public network (WARDEN_API_UPSTREAM_NETWORKS=public). */
+  readonly publicOnly: boolean;
   /** Seals a secret given for `field` (`env.TOKEN`, `headers.Authorization`) of server `server`. */
   seal(value: string, server: string, field: string): string;
   /** Whether `box` is what is stored at `field` already: an update keeps the secrets it does not change. */
@@ -170,12 +175,30 @@ export function checkServerEntry(input: unknown, at: string, options: EntryOptio
       'must not carry credentials: put them in headers, from the environment or a file',
     );
   }
+  const publicOnly = api?.publicOnly === true;
+  const privateHost = publicOnly ? privateHostOf(url) : undefined;
+  if (privateHost) {
+    throw invalidField(
+      field('url'),
+      `${privateHost} is on a private network; servers added through the API must be public (the operator may allow this with WARDEN_API_UPSTREAM_NETWORKS=any)`,
+    );
+  }
   const values = valuesReader(name, path, api);
   const headers =
     entry.headers === undefined
       ? {}
       : values(entry.headers, field('headers'), 'headers', HEADER_NAME, 'an HTTP header name');
-  return { name, transport, url, headers, timeoutMs, estimates, allow, roots };
+  return {
+    name,
+    transport,
+    url,
+    headers,
+    timeoutMs,
+    estimates,
+    allow,
+    roots,
+    ...(publicOnly ? { publicOnly: true as const } : {}),
+  };
 }
 
 function mapping(value: unknown, at: string): Record<string, unknown> {

@@ -10,7 +10,11 @@ import type { UpstreamPool } from './upstream-pool.js';
  * the ones a tenant's admins add, applied to the node's pool (unchanged servers keep running).
  * `commands` are the programs stdio servers added through the API may run (WARDEN_MCP_API_COMMANDS).
  */
-export function mcpServerKind(pool: UpstreamPool, commands: readonly string[]): EntryKind<ServerEntry> {
+export function mcpServerKind(
+  pool: UpstreamPool,
+  commands: readonly string[],
+  publicOnly: boolean,
+): EntryKind<ServerEntry> {
   return {
     what: 'MCP server',
     fileSetting: 'WARDEN_MCP_SERVERS_FILE',
@@ -19,7 +23,7 @@ export function mcpServerKind(pool: UpstreamPool, commands: readonly string[]): 
     sealPrefix: MCP_SEAL_PREFIX,
     signal: 'mcp.servers.changed',
     maxEntries: MAX_SERVERS,
-    check: (input, rules) => checkServerEntry(input, 'body', { api: { ...rules, commands } }),
+    check: (input, rules) => checkServerEntry(input, 'body', { api: { ...rules, commands, publicOnly } }),
     asInput,
     patchable: [
       'command',

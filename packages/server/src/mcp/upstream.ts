@@ -8,6 +8,7 @@ import type {
   Resource,
   Tool,
 } from '@modelcontextprotocol/server';
+import { publicFetch } from '../net/public-network.js';
 import { WARDEN_VERSION } from '../version.js';
 import { resolveValues, type SecretSources } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
@@ -322,7 +323,10 @@ export class Upstream {
     this.exitReason = undefined;
     if (entry.transport === 'http') {
       const headers = await resolveValues(entry.headers, entry.name, 'headers', this.deps.secrets);
-      return new StreamableHTTPClientTransport(new URL(entry.url), { requestInit: { headers } });
+      return new StreamableHTTPClientTransport(new URL(entry.url), {
+        requestInit: { headers },
+        ...(entry.publicOnly ? { fetch: publicFetch } : {}),
+      });
     }
     const env = {
       ...getDefaultEnvironment(),

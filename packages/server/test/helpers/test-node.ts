@@ -76,6 +76,8 @@ export async function startTestNode(kind: TestDatabase, options: TestNodeOptions
       port: 0,
       logLevel: 'silent',
       sqliteSynchronous: 'normal',
+      // The fakes and test servers the tests add through the API listen on loopback.
+      apiUpstreamNetworks: 'any',
       policyDir: options.policyDir === null ? undefined : (options.policyDir ?? EXAMPLE_POLICIES),
       ...options.settings,
     },

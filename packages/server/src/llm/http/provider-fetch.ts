@@ -1,4 +1,5 @@
-import { SseEventSplitter } from '../sse-events.js';
+import { publicFetch } from '../../net/public-network.js';
+import { type SseEvent, SseEventSplitter } from '../sse-events.js';
 import { LlmProxyError } from './api-errors.js';
 import type { StreamTally } from './proxy-call.js';
 
@@ -10,6 +11,8 @@ export interface ProviderRequest {
   /** Aborted when the agent goes away: the provider's work is stopped too. */
   readonly clientGone: AbortSignal;
   readonly provider: string;
+  /** Public addresses only: a provider added through the API (see net/public-network.ts). */
+  readonly publicOnly?: boolean;
 }
 
 /**
@@ -21,7 +24,8 @@ export async function sendToProvider(
 ): Promise<{ readonly response: Response; readonly timeout: AbortSignal }> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
   try {
-    const response = await fetch(request.url, {
+    const send = request.publicOnly ? publicFetch : fetch;
+    const response = await send(request.url, {
       method: 'POST',
       headers: request.headers,
       body: request.body,
@@ -48,6 +52,13 @@ export function providerFailure(
     );
   }
   const cause = (error as { cause?: { code?: string } }).cause?.code;
+  if (cause === 'EPRIVATENETWORK') {
+    return new LlmProxyError(
+      502,
+      'upstream_unreachable',
+      `provider ${request.provider} is on a private network, which providers added through the API may not reach`,
+    );
+  }
   return new LlmProxyError(
     502,
     'upstream_unreachable',
@@ -69,8 +80,10 @@ export async function readText(
 }
 
 /**
- * Reads a provider's event stream to its end through `tally`, handing `pass` each event the tally
- * lets through, as it comes (with the blank line that ends it). A broken stream throws.
+ * Reads a provider's event stream to its end through `tally`, handing `pass` the events the tally
+ * lets through as they come: those of one chunk of the provider's stream together (one socket
+ * write for the agent, not one per event), each with the blank line that ends it. A broken stream
+ * throws.
  */
 export async function pumpStream(
   response: Response,
@@ -79,12 +92,13 @@ export async function pumpStream(
 ): Promise<void> {
   if (!response.body) throw new Error('no body');
   const splitter = new SseEventSplitter();
+  const passOn = (events: readonly SseEvent[]) => {
+    let out = '';
+    for (const event of events) if (tally.see(event) === 'pass') out += `${event.raw}\n\n`;
+    if (out) pass(out);
+  };
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    for (const event of splitter.push(Buffer.from(chunk))) {
-      if (tally.see(event) === 'pass') pass(`${event.raw}\n\n`);
-    }
+    passOn(splitter.push(Buffer.from(chunk)));
   }
-  for (const event of splitter.end()) {
-    if (tally.see(event) === 'pass') pass(`${event.raw}\n\n`);
-  }
+  passOn(splitter.end());
 }

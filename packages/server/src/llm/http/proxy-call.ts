@@ -221,6 +221,7 @@ async function forward<B>(
       timeoutMs: provider.timeoutMs,
       clientGone: gone.signal,
       provider: provider.name,
+      publicOnly: provider.publicOnly === true,
     });
   } catch (error) {
     failed(error instanceof Error ? error.message : 'provider request failed');

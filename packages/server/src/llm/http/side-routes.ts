@@ -78,6 +78,7 @@ export async function countTokens(
     body: JSON.stringify({ ...raw, model: route.model }),
     timeoutMs: route.provider.timeoutMs,
     clientGone: gone.signal,
+    publicOnly: route.provider.publicOnly === true,
     provider: route.provider.name,
   });
   let text: string;

@@ -71,6 +71,7 @@ export async function askShadow<B>(input: {
       timeoutMs: provider.timeoutMs,
       clientGone: input.stop,
       provider: provider.name,
+      publicOnly: provider.publicOnly === true,
     });
   } catch (error) {
     return failed(because(error));
