@@ -98,7 +98,7 @@ const connect = buildConnector({ lookup: publicLookup } as Parameters<typeof bui
  * Connections to public addresses only, checked when connecting (after DNS, so a name that points
  * somewhere else by the time of the request is caught too: no DNS rebinding), on every redirect.
  */
-const publicAgent = new Agent({
+export const publicAgent = new Agent({
   connect(options, callback) {
     const host = options.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host) !== 0 && isPrivateAddress(host)) {

@@ -78,7 +78,7 @@ export async function askShadow<B>(input: {
   }
   const { response, timeout } = exchange;
   if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
+    await response.discard().catch(() => undefined);
     return failed(`provider ${provider.name} answered ${response.status}`);
   }
   if (!input.stream) {
