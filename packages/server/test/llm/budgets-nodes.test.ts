@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hourStart } from '../../src/anomaly/ewma.js';
@@ -66,6 +66,10 @@ describe('LLM proxy budgets across two nodes (postgres)', () => {
     process.env[OPENAI_KEY_ENV] = FAKE_OPENAI_KEY;
     const files = await writeLlmFiles(fake.url, fake.url);
     dir = files.dir;
+    // The fake holds every answer until all 200 calls are decided, which on a busy machine can take
+    // longer than the fixtures' 5 s provider timeout.
+    const providers = await readFile(files.providersFile, 'utf8');
+    await writeFile(files.providersFile, providers.replaceAll('timeoutSeconds: 5', 'timeoutSeconds: 120'));
     // A runaway of a few cents trips the breaker (the default minimum is $1 in the window).
     const settings = { llmProvidersFile: files.providersFile, breakerMinUsd: 0.05 };
     a = await startTestNode('postgres', { policyDir: files.policyDir, settings, clock: clock.now });
