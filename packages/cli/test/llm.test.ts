@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '../../server/src/ids.js';
 import type { LlmShadowRunsTable } from '../../server/src/storage/schema.js';
 import { seedAgent } from '../../server/test/helpers/seed-agent.js';
@@ -69,6 +69,9 @@ describe('warden llm', () => {
       .execute();
   }, 60_000);
   afterAll(() => t?.close());
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
 
   const connected = (...argv: string[]) => cli(['llm', ...argv, '--url', url, '--token', t.adminToken]);
 
@@ -90,10 +93,52 @@ describe('warden llm', () => {
     expect(none.out).toContain('No shadow calls in this window.');
   });
 
-  it('lists the providers (none configured here)', async () => {
-    const { code, out } = await connected('providers');
-    expect(code).toBe(0);
-    expect(out).toContain('NAME  KIND  SOURCE  BASE URL  MODELS  SHADOWS');
+  it('adds, lists, changes and removes a provider, its key read from the environment only', async () => {
+    vi.stubEnv('EVAL_KEY', 'sk-eval-do-not-print-0123');
+    const withKey = (argv: string[]) => connected('providers', ...argv);
+    expect((await connected('providers', 'list')).out).toBe('no LLM providers\n');
+    const added = await withKey([
+      'add',
+      'eval',
+      '--kind',
+      'openai-compatible',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--key-env',
+      'EVAL_KEY',
+      '--model',
+      'llama-local',
+      '--model',
+      'llama-big',
+      '--alias',
+      'fast=llama-local',
+      '--shadow',
+      'llama-local=eval/llama-big,0.05,model-eval',
+    ]);
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toContain('added LLM provider eval');
+    expect(added.out).toContain('llama-local -> eval/llama-big (5 %, budget model-eval)');
+    expect(added.out).not.toContain('sk-eval');
+    const listed = await connected('providers', 'list');
+    expect(listed.out).toMatch(
+      /eval\s+openai-compatible\s+api\s+http:\/\/127\.0\.0\.1:9\/v1\s+llama-local, llama-big/,
+    );
+    expect(listed.out).not.toContain('sk-eval');
+
+    const updated = await withKey(['update', 'eval', '--unset-shadow', 'llama-local', '--timeout', '30']);
+    expect(updated.code, updated.err).toBe(0);
+    const shown = JSON.parse((await connected('providers', 'list', '--json')).out).providers[0];
+    expect(shown).toMatchObject({
+      name: 'eval',
+      timeoutSeconds: 30,
+      shadows: {},
+      aliases: { fast: 'llama-local' },
+    });
+    expect(shown.apiKey).toBe('(stored secret)');
+
+    const removed = await withKey(['remove', 'eval']);
+    expect(removed.out).toContain('removed LLM provider eval');
+    expect((await connected('providers', 'list')).out).toBe('no LLM providers\n');
   });
 
   it('checks its arguments before anything is sent', async () => {
@@ -102,6 +147,12 @@ describe('warden llm', () => {
       [['shadow', 'report', '--since', '1d', '--from', '2026-01-01T00:00:00Z'], 'not both'],
       [['shadow', 'report', '--to', 'yesterday'], '--to must be a date'],
       [['shadow', 'compare'], 'unknown command "llm shadow compare"'],
+      [['providers', 'add', 'x', '--base-url', 'http://x.example/v1'], '--kind is required'],
+      [['providers', 'add', 'x', '--kind', 'openai', '--key-env', 'NOT_SET_ANYWHERE_42'], 'is not set'],
+      [['providers', 'add', 'x', '--kind', 'openai', '--shadow', 'a=b,2,c'], 'the share must be from 0 to 1'],
+      [['providers', 'add', 'X.y', '--kind', 'openai'], 'provider name'],
+      [['providers', 'update', 'x'], 'nothing to change'],
+      [['providers', 'update', 'x', '--kind', 'anthropic'], 'the kind cannot change'],
     ] as const) {
       const { code, err } = await cli(['llm', ...argv, '--url', NO_SERVER, '--token', 't']);
       expect(code, err).toBe(2);

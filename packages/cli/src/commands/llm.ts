@@ -1,6 +1,13 @@
 import { type ApiClient, createClient, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import { arrayField, type Json, objectField, printJson, table, text } from './agents-format.js';
+import {
+  providersAdd,
+  providersList,
+  providersRemove,
+  providersUpdate,
+  type Surroundings,
+} from './llm-providers.js';
 import { type CheckedCommand, runCheckedGroup } from './subcommand.js';
 
 const CONNECTION_HELP = `
@@ -16,59 +23,42 @@ Warden's LLM proxy: the tenant's model providers, and shadow mode's comparison o
 model that may replace it.
 
 Commands:
-  providers               the tenant's providers: kind, base URL, models, aliases, shadows
+  providers <command>     the tenant's providers: list, add, update, remove
   shadow report           each model against its shadow: calls compared, tokens, cost, tool-call
                           choices, text similarity and latency
                           [--since <duration>] [--from <iso>] [--to <iso>] [--agent <id>]
                           [--model <model>]
 ${CONNECTION_HELP}
-Run "warden llm <command> --help" for a command's options.
+Run "warden llm providers --help" or "warden llm shadow report --help" for their options.
+`;
+
+const PROVIDERS_HELP = `Usage: warden llm providers <command> [options]
+
+The tenant's model providers. Admins, security and auditors list them; admins and security add,
+change and remove the ones made through the API (source api). Providers from the providers file
+(WARDEN_LLM_PROVIDERS_FILE, source file) are changed in that file.
+
+Commands:
+  list                    the providers: kind, source, base URL, models, shadow rules
+  add <name> --kind <kind> --key-env <VAR> [options]
+                          add a provider
+  update <name> [options] change a provider's fields
+  remove <name>           remove a provider
+${CONNECTION_HELP}
+Run "warden llm providers <command> --help" for a command's options.
+`;
+
+const SHADOW_HELP = `Usage: warden llm shadow report [options]
+
+Shadow mode's comparison of each model with its shadow model.
+${CONNECTION_HELP}
+Run "warden llm shadow report --help" for its options.
 `;
 
 type LlmCommand = CheckedCommand<ApiClient>;
 
 const DURATION = /^(\d+)([mhdw])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
-function providers(): LlmCommand {
-  return {
-    help: `Usage: warden llm providers
-
-Lists the tenant's model providers (GET /v1/llm/providers; admin, security, auditor): each one's
-kind, source (file or api), base URL, models, aliases and shadow rules. Keys are never shown.
-`,
-    options: {},
-    positionals: [],
-    prepare() {
-      return async (api, io, json) => {
-        const response = await api.request('GET', '/v1/llm/providers');
-        if (json) {
-          printJson(io, response);
-          return EXIT.ok;
-        }
-        const rows = arrayField(response, 'providers').map((p) => [
-          text(p.name),
-          text(p.kind),
-          text(p.source),
-          text(p.baseUrl),
-          Array.isArray(p.models) ? p.models.join(', ') : 'any priced',
-          shadowsOf(p.shadows),
-        ]);
-        io.out(table(io, ['NAME', 'KIND', 'SOURCE', 'BASE URL', 'MODELS', 'SHADOWS'], rows));
-        return EXIT.ok;
-      };
-    },
-  };
-}
-
-function shadowsOf(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return '-';
-  const rules = Object.entries(value as Record<string, Json>).map(
-    ([model, rule]) =>
-      `${model} -> ${text(rule.model)} (${Math.round(Number(rule.share) * 100)} %, budget ${text(rule.budget)})`,
-  );
-  return rules.length === 0 ? '-' : rules.join('; ');
-}
 
 function shadowReport(): LlmCommand {
   return {
@@ -192,28 +182,43 @@ const percentOf = (rate: unknown) => `${(Number(rate) * 100).toFixed(1)} %`;
 const spread = (s: Json) => `${s.p50 ?? '-'} / ${s.p95 ?? '-'}`;
 const list = (names: unknown) => (Array.isArray(names) && names.length > 0 ? names.join(', ') : '(no tool)');
 
-/** `warden llm <providers | shadow report> …`. */
+/** `warden llm <providers … | shadow report> …`. */
 export async function llm(
   io: CliIo,
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  // `shadow report` is one command of two words.
-  const [first, second, ...rest] = argv;
-  const args = first === 'shadow' && second === 'report' ? ['shadow-report', ...rest] : argv;
-  if (first === 'shadow' && second !== 'report') {
-    throw new UsageError(`unknown command "llm shadow${second ? ` ${second}` : ''}"\n\n${LLM_HELP}`);
+  const [group, ...rest] = argv;
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+    io.out(LLM_HELP);
+    return group === undefined ? EXIT.usage : EXIT.ok;
   }
-  return runCheckedGroup(
-    io,
-    {
-      name: 'llm',
-      help: LLM_HELP,
-      commands: { providers: providers(), 'shadow-report': shadowReport() },
-      target: createClient,
-    },
-    args,
-    env,
-    CONNECTION_HELP,
-  );
+  const around: Surroundings = { env, cwd: io.cwd };
+  if (group === 'providers') {
+    const commands = {
+      list: providersList(),
+      add: providersAdd(around),
+      update: providersUpdate(around),
+      remove: providersRemove(),
+    };
+    const target = createClient;
+    return runCheckedGroup(
+      io,
+      { name: 'llm providers', help: PROVIDERS_HELP, commands, target },
+      rest,
+      env,
+      CONNECTION_HELP,
+    );
+  }
+  if (group === 'shadow') {
+    const commands = { report: shadowReport() };
+    return runCheckedGroup(
+      io,
+      { name: 'llm shadow', help: SHADOW_HELP, commands, target: createClient },
+      rest,
+      env,
+      CONNECTION_HELP,
+    );
+  }
+  throw new UsageError(`unknown command "llm ${group}"\n\n${LLM_HELP}`);
 }

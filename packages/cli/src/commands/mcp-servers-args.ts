@@ -370,7 +370,8 @@ function withRemoved(
  * A whole entry from `--file`: JSON (`.json`) or YAML (`.yaml`, `.yml`), as in the servers file but
  * for one server, with secrets as `{"secret": "<value>"}`. The server checks its fields.
  */
-function readEntryFile(file: string, cwd: string): Record<string, unknown> {
+/** A whole entry (or the fields of a patch) from a JSON or YAML file; a mistake is a usage error. */
+export function readEntryFile(file: string, cwd: string, what = 'server entry'): Record<string, unknown> {
   const kind = extname(file).toLowerCase();
   if (kind !== '.json' && kind !== '.yaml' && kind !== '.yml')
     throw new UsageError(`--file: expected a .json, .yaml or .yml file, got "${file}"`);
@@ -392,6 +393,6 @@ function readEntryFile(file: string, cwd: string): Record<string, unknown> {
     );
   }
   if (!isRecord(parsed))
-    throw new UsageError(`--file ${file}: expected one server entry (a mapping of name, transport, …)`);
+    throw new UsageError(`--file ${file}: expected one ${what} (a mapping of its fields)`);
   return parsed;
 }
