@@ -71,6 +71,8 @@ export interface GuardOptions<A extends unknown[], R> {
   readonly costOf?: (result: R) => Estimate | undefined;
   /** What to store as the outcome's `output` (default: nothing; outputs may be sensitive). */
   readonly outputOf?: (result: R) => unknown;
+  /** A result that reports a failure without throwing (a framework's error message): the error to record. */
+  readonly failureOf?: (result: R) => string | undefined;
   /** Extra context for this tool's calls. */
   readonly context?: DecideContext;
   /** Stops waiting for a human after this long: the call is denied (`approval_pending`). */
@@ -328,7 +330,7 @@ export class Warden {
     tool: string,
     clearance: Clearance,
     fn: () => R | Promise<R>,
-    options: Pick<GuardOptions<never, R>, 'costOf' | 'outputOf'> = {},
+    options: Pick<GuardOptions<never, R>, 'costOf' | 'outputOf' | 'failureOf'> = {},
   ): Promise<R> {
     if (clearance.kind === 'ungoverned') return fn();
     const decisionId = clearance.decision.decisionId;
@@ -344,10 +346,12 @@ export class Warden {
       });
       throw error;
     }
+    const failure = options.failureOf?.(result);
     const cost = options.costOf?.(result);
     const output = options.outputOf?.(result);
     await this.outcome(tool, decisionId, {
-      status: 'succeeded',
+      status: failure === undefined ? 'succeeded' : 'failed',
+      ...(failure === undefined ? {} : { error: failure.slice(0, 10_000) }),
       durationMs: Math.round(performance.now() - started),
       ...(cost?.usd !== undefined ? { costUsd: cost.usd } : {}),
       ...(cost?.tokens !== undefined ? { tokens: cost.tokens } : {}),
