@@ -182,6 +182,17 @@ describe('@warden/sdk against a real node', () => {
       }
     });
 
+    it("refuses to wait for another agent's request (Warden's 404, not a fallback)", async () => {
+      const first = await warden.decide({ tool: 'payments.refund', args: { amount: 805, order: 'o-85' } });
+      const other = await node.newAgent();
+      const stranger = new Warden({ url: node.url, agentKey: other.key });
+      const refused = await stranger
+        .waitForApproval(first.approvalRequest?.id as string)
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WardenRequestError);
+      expect(refused).toMatchObject({ status: 404, code: 'not_found' });
+    });
+
     it('stops waiting when the signal aborts, and when approvalTimeoutMs passes', async () => {
       const first = await warden.decide({ tool: 'payments.refund', args: { amount: 810, order: 'o-82' } });
       const controller = new AbortController();
