@@ -21,12 +21,14 @@ import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
+import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 
 /** Every route of the node, on the services built once in services.ts. */
 export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
   const { storage, registry } = services;
   registerHealthRoutes(app, { storage, registry, tenantId: defaultTenantId });
+  if (services.telemetry.metrics) registerMetricsRoute(app, services.telemetry.metrics, config.metricsToken);
   registerHumanRoutes(app, services.tenants);
   registerAgentRoutes(app, services.agents);
   registerApprovalRoutes(app, {

@@ -89,7 +89,10 @@ import { GroupService } from './tenants/group-service.js';
 import { HumanService } from './tenants/human-service.js';
 import type { TenantRouteServices } from './tenants/routes/common.js';
 import { TokenService } from './tenants/token-service.js';
+import { Telemetry } from './telemetry/telemetry.js';
 import { UsageStore } from './usage/usage-store.js';
+import { WARDEN_VERSION } from './version.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface ServiceOptions {
   readonly log: FastifyBaseLogger;
@@ -100,6 +103,8 @@ export interface ServiceOptions {
   readonly signalNamespace?: string;
   /** The base URL links in notifications point at (known once the node listens). */
   readonly publicUrl: () => string;
+  /** Turns tracing on, exporting every span there as it ends (tests). */
+  readonly traceExporter?: SpanExporter;
 }
 
 /** Every service of a node, and the workers that are not started yet. */
@@ -139,6 +144,8 @@ export interface Services {
   /** The model providers' definitions: the providers file's and the API's. */
   readonly llmProviders: ManagedEntries<ProviderEntry>;
   readonly reservationSweeper: PeriodicWorker<number>;
+  /** The node's metrics registry and tracer (each may be off). */
+  readonly telemetry: Telemetry;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
 }
@@ -155,6 +162,15 @@ export async function buildServices(
   const { log, clock } = options;
   const storage = openStorage(config);
   closers.push('storage', () => storage.close());
+  // Closed just before storage: every span of the node has ended by then, and is flushed.
+  const telemetry = new Telemetry(config, {
+    storage,
+    version: WARDEN_VERSION,
+    clock,
+    log,
+    ...(options.traceExporter ? { traceExporter: options.traceExporter } : {}),
+  });
+  closers.push('telemetry', () => telemetry.close());
   await migrateToLatest(storage);
   const signals: Signals =
     storage.dialect === 'postgres' && storage.postgresUrl
@@ -168,7 +184,7 @@ export async function buildServices(
 
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
-  const audit = auditTrail.log;
+  const audit = telemetry.metrics ? telemetry.metrics.timedAudit(auditTrail.log) : auditTrail.log;
   const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, log, clock);
@@ -194,6 +210,15 @@ export async function buildServices(
     log,
     clock,
     options: approvalOptions,
+    ...(telemetry.metrics
+      ? {
+          onDecided: (request) =>
+            telemetry.metrics?.approvalWait.observe(
+              { status: request.status },
+              Math.max(0, ((request.decidedAt ?? clock()) - request.createdAt) / 1_000),
+            ),
+        }
+      : {}),
   });
   const registrations = new Registrations(approvals, approvalOptions, {
     securityGroup: config.approvalSecurityGroup,
@@ -245,6 +270,7 @@ export async function buildServices(
     protection: auditTrail.protection,
     log,
     clock,
+    telemetry,
   });
   const outcomes = new OutcomeService({
     storage,
@@ -407,6 +433,7 @@ export async function buildServices(
       retention: new RetentionSettings(storage, auditTrail.log, clock),
     },
     reservationSweeper: sweeper,
+    telemetry,
     workers,
   };
 }
