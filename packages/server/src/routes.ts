@@ -36,6 +36,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     service: services.approvals,
     reader: services.approvalReader,
     watch: services.approvalWatch,
+    telemetry: services.telemetry,
   });
   registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
   registerNotificationRoutes(app, { queue: services.deliveries });
@@ -66,6 +67,6 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     ],
     allowedOrigins: config.mcpAllowedOrigins,
   });
-  registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes);
+  registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
 }

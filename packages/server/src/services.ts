@@ -10,6 +10,8 @@
  *   starts them, in the order of `workers`, only once the node's startup succeeded.
  * - Route registrars receive the services built here and build nothing themselves.
  */
+
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccessService } from './access/access-service.js';
 import { GrantCache } from './access/grant-cache.js';
@@ -85,14 +87,13 @@ import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
 import { openStorage, type Storage } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { Telemetry } from './telemetry/telemetry.js';
 import { GroupService } from './tenants/group-service.js';
 import { HumanService } from './tenants/human-service.js';
 import type { TenantRouteServices } from './tenants/routes/common.js';
 import { TokenService } from './tenants/token-service.js';
-import { Telemetry } from './telemetry/telemetry.js';
 import { UsageStore } from './usage/usage-store.js';
 import { WARDEN_VERSION } from './version.js';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface ServiceOptions {
   readonly log: FastifyBaseLogger;
@@ -300,6 +301,7 @@ export async function buildServices(
       holdTickMs: config.mcpHoldProgressSeconds * 1_000,
       log,
       clock,
+      telemetry,
     },
     signals,
     log,

@@ -159,12 +159,14 @@ export class Upstream {
       onProgress?: (progress: number, total?: number) => void;
       /** Where the upstream's sampling and elicitation requests during this call go (if allowed). */
       relay?: RelayTarget;
+      /** `_meta` of the request: the W3C trace context it is part of. */
+      meta?: Record<string, string> | undefined;
     } = {},
   ): Promise<CallToolResult> {
     return this.use(
       async (client) =>
         (await client.callTool(
-          { name, ...(args ? { arguments: args } : {}) },
+          { name, ...(args ? { arguments: args } : {}), ...(options.meta ? { _meta: options.meta } : {}) },
           {
             timeout: this.entry.timeoutMs,
             ...(options.signal ? { signal: options.signal } : {}),

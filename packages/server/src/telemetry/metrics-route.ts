@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { WardenError } from '../errors.js';
 import type { App } from '../http/app.js';
 import { bearer } from '../http/auth.js';
-import { WardenError } from '../errors.js';
 import type { NodeMetrics } from './metrics.js';
 
 /**
@@ -27,7 +27,10 @@ function allowScrape(request: FastifyRequest, expected: Buffer | undefined): voi
   if (expected) {
     const given = bearer(request);
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-      throw new WardenError('unauthenticated', 'scraping needs the metrics token (WARDEN_METRICS_TOKEN) as a bearer token');
+      throw new WardenError(
+        'unauthenticated',
+        'scraping needs the metrics token (WARDEN_METRICS_TOKEN) as a bearer token',
+      );
     }
     return;
   }

@@ -109,7 +109,8 @@ export class NodeMetrics {
       async collect() {
         const read = await state.read();
         this.reset();
-        for (const row of read.budgets) this.set({ tenant: row.tenant, scope: row.scope, unit: row.unit }, row.spent);
+        for (const row of read.budgets)
+          this.set({ tenant: row.tenant, scope: row.scope, unit: row.unit }, row.spent);
       },
     });
     new Gauge({
@@ -177,7 +178,13 @@ export class NodeMetrics {
 
 interface StateRead {
   readonly approvals: readonly { tenant: string; pending: number }[];
-  readonly budgets: readonly { tenant: string; scope: string; unit: string; spent: number; reserved: number }[];
+  readonly budgets: readonly {
+    tenant: string;
+    scope: string;
+    unit: string;
+    spent: number;
+    reserved: number;
+  }[];
   readonly reservations: readonly { tenant: string; held: number }[];
   readonly auditLogs: readonly { tenant: string; size: number }[];
 }
@@ -219,7 +226,9 @@ class NodeState {
       // Each budget's current window is its counters' latest window_start (0 for task budgets).
       db
         .selectFrom('budget_counters as c')
-        .innerJoin('budgets as b', (join) => join.onRef('b.tenant_id', '=', 'c.tenant_id').onRef('b.id', '=', 'c.budget_id'))
+        .innerJoin('budgets as b', (join) =>
+          join.onRef('b.tenant_id', '=', 'c.tenant_id').onRef('b.id', '=', 'c.budget_id'),
+        )
         .innerJoin('tenants as t', 't.id', 'c.tenant_id')
         .select([
           't.slug as tenant',
@@ -250,7 +259,8 @@ class NodeState {
         .execute(),
     ]);
     // usd is kept in micro-dollars.
-    const inUnit = (unit: string, amount: number | string) => (unit === 'usd' ? Number(amount) / 1e6 : Number(amount));
+    const inUnit = (unit: string, amount: number | string) =>
+      unit === 'usd' ? Number(amount) / 1e6 : Number(amount);
     return {
       approvals: approvals.map((r) => ({ tenant: r.tenant, pending: Number(r.n) })),
       budgets: budgets.map((r) => ({

@@ -60,7 +60,9 @@ export function otelSettings(env: Readonly<Record<string, string | undefined>>):
   const protocol = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get('OTEL_EXPORTER_OTLP_PROTOCOL');
   if (protocol !== undefined && protocol !== 'http/json' && protocol !== 'http/protobuf') {
     throw new OtelConfigError(
-      get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL',
+      get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+        ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+        : 'OTEL_EXPORTER_OTLP_PROTOCOL',
       `must be http/json or http/protobuf (Warden sends OTLP over HTTP as JSON), got ${JSON.stringify(protocol)}`,
     );
   }
@@ -72,20 +74,30 @@ export function otelSettings(env: Readonly<Record<string, string | undefined>>):
     throw new OtelConfigError(where, `must be an http(s) URL, got ${JSON.stringify(tracesUrl)}`);
   }
   const disabled = (get('OTEL_SDK_DISABLED') ?? 'false').toLowerCase() === 'true';
-  const asked = exporters.includes('otlp') || (exporters.length === 0 && (tracesEndpoint ?? endpoint) !== undefined);
+  const asked =
+    exporters.includes('otlp') || (exporters.length === 0 && (tracesEndpoint ?? endpoint) !== undefined);
   const sampler = (get('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase();
   if (!(SAMPLERS as readonly string[]).includes(sampler)) {
-    throw new OtelConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(sampler)}`);
+    throw new OtelConfigError(
+      'OTEL_TRACES_SAMPLER',
+      `must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(sampler)}`,
+    );
   }
   const ratioText = get('OTEL_TRACES_SAMPLER_ARG');
   const samplerRatio = ratioText === undefined ? 1 : Number(ratioText);
   if (!Number.isFinite(samplerRatio) || samplerRatio < 0 || samplerRatio > 1) {
-    throw new OtelConfigError('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1, got ${JSON.stringify(ratioText)}`);
+    throw new OtelConfigError(
+      'OTEL_TRACES_SAMPLER_ARG',
+      `must be a number from 0 to 1, got ${JSON.stringify(ratioText)}`,
+    );
   }
   const timeoutText = get('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ?? get('OTEL_EXPORTER_OTLP_TIMEOUT');
   const timeoutMillis = timeoutText === undefined ? 10_000 : Number(timeoutText);
   if (!Number.isInteger(timeoutMillis) || timeoutMillis <= 0) {
-    throw new OtelConfigError('OTEL_EXPORTER_OTLP_TIMEOUT', `must be a positive integer (ms), got ${JSON.stringify(timeoutText)}`);
+    throw new OtelConfigError(
+      'OTEL_EXPORTER_OTLP_TIMEOUT',
+      `must be a positive integer (ms), got ${JSON.stringify(timeoutText)}`,
+    );
   }
   const resourceAttributes = keyValues(get('OTEL_RESOURCE_ATTRIBUTES'));
   return {

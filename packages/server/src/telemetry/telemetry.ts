@@ -46,7 +46,12 @@ export class Telemetry {
   }
 
   /** A span, or undefined when tracing is off. */
-  start(name: string, kind: SpanKind, attributes: Attributes, parent?: Context | SpanContext): Span | undefined {
+  start(
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    parent?: Context | SpanContext,
+  ): Span | undefined {
     return this.tracing?.start(name, kind, attributes, parent);
   }
 

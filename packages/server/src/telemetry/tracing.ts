@@ -31,8 +31,8 @@ export interface TraceRef {
   readonly spanId: string;
 }
 
-export { SpanKind, SpanStatusCode };
 export type { Attributes, Context, Span, SpanContext };
+export { SpanKind, SpanStatusCode };
 
 /** The longest traceparent (or tracestate) read; a longer one is ignored like a malformed one. */
 const MAX_HEADER_CHARS = 1_024;
@@ -83,14 +83,16 @@ export class Tracing {
   readonly tracer: Tracer;
 
   constructor(settings: OtelSettings, options: TracingOptions) {
-    const exporter = options.exporter ?? reportingFailures(
-      new OTLPTraceExporter({
-        url: settings.tracesUrl,
-        headers: { ...settings.headers },
-        timeoutMillis: settings.timeoutMillis,
-      }),
-      options.log,
-    );
+    const exporter =
+      options.exporter ??
+      reportingFailures(
+        new OTLPTraceExporter({
+          url: settings.tracesUrl,
+          headers: { ...settings.headers },
+          timeoutMillis: settings.timeoutMillis,
+        }),
+        options.log,
+      );
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({
         ...settings.resourceAttributes,
@@ -98,7 +100,9 @@ export class Tracing {
         'service.version': options.version,
       }),
       sampler: samplerOf(settings),
-      spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+      spanProcessors: [
+        options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
+      ],
     });
     this.tracer = this.provider.getTracer('warden', options.version);
   }

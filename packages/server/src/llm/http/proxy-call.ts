@@ -12,6 +12,7 @@ import { type LlmApi, type ModelRoute, routeModel } from '../model-route.js';
 import type { ProviderEntry } from '../provider-entry.js';
 import { type SseEvent, SseEventSplitter } from '../sse-events.js';
 import { LlmProxyError } from './api-errors.js';
+import { llmTraceOf, withTrace } from './llm-trace.js';
 import { providerFailure, sendToProvider } from './provider-fetch.js';
 
 /** Watches a provider's stream on its way to the agent. */
@@ -110,6 +111,7 @@ export async function proxyCall<B>(
     context: callContext(undefined, webHeaders(request.headers), 'llm'),
     unpriced: costing === undefined,
     ...(hosted ? { hosted } : {}),
+    ...llmTraceOf(request),
   };
   const decision = await decideLlmCall(deps, call);
   // Decided, so priced: an unpriced model was refused by the decision.
@@ -132,7 +134,7 @@ export async function proxyCall<B>(
       { decisionId: decision.decisionId },
     );
   }
-  const outgoing = adapter.upstream(body, route, key, request.headers);
+  const outgoing = withTrace(adapter.upstream(body, route, key, request.headers), call.trace);
   const gone = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) gone.abort();
