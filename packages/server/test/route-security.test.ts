@@ -32,7 +32,13 @@ describe.each(DATABASES)('route security (%s)', (db) => {
   const unprivileged = new Map<string, string>();
   let baseline: Record<string, string>;
 
-  const send = (method: string, url: string, token: string | undefined, body?: unknown, remoteAddress?: string) =>
+  const send = (
+    method: string,
+    url: string,
+    token: string | undefined,
+    body?: unknown,
+    remoteAddress?: string,
+  ) =>
     t.node.app.inject({
       method: method as 'GET',
       url,

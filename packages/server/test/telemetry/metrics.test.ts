@@ -33,10 +33,14 @@ describe.each(DATABASES)('GET /metrics (%s)', (db) => {
     });
     expect(budget.statusCode).toBe(201);
     for (let i = 0; i < 3; i++) {
-      expect((await decide({ tool: 'kb.articles.search', args: { query: `q${i}` } })).json().effect).toBe('allow');
+      expect((await decide({ tool: 'kb.articles.search', args: { query: `q${i}` } })).json().effect).toBe(
+        'allow',
+      );
     }
     for (let i = 0; i < 2; i++) {
-      expect((await decide({ tool: 'github.repos.delete', args: {} })).json()).toMatchObject({ code: 'no_grant' });
+      expect((await decide({ tool: 'github.repos.delete', args: {} })).json()).toMatchObject({
+        code: 'no_grant',
+      });
     }
     expect((await decide({ tool: 'payments.refund', args: { amount: 600 } })).json().effect).toBe('review');
     // Reserves $5 of the daily budget until an outcome settles it.
@@ -50,8 +54,12 @@ describe.each(DATABASES)('GET /metrics (%s)', (db) => {
       windowSeconds: 60,
     });
     expect(limit.statusCode).toBe(201);
-    expect((await decide({ tool: 'kb.articles.search', args: { query: 'once' } })).json().effect).toBe('allow');
-    expect((await decide({ tool: 'kb.articles.search', args: { query: 'twice' } })).json().code).toBe('rate_limited');
+    expect((await decide({ tool: 'kb.articles.search', args: { query: 'once' } })).json().effect).toBe(
+      'allow',
+    );
+    expect((await decide({ tool: 'kb.articles.search', args: { query: 'twice' } })).json().code).toBe(
+      'rate_limited',
+    );
 
     const samples = await scrape();
     const decisions = (effect: string, code: string) =>
@@ -63,8 +71,12 @@ describe.each(DATABASES)('GET /metrics (%s)', (db) => {
     expect(sampleValue(samples, 'warden_decide_duration_seconds_count', { source: 'http' })).toBe(9);
     expect(sampleValue(samples, 'warden_rate_limited_total', { source: 'http' })).toBe(1);
     expect(sampleValue(samples, 'warden_approvals_pending', { tenant: 'default' })).toBe(1);
-    expect(sampleValue(samples, 'warden_budget_reserved', { tenant: 'default', scope: 'agent', unit: 'usd' })).toBe(5);
-    expect(sampleValue(samples, 'warden_budget_spent', { tenant: 'default', scope: 'agent', unit: 'usd' })).toBe(0);
+    expect(
+      sampleValue(samples, 'warden_budget_reserved', { tenant: 'default', scope: 'agent', unit: 'usd' }),
+    ).toBe(5);
+    expect(
+      sampleValue(samples, 'warden_budget_spent', { tenant: 'default', scope: 'agent', unit: 'usd' }),
+    ).toBe(0);
     expect(sampleValue(samples, 'warden_reservations_held', { tenant: 'default' })).toBe(1);
 
     const events = await t.node.storage.db
@@ -93,14 +105,21 @@ describe.each(DATABASES)('GET /metrics (%s)', (db) => {
     expect(review.json().effect).toBe('review');
     const after = await scrape();
     // The counter moved at once; the gauge comes from the cached read.
-    expect(sampleValue(after, 'warden_decisions_total', { source: 'http', effect: 'review', code: 'rule' })).toBe(
-      (sampleValue(before, 'warden_decisions_total', { source: 'http', effect: 'review', code: 'rule' }) ?? 0) + 1,
+    expect(
+      sampleValue(after, 'warden_decisions_total', { source: 'http', effect: 'review', code: 'rule' }),
+    ).toBe(
+      (sampleValue(before, 'warden_decisions_total', { source: 'http', effect: 'review', code: 'rule' }) ??
+        0) + 1,
     );
     expect(sampleValue(after, 'warden_approvals_pending', { tenant: 'default' })).toBe(pending);
   });
 
   it('labels nothing with ids of agents, tasks or decisions, nor with arguments', async () => {
-    await decide({ tool: 'kb.articles.search', args: { query: 'secret-argument' }, context: { taskId: 'task-xyz' } });
+    await decide({
+      tool: 'kb.articles.search',
+      args: { query: 'secret-argument' },
+      context: { taskId: 'task-xyz' },
+    });
     const text = (await t.node.app.inject({ method: 'GET', url: '/metrics' })).body;
     for (const needle of ['secret-argument', 'task-xyz', support.agent.id, 'dec_', 'agt_']) {
       expect(text).not.toContain(needle);
