@@ -346,11 +346,18 @@ async function governedReadCall<T>(
 ): Promise<T> {
   {
     const verdict = await verdictOf(deps, call);
-    if (verdict.kind === 'refused') throw new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text);
+    if (verdict.kind === 'refused') {
+      throw Object.assign(new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text), {
+        verdict: 'denied',
+      });
+    }
     if (verdict.kind === 'pending') {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidRequest,
-        `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
+      throw Object.assign(
+        new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
+          `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
+        ),
+        { verdict: 'pending' },
       );
     }
     const { result, failure } = await runCall(deps, call, verdict.decision, () =>

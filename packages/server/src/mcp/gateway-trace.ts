@@ -102,13 +102,17 @@ export async function traced<R>(
     }
     return result;
   } catch (error) {
-    telemetry.metrics?.mcpCalls.inc({ method: operation.method, verdict: 'error' });
-    if (span)
+    // A refused or pending read is answered as a JSON-RPC error carrying its verdict.
+    const verdict = (error as { verdict?: 'denied' | 'pending' }).verdict ?? 'error';
+    telemetry.metrics?.mcpCalls.inc({ method: operation.method, verdict });
+    if (span) {
+      span.setAttribute('warden.verdict', verdict);
       endSpan(
         span,
-        error instanceof Error ? error.name : 'error',
+        verdict === 'error' ? (error instanceof Error ? error.name : 'error') : `warden_${verdict}`,
         error instanceof Error ? error.message : undefined,
       );
+    }
     throw error;
   }
 }

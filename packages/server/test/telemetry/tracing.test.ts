@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGroup, createHuman, voteOk } from '../approvals/approvals-fixtures.js';
 import { auditEventsOf } from '../helpers/api.js';
 import { bearer, seedAgent } from '../helpers/seed-agent.js';
 import { startTestNode, type TestNode } from '../helpers/test-node.js';
@@ -308,5 +309,66 @@ describe('traces of LLM proxy calls (sqlite)', () => {
       'gen_ai.security.decision.type': 'deny',
       'warden.decision.rule': 'no-big-answers',
     });
+  });
+});
+
+describe('the approval wait of a held gateway call (sqlite)', () => {
+  const exporter = new InMemorySpanExporter();
+  let t: TestNode;
+
+  beforeAll(async () => {
+    const files = await writeGatewayFiles();
+    t = await startTestNode('sqlite', {
+      policyDir: files.policyDir,
+      settings: { mcpServersFile: files.serversFile, mcpHoldSeconds: 20, mcpHoldProgressSeconds: 1 },
+      traceExporter: exporter,
+    });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('records the hold as approval_wait between the review and the approved decision', async () => {
+    const lead = await createHuman(t.node, t.adminToken, ['approver']);
+    await createGroup(t.node, t.adminToken, 'mcp-leads', [lead]);
+    const seeded = await seedAgent(t.node, { roles: ['mcp-user'] });
+    const client = await connectAgent(`${await t.node.listen()}/mcp`, seeded.key, 'modern');
+    try {
+      const call = client.callTool(
+        { name: 'everything.get-sum', arguments: { a: 400, b: 2 }, _meta: { traceparent: TRACEPARENT } },
+        { timeout: 30_000 },
+      );
+      let approvalId: string | undefined;
+      for (let i = 0; i < 200 && !approvalId; i++) {
+        approvalId = (
+          await t.node.storage.db
+            .selectFrom('approval_requests')
+            .select('id')
+            .where('agent_id', '=', seeded.agent.id)
+            .executeTakeFirst()
+        )?.id;
+        if (!approvalId) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await voteOk(t.node, lead.token, approvalId ?? '', 'approve');
+      expect(textOf(await call)).toContain('402');
+      await t.node.mcp.idle();
+
+      const tool = only(exporter, 'execute_tool everything.get-sum');
+      expect(tool.spanContext().traceId).toBe(TRACE_ID);
+      const wait = only(exporter, 'approval_wait');
+      expect(wait.parentSpanContext?.spanId).toBe(tool.spanContext().spanId);
+      expect(wait.attributes).toMatchObject({
+        'warden.approval.id': approvalId,
+        'warden.approval.hold.end': 'approved',
+        'warden.approval.status': 'approved',
+      });
+      const decisions = named(exporter, 'apply_guardrail warden');
+      expect(decisions.map((d) => d.attributes['warden.decision.effect'])).toEqual(['review', 'allow']);
+      expect(decisions.every((d) => d.parentSpanContext?.spanId === tool.spanContext().spanId)).toBe(true);
+      // The approved decision came after the wait.
+      expect(decisions[1]?.startTime[0]).toBeGreaterThanOrEqual(wait.endTime[0]);
+      const metrics = (await t.node.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/warden_approval_wait_seconds_count\{status="approved"\} 1/);
+    } finally {
+      await client.close();
+    }
   });
 });
