@@ -118,11 +118,7 @@ export class DecideService {
       trace.parent,
     );
     try {
-      const decision = await this.pipeline(principal, request, source, {
-        ...(span ? { parent: withSpan(span) } : {}),
-        ...(trace.remote ? { remote: trace.remote } : {}),
-        span,
-      });
+      const decision = await this.pipeline(principal, request, source, span, trace.remote);
       telemetry?.metrics?.decisions.inc({ source, effect: decision.effect, code: decision.code });
       if (decision.code === 'rate_limited') telemetry?.metrics?.rateLimited.inc({ source });
       telemetry?.metrics?.decideDuration.observe({ source }, (performance.now() - started) / 1_000);
@@ -167,7 +163,8 @@ export class DecideService {
     principal: AgentPrincipal,
     request: DecideRequest,
     source: DecideSource,
-    trace: DecideTrace & { readonly span: ReturnType<Telemetry['start']> },
+    span: Span | undefined,
+    remote: SpanContext | undefined,
   ): Promise<RecordedDecision> {
     const { deps } = this;
     const now = deps.clock();
@@ -230,10 +227,10 @@ export class DecideService {
       stored,
       argsDigest: args.usable ? digest(args.value) : null,
       now,
-      ...traceField(trace),
+      ...traceField(span, remote),
     };
     const content = deps.telemetry?.contentOf(stored.value.args);
-    if (content !== undefined) trace.span?.setAttribute('gen_ai.tool.call.arguments', content);
+    if (content !== undefined) span?.setAttribute('gen_ai.tool.call.arguments', content);
 
     const approval = await approvalStep(deps.approvals, decided, {
       call,
@@ -281,8 +278,8 @@ export class DecideService {
 }
 
 /** The trace ids the audit event keeps, when there are any. */
-function traceField(trace: DecideTrace & { readonly span: ReturnType<Telemetry['start']> }) {
-  const ref = traceRefOf(trace.span, trace.remote);
+function traceField(span: Span | undefined, remote: SpanContext | undefined) {
+  const ref = traceRefOf(span, remote);
   return ref ? { trace: ref } : {};
 }
 
