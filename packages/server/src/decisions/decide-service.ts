@@ -16,7 +16,7 @@ import type { RateLimitCache } from '../limits/rate-limit-cache.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
 import { type Telemetry, traceRefOf } from '../telemetry/telemetry.js';
-import { type Context, endSpan, type SpanContext, SpanKind, withSpan } from '../telemetry/tracing.js';
+import { type Context, endSpan, type Span, type SpanContext, SpanKind } from '../telemetry/tracing.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { approvalStep } from './approval-step.js';
 import { callArgs, digest } from './call-args.js';

@@ -34,6 +34,9 @@ export interface TraceRef {
 export type { Attributes, Context, Span, SpanContext };
 export { SpanKind, SpanStatusCode };
 
+/** The most spans waiting to be sent (about 2 KB each). */
+const MAX_QUEUED = 16_384;
+
 /** The longest traceparent (or tracestate) read; a longer one is ignored like a malformed one. */
 const MAX_HEADER_CHARS = 1_024;
 
@@ -100,8 +103,17 @@ export class Tracing {
         'service.version': options.version,
       }),
       sampler: samplerOf(settings),
+      // Spans leave in the background, in batches; beyond MAX_QUEUED waiting spans new ones are dropped
+      // (a collector that is down must not grow the node's memory).
       spanProcessors: [
-        options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
+        options.exporter
+          ? new SimpleSpanProcessor(exporter)
+          : new BatchSpanProcessor(exporter, {
+              maxQueueSize: MAX_QUEUED,
+              maxExportBatchSize: 2_048,
+              scheduledDelayMillis: 2_000,
+              exportTimeoutMillis: settings.timeoutMillis,
+            }),
       ],
     });
     this.tracer = this.provider.getTracer('warden', options.version);
