@@ -8,8 +8,10 @@
  * a remote collector's network latency is left out, and the batch processor sends in the background.
  *
  * Both get the same persona mix at concurrency 64, each call with a sampled W3C traceparent, in
- * alternating rounds (off on, on off, …) so drift of a shared machine hits both alike. The figure is
- * the median decisions/s of "on" over "off" (target: at most 5 % lower).
+ * alternating rounds (off on, on off, …) so drift of a shared machine hits both alike. The figures
+ * are the medians of decisions/s and of the server's CPU time per decision (from /proc, over the
+ * measured period: the span export and the scrapes included), "on" against "off" (target: at most
+ * 5 % cost). On a machine other work shares, the CPU figure is the steadier of the two.
  * Flags: --rounds N (default 4), --measure-ms N (default 6000), --quick (2 rounds of 2 s).
  * Last line: one JSON object.
  */
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { createPersonaAgents, personaCall } from './decide-workload.js';
 import { type LoadResult, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
+import { cpuMs } from './proc-stats.js';
 
 const CONCURRENCY = 64;
 const WARMUP_MS = 1_500;
@@ -99,24 +102,42 @@ async function main() {
     }),
   };
   const runs: Record<Side, LoadResult[]> = { off: [], on: [] };
+  // Server CPU per decision: less sensitive than decisions/s to other work on a shared machine.
+  const cpuPerDecision: Record<Side, number[]> = { off: [], on: [] };
   let scraped = { scrapes: 0, failures: 0, lastBytes: 0 };
   try {
     const agents = {
       off: await createPersonaAgents(servers.off.url, servers.off.adminToken, 20),
       on: await createPersonaAgents(servers.on.url, servers.on.adminToken, 20),
     };
+    // Both servers warmed up (JIT, caches, SQLite pages) before the first measured round.
+    for (const side of ['off', 'on'] as const) {
+      await runDecideLoad({
+        url: servers[side].url,
+        concurrency: CONCURRENCY,
+        warmupMs: 0,
+        measureMs: 4 * WARMUP_MS,
+        call: (n) => personaCall(agents[side], n),
+      });
+    }
     for (let round = 0; round < ROUNDS; round++) {
       const order: Side[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const side of order) {
+        const load = (warmupMs: number, measureMs: number) =>
+          runDecideLoad({
+            url: servers[side].url,
+            concurrency: CONCURRENCY,
+            warmupMs,
+            measureMs,
+            headers: { traceparent: TRACEPARENT },
+            call: (n) => personaCall(agents[side], n),
+          });
+        await load(0, WARMUP_MS);
         const scraper = side === 'on' ? startScraper(servers.on.url) : undefined;
-        const result = await runDecideLoad({
-          url: servers[side].url,
-          concurrency: CONCURRENCY,
-          warmupMs: WARMUP_MS,
-          measureMs: MEASURE_MS,
-          headers: { traceparent: TRACEPARENT },
-          call: (n) => personaCall(agents[side], n),
-        });
+        const cpuBefore = cpuMs(servers[side].pid);
+        const result = await load(0, MEASURE_MS);
+        const decisions = (result.rps * MEASURE_MS) / 1_000;
+        cpuPerDecision[side].push(((cpuMs(servers[side].pid) - cpuBefore) * 1_000) / decisions);
         if (scraper) {
           const s = await scraper.stop();
           scraped = {
@@ -127,7 +148,7 @@ async function main() {
         }
         runs[side].push(result);
         console.log(
-          `round ${round + 1} ${side.padEnd(3)} c=${CONCURRENCY} p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  ${result.rps} decisions/s  errors ${result.errors}`,
+          `round ${round + 1} ${side.padEnd(3)} c=${CONCURRENCY} p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  ${result.rps} decisions/s  server CPU ${Math.round(cpuPerDecision[side].at(-1) ?? 0)} µs/decision  errors ${result.errors}`,
         );
       }
     }
@@ -136,7 +157,7 @@ async function main() {
     await servers.on.stop();
     await sink.close();
   }
-  const median = (side: Side, pick: (r: LoadResult) => number) => {
+  const median = (side: Side, pick: (r: LoadResult, i: number) => number) => {
     const sorted = runs[side].map(pick).sort((a, b) => a - b);
     const mid = sorted.length / 2;
     const value =
@@ -150,11 +171,13 @@ async function main() {
     p50_ms: median(side, (r) => r.p50_ms),
     p99_ms: median(side, (r) => r.p99_ms),
     errors: runs[side].reduce((sum, r) => sum + r.errors, 0),
+    cpu_us: Math.round(median(side, (_r, i) => cpuPerDecision[side][i] ?? 0)),
   });
   const off = figure('off');
   const on = figure('on');
   const exported = sink.stats();
   const costPercent = Math.round((1 - on.rps / off.rps) * 1000) / 10;
+  const cpuCostPercent = Math.round((on.cpu_us / off.cpu_us - 1) * 1000) / 10;
   const summary = {
     bench: 'observability',
     concurrency: CONCURRENCY,
@@ -163,6 +186,9 @@ async function main() {
     off_rps: off.rps,
     on_rps: on.rps,
     throughput_cost_percent: costPercent,
+    off_cpu_us_per_decision: off.cpu_us,
+    on_cpu_us_per_decision: on.cpu_us,
+    cpu_cost_percent: cpuCostPercent,
     off_p50_ms: off.p50_ms,
     on_p50_ms: on.p50_ms,
     off_p99_ms: off.p99_ms,
@@ -178,9 +204,9 @@ async function main() {
   recordResult(
     `observability (decide over HTTP at concurrency ${CONCURRENCY}, SQLite synchronous=FULL; metrics and OTLP tracing off vs on, /metrics scraped every second, spans to a local OTLP/HTTP sink; ${ROUNDS} alternating rounds of ${MEASURE_MS / 1000} s, medians)`,
     [
-      `off: ${off.rps} decisions/s, p50 ${off.p50_ms} ms, p99 ${off.p99_ms} ms`,
-      `on: ${on.rps} decisions/s, p50 ${on.p50_ms} ms, p99 ${on.p99_ms} ms`,
-      `throughput cost of metrics and traces: ${costPercent} % (target ≤ 5 %)`,
+      `off: ${off.rps} decisions/s, p50 ${off.p50_ms} ms, p99 ${off.p99_ms} ms, server CPU ${off.cpu_us} µs per decision`,
+      `on: ${on.rps} decisions/s, p50 ${on.p50_ms} ms, p99 ${on.p99_ms} ms, server CPU ${on.cpu_us} µs per decision`,
+      `cost of metrics and traces: ${costPercent} % of decisions/s, ${cpuCostPercent} % more server CPU per decision (target ≤ 5 %)`,
       `exported ${exported.spans} spans in ${exported.requests} OTLP requests; ${scraped.scrapes} scrapes of /metrics (${scraped.failures} failed)`,
       `JSON: \`${JSON.stringify(summary)}\``,
     ],

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../helpers/api.js';
 import { parseMetrics, sampleValue } from '../helpers/prom-text.js';
@@ -112,6 +114,22 @@ describe.each(DATABASES)('GET /metrics (%s)', (db) => {
         0) + 1,
     );
     expect(sampleValue(after, 'warden_approvals_pending', { tenant: 'default' })).toBe(pending);
+  });
+
+  it('serves every metric the example Grafana dashboard queries', async () => {
+    const dashboard = await readFile(
+      join(import.meta.dirname, '../../../../examples/grafana/warden.json'),
+      'utf8',
+    );
+    const queried = new Set(
+      [...dashboard.matchAll(/\b((?:warden|process|nodejs)_[a-z0-9_]+)/g)].map(([name]) =>
+        (name as string).replace(/_(bucket|count|sum)$/, ''),
+      ),
+    );
+    const text = (await t.node.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const served = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map(([, name]) => name as string));
+    expect([...queried].filter((name) => !served.has(name))).toEqual([]);
+    expect(queried.size).toBeGreaterThan(15);
   });
 
   it('labels nothing with ids of agents, tasks or decisions, nor with arguments', async () => {
