@@ -338,34 +338,36 @@ async function governedRead<T>(
   }
 }
 
+/**
+ * The governed read itself: decided, run when allowed; a refusal, a wait for a human or an upstream
+ * failure is a JSON-RPC error carrying its verdict (for the gateway's metrics and span).
+ */
 async function governedReadCall<T>(
   deps: GatewayDeps,
   ctx: ServerContext,
   read: Read<T>,
   call: GatewayCall,
 ): Promise<T> {
-  {
-    const verdict = await verdictOf(deps, call);
-    if (verdict.kind === 'refused') {
-      throw Object.assign(new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text), {
-        verdict: 'denied',
-      });
-    }
-    if (verdict.kind === 'pending') {
-      throw Object.assign(
-        new ProtocolError(
-          ProtocolErrorCode.InvalidRequest,
-          `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
-        ),
-        { verdict: 'pending' },
-      );
-    }
-    const { result, failure } = await runCall(deps, call, verdict.decision, () =>
-      read.send(ctx.mcpReq.signal),
-    );
-    if (failure) throw new ProtocolError(ProtocolErrorCode.InternalError, failure);
-    return result as T;
+  const verdict = await verdictOf(deps, call);
+  if (verdict.kind === 'refused') {
+    throw Object.assign(new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text), {
+      verdict: 'denied',
+    });
   }
+  if (verdict.kind === 'pending') {
+    throw Object.assign(
+      new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
+      ),
+      { verdict: 'pending' },
+    );
+  }
+  const { result, failure } = await runCall(deps, call, verdict.decision, () => read.send(ctx.mcpReq.signal));
+  if (failure) {
+    throw Object.assign(new ProtocolError(ProtocolErrorCode.InternalError, failure), { verdict: 'failed' });
+  }
+  return result as T;
 }
 
 /** How a governed tool call ended, from the result the agent gets. */

@@ -103,13 +103,19 @@ export async function traced<R>(
     return result;
   } catch (error) {
     // A refused or pending read is answered as a JSON-RPC error carrying its verdict.
-    const verdict = (error as { verdict?: 'denied' | 'pending' }).verdict ?? 'error';
+    const verdict = (error as { verdict?: 'denied' | 'pending' | 'failed' }).verdict ?? 'error';
     telemetry.metrics?.mcpCalls.inc({ method: operation.method, verdict });
     if (span) {
       span.setAttribute('warden.verdict', verdict);
       endSpan(
         span,
-        verdict === 'error' ? (error instanceof Error ? error.name : 'error') : `warden_${verdict}`,
+        verdict === 'error'
+          ? error instanceof Error
+            ? error.name
+            : 'error'
+          : verdict === 'failed'
+            ? 'tool_error'
+            : `warden_${verdict}`,
         error instanceof Error ? error.message : undefined,
       );
     }

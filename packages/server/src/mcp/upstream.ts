@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type {
@@ -9,6 +10,21 @@ import type {
   Tool,
 } from '@modelcontextprotocol/server';
 import { WARDEN_VERSION } from '../version.js';
+
+/**
+ * The W3C trace headers of the call being sent: an HTTP upstream's requests carry them as headers
+ * too (stdio ones only in `_meta`). Set around one call, read by the transport's fetch.
+ */
+const callTraceHeaders = new AsyncLocalStorage<Record<string, string>>();
+
+const fetchWithTrace: typeof fetch = (input, init) => {
+  const trace = callTraceHeaders.getStore();
+  if (!trace) return fetch(input, init);
+  const headers = new Headers(init?.headers);
+  for (const [name, value] of Object.entries(trace)) headers.set(name, value);
+  return fetch(input, { ...init, headers });
+};
+
 import { resolveValues, type SecretSources } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
 import { answerUpstreamAsks, clientCapabilities, type InFlight, type RelayTarget } from './upstream-asks.js';
@@ -163,21 +179,24 @@ export class Upstream {
       meta?: Record<string, string> | undefined;
     } = {},
   ): Promise<CallToolResult> {
+    const meta = options.meta;
     return this.use(
       async (client) =>
-        (await client.callTool(
-          { name, ...(args ? { arguments: args } : {}), ...(options.meta ? { _meta: options.meta } : {}) },
-          {
-            timeout: this.entry.timeoutMs,
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onProgress
-              ? {
-                  onprogress: (p: { progress: number; total?: number }) =>
-                    options.onProgress?.(p.progress, p.total),
-                  resetTimeoutOnProgress: false,
-                }
-              : {}),
-          },
+        (await callTraceHeaders.run(meta ?? {}, () =>
+          client.callTool(
+            { name, ...(args ? { arguments: args } : {}), ...(options.meta ? { _meta: options.meta } : {}) },
+            {
+              timeout: this.entry.timeoutMs,
+              ...(options.signal ? { signal: options.signal } : {}),
+              ...(options.onProgress
+                ? {
+                    onprogress: (p: { progress: number; total?: number }) =>
+                      options.onProgress?.(p.progress, p.total),
+                    resetTimeoutOnProgress: false,
+                  }
+                : {}),
+            },
+          ),
         )) as CallToolResult,
       options.relay,
     );
@@ -324,7 +343,10 @@ export class Upstream {
     this.exitReason = undefined;
     if (entry.transport === 'http') {
       const headers = await resolveValues(entry.headers, entry.name, 'headers', this.deps.secrets);
-      return new StreamableHTTPClientTransport(new URL(entry.url), { requestInit: { headers } });
+      return new StreamableHTTPClientTransport(new URL(entry.url), {
+        requestInit: { headers },
+        fetch: fetchWithTrace,
+      });
     }
     const env = {
       ...getDefaultEnvironment(),

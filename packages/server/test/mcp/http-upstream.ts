@@ -27,6 +27,8 @@ export interface HttpUpstream {
   readonly seenAuth: (string | undefined)[];
   /** The `_meta` of every tools/call it answered (trace context travels there). */
   readonly seenMeta: unknown[];
+  /** The `traceparent` header of every request that reached it. */
+  readonly seenTraceparent: (string | undefined)[];
   /** Changes the token it accepts (a rotated credential). */
   accept(authorization: string): void;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startHttpUpstream(authorization: string): Promise<HttpUpst
   let accepted = authorization;
   const seenAuth: (string | undefined)[] = [];
   const seenMeta: unknown[] = [];
+  const seenTraceparent: (string | undefined)[] = [];
   const handler = createMcpHandler(() => {
     const server = new Server({ name: 'remote', version: '1.0.0' }, { capabilities: { tools: {} } });
     server.setRequestHandler('tools/list', async () => ({
@@ -52,6 +55,7 @@ export async function startHttpUpstream(authorization: string): Promise<HttpUpst
   const node = toNodeHandler(handler);
   const http = createServer((req, res) => {
     seenAuth.push(req.headers.authorization);
+    seenTraceparent.push(req.headers.traceparent as string | undefined);
     if (req.headers.authorization !== accepted) {
       res.writeHead(401).end();
       return;
@@ -63,6 +67,7 @@ export async function startHttpUpstream(authorization: string): Promise<HttpUpst
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
     seenAuth,
     seenMeta,
+    seenTraceparent,
     accept(next) {
       accepted = next;
     },

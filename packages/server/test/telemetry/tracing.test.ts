@@ -230,9 +230,11 @@ describe('traces of MCP gateway calls (sqlite)', () => {
       'gen_ai.security.decision.type': 'allow',
     });
     // The upstream's request carries the gateway's span as its parent.
-    expect(upstream.seenMeta.at(-1)).toMatchObject({
-      traceparent: `00-${TRACE_ID}-${tool.spanContext().spanId}-01`,
-    });
+    const traceparent = `00-${TRACE_ID}-${tool.spanContext().spanId}-01`;
+    expect(upstream.seenMeta.at(-1)).toMatchObject({ traceparent });
+    // An HTTP upstream gets it as a header too; requests of no call (tools/list) carry none.
+    expect(upstream.seenTraceparent).toContain(traceparent);
+    expect(upstream.seenTraceparent.filter((t) => t !== undefined && t !== traceparent)).toEqual([]);
     const [event] = await auditEventsOf(t.node, String(decision.attributes['warden.decision.id']));
     expect(event?.payload).toMatchObject({
       trace: { traceId: TRACE_ID, spanId: decision.spanContext().spanId },
