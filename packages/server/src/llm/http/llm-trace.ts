@@ -36,7 +36,8 @@ export function withTrace<T extends { headers: Record<string, string> }>(
 }
 
 /**
- * Runs one model call of the proxy under a CLIENT span `chat <model>` (`embeddings <model>`), child
+ * Runs one model call of the proxy under a CLIENT span `chat <model>` (`embeddings <model>`; just
+ * `chat` when the model is not one Warden routes), child
  * of the caller's `traceparent`, and counts it by API, provider and the status answered.
  */
 export async function tracedModelCall(
@@ -61,8 +62,10 @@ export async function tracedModelCall(
   const started = performance.now();
   const asked = (request.body as { model?: unknown } | undefined)?.model;
   const model = typeof asked === 'string' && asked.length <= 200 ? asked : undefined;
+  // Named after the model once the call is routed to one a provider serves (a name an agent made up
+  // does not become a span name).
   const span: Span | undefined = telemetry.start(
-    model ? `${operation} ${model}` : operation,
+    operation,
     SpanKind.CLIENT,
     {
       'gen_ai.operation.name': operation,
@@ -79,6 +82,7 @@ export async function tracedModelCall(
   traces.set(request, {
     decide(call) {
       provider = call.route.provider.name;
+      span?.updateName(`${operation} ${call.route.model}`);
       span?.setAttributes({
         'gen_ai.provider.name':
           call.route.provider.kind === 'openai-compatible'
