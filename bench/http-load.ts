@@ -103,6 +103,8 @@ export interface LoadOptions {
   readonly calls?: number;
   /** Counts an answer as an error (non-200 always is). */
   readonly isError?: (body: string) => boolean;
+  /** Headers every call carries besides the key's (e.g. a W3C traceparent). */
+  readonly headers?: Record<string, string>;
 }
 
 /** `concurrency` workers deciding back to back: a warm-up, then the measured period. */
@@ -123,7 +125,7 @@ export async function runDecideLoad(options: LoadOptions): Promise<LoadResult> {
       const res = await pool.request({
         method: 'POST',
         path: '/v1/decide',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        headers: { ...options.headers, authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       let text = '';

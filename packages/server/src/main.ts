@@ -1,3 +1,4 @@
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuditLog } from './audit/audit-log.js';
 import type { AuditTrail } from './audit/audit-trail.js';
@@ -18,6 +19,7 @@ import { registerRoutes } from './routes.js';
 import { buildServices, type Services } from './services.js';
 import type { Signals } from './signals/signals.js';
 import type { Storage } from './storage/database.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import { type Bootstrap, ensureDefaultTenant } from './tenants/bootstrap.js';
 import { WARDEN_VERSION } from './version.js';
 
@@ -32,6 +34,8 @@ export interface NodeOptions {
   readonly logger?: FastifyBaseLogger;
   /** Sees every route as it is added (tests). */
   readonly onRoute?: AppOptions['onRoute'];
+  /** Turns tracing on whatever OTEL_* says, exporting each span here as it ends (tests). */
+  readonly traceExporter?: SpanExporter;
 }
 
 export interface WardenNode {
@@ -52,6 +56,8 @@ export interface WardenNode {
   readonly mcp: McpGateway;
   /** The LLM proxy (providers, outcomes still being written). */
   readonly llm: LlmProxy;
+  /** The node's metrics registry and tracer (each may be off). */
+  readonly telemetry: Telemetry;
   /** Starts listening; returns the base URL. */
   listen(): Promise<string>;
   /**
@@ -81,6 +87,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
         publicUrl: () => config.publicUrl ?? listeningUrl,
         ...(options.notifier ? { notifier: options.notifier } : {}),
         ...(options.signalNamespace !== undefined ? { signalNamespace: options.signalNamespace } : {}),
+        ...(options.traceExporter ? { traceExporter: options.traceExporter } : {}),
       },
       closers,
     );
@@ -113,6 +120,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       sweepReservations: () => services.reservationSweeper.run(),
       mcp: services.mcp,
       llm: services.llm,
+      telemetry: services.telemetry,
       async listen() {
         listeningUrl = await app.listen({ host: config.host, port: config.port });
         return listeningUrl;

@@ -22,12 +22,14 @@ import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
+import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 
 /** Every route of the node, on the services built once in services.ts. */
 export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
   const { storage, registry } = services;
   registerHealthRoutes(app, { storage, registry, tenantId: defaultTenantId });
+  if (services.telemetry.metrics) registerMetricsRoute(app, services.telemetry.metrics, config.metricsToken);
   registerHumanRoutes(app, services.tenants);
   registerAgentRoutes(app, services.agents);
   registerApprovalRoutes(app, {
@@ -35,6 +37,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     service: services.approvals,
     reader: services.approvalReader,
     watch: services.approvalWatch,
+    telemetry: services.telemetry,
   });
   registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
   registerNotificationRoutes(app, { queue: services.deliveries });
@@ -65,7 +68,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     ],
     allowedOrigins: config.mcpAllowedOrigins,
   });
-  registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes);
+  registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
 }

@@ -10,6 +10,8 @@
  *   starts them, in the order of `workers`, only once the node's startup succeeded.
  * - Route registrars receive the services built here and build nothing themselves.
  */
+
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FastifyBaseLogger } from 'fastify';
 import { AccessService } from './access/access-service.js';
 import { GrantCache } from './access/grant-cache.js';
@@ -85,11 +87,13 @@ import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
 import { openStorage, type Storage } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { Telemetry } from './telemetry/telemetry.js';
 import { GroupService } from './tenants/group-service.js';
 import { HumanService } from './tenants/human-service.js';
 import type { TenantRouteServices } from './tenants/routes/common.js';
 import { TokenService } from './tenants/token-service.js';
 import { UsageStore } from './usage/usage-store.js';
+import { WARDEN_VERSION } from './version.js';
 
 export interface ServiceOptions {
   readonly log: FastifyBaseLogger;
@@ -100,6 +104,8 @@ export interface ServiceOptions {
   readonly signalNamespace?: string;
   /** The base URL links in notifications point at (known once the node listens). */
   readonly publicUrl: () => string;
+  /** Turns tracing on, exporting every span there as it ends (tests). */
+  readonly traceExporter?: SpanExporter;
 }
 
 /** Every service of a node, and the workers that are not started yet. */
@@ -141,6 +147,8 @@ export interface Services {
   /** The model providers' definitions: the providers file's and the API's. */
   readonly llmProviders: ManagedEntries<ProviderEntry>;
   readonly reservationSweeper: PeriodicWorker<number>;
+  /** The node's metrics registry and tracer (each may be off). */
+  readonly telemetry: Telemetry;
   /** In start order; createNode stops them in reverse. */
   readonly workers: readonly Worker[];
 }
@@ -157,6 +165,15 @@ export async function buildServices(
   const { log, clock } = options;
   const storage = openStorage(config);
   closers.push('storage', () => storage.close());
+  // Closed just before storage: every span of the node has ended by then, and is flushed.
+  const telemetry = new Telemetry(config, {
+    storage,
+    version: WARDEN_VERSION,
+    clock,
+    log,
+    ...(options.traceExporter ? { traceExporter: options.traceExporter } : {}),
+  });
+  closers.push('telemetry', () => telemetry.close());
   await migrateToLatest(storage);
   const signals: Signals =
     storage.dialect === 'postgres' && storage.postgresUrl
@@ -170,7 +187,7 @@ export async function buildServices(
 
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
-  const audit = auditTrail.log;
+  const audit = telemetry.metrics ? telemetry.metrics.timedAudit(auditTrail.log) : auditTrail.log;
   const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, log, clock);
@@ -196,6 +213,15 @@ export async function buildServices(
     log,
     clock,
     options: approvalOptions,
+    ...(telemetry.metrics
+      ? {
+          onDecided: (request) =>
+            telemetry.metrics?.approvalWait.observe(
+              { status: request.status },
+              Math.max(0, ((request.decidedAt ?? clock()) - request.createdAt) / 1_000),
+            ),
+        }
+      : {}),
   });
   const registrations = new Registrations(approvals, approvalOptions, {
     securityGroup: config.approvalSecurityGroup,
@@ -247,6 +273,7 @@ export async function buildServices(
     protection: auditTrail.protection,
     log,
     clock,
+    telemetry,
   });
   const outcomes = new OutcomeService({
     storage,
@@ -276,6 +303,7 @@ export async function buildServices(
       holdTickMs: config.mcpHoldProgressSeconds * 1_000,
       log,
       clock,
+      telemetry,
     },
     signals,
     log,
@@ -430,6 +458,7 @@ export async function buildServices(
       retention: new RetentionSettings(storage, auditTrail.log, clock),
     },
     reservationSweeper: sweeper,
+    telemetry,
     workers,
   };
 }

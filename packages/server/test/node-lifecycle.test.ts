@@ -181,6 +181,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'rate limiter',
       'audit trail',
       'signals',
+      'telemetry',
       'storage',
     ]);
     if (db === 'postgres') expect(await connectionsOf(applicationName)).toBe(0);

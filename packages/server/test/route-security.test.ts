@@ -12,7 +12,7 @@ import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js'
 const NOT_OBJECTS = [null, [], 'a string', 7];
 
 /** The OpenAPI security requirement of each kind of route (the schemes are in app.ts). */
-const SECURITY_OF = { public: [], agent: [{ agentKey: [] }], human: [{ humanToken: [] }] };
+const SECURITY_OF = { public: [], metrics: [], agent: [{ agentKey: [] }], human: [{ humanToken: [] }] };
 
 /** The roles that do not pass a route limited to `roles`: every role but admin and those. */
 const rolesWithout = (roles: readonly HumanRole[]): HumanRole[] =>
@@ -32,10 +32,17 @@ describe.each(DATABASES)('route security (%s)', (db) => {
   const unprivileged = new Map<string, string>();
   let baseline: Record<string, string>;
 
-  const send = (method: string, url: string, token: string | undefined, body?: unknown) =>
+  const send = (
+    method: string,
+    url: string,
+    token: string | undefined,
+    body?: unknown,
+    remoteAddress?: string,
+  ) =>
     t.node.app.inject({
       method: method as 'GET',
       url,
+      ...(remoteAddress ? { remoteAddress } : {}),
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -169,6 +176,14 @@ describe.each(DATABASES)('route security (%s)', (db) => {
     if (entry.auth.kind === 'public') {
       const res = await send(method, url, undefined);
       expect([200, 503]).toContain(res.statusCode);
+      return;
+    }
+    if (entry.auth.kind === 'metrics') {
+      // No metrics token configured: loopback scrapes, anyone else is refused whatever they hold.
+      expect((await send(method, url, undefined)).statusCode).toBe(200);
+      for (const token of [undefined, t.adminToken, victimAgentKey]) {
+        await expectError(send(method, url, token, undefined, '192.0.2.7'), 403, 'forbidden');
+      }
       return;
     }
     await expectError(send(method, url, undefined, body), 401, 'unauthenticated');

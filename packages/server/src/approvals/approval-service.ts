@@ -42,6 +42,8 @@ export interface ApprovalDeps {
   readonly log: FastifyBaseLogger;
   readonly clock: () => number;
   readonly options: ApprovalOptions;
+  /** Told of every request decided (by a human or its deadline) once committed: the wait metric. */
+  readonly onDecided?: (request: ApprovalRequest) => void;
 }
 
 /** What a committed change still has to do: tell nodes, humans and agents. */
@@ -49,6 +51,8 @@ interface AfterCommit {
   readonly signals: Signal[];
   readonly notices: Notification[];
   readonly rollbacks: RollbackCall[];
+  /** The request, when this change decided it. */
+  decided?: ApprovalRequest;
 }
 
 export const sod = (message: string) => new WardenError('separation_of_duties', message);
@@ -343,6 +347,7 @@ export class ApprovalService {
     }
     const after: AfterCommit = { signals: [], notices, rollbacks: [] };
     if (next.status !== 'pending') {
+      after.decided = next;
       events.push(outcomeEvent(next, now));
       const settlement = await settle(trx, next, agent, now);
       events.push(...settlement.events);
@@ -369,6 +374,7 @@ export class ApprovalService {
   }
 
   private async finish(after: AfterCommit): Promise<void> {
+    if (after.decided) this.deps.onDecided?.(after.decided);
     for (const signal of after.signals) await this.deps.signals.publish(signal);
     for (const notice of after.notices) {
       this.deps.notifier

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { OtelConfigError, type OtelSettings, otelSettings } from '../telemetry/otel-config.js';
 
 /**
  * Every setting, its environment variable, and its schema. Settings come from an optional file
@@ -324,6 +325,24 @@ const settings = {
     schema: Type.Number({ minimum: 0, maximum: 1_000_000 }),
     default: 1,
   },
+  metrics: {
+    env: 'WARDEN_METRICS',
+    // GET /metrics in the Prometheus text format; `off` does not register the route.
+    schema: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+    default: 'on',
+  },
+  metricsToken: {
+    env: 'WARDEN_METRICS_TOKEN',
+    // When set, every scrape must send it as a bearer token; when not, only loopback may scrape.
+    schema: Type.String({ minLength: 16, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' }),
+    default: undefined,
+  },
+  traceContent: {
+    env: 'WARDEN_TRACE_CONTENT',
+    // Whether spans carry a call's arguments and results (sensitive: off unless the operator opts in).
+    schema: Type.Union([Type.Literal('off'), Type.Literal('on')]),
+    default: 'off',
+  },
   shutdownGraceMs: {
     env: 'WARDEN_SHUTDOWN_GRACE_MS',
     schema: Type.Integer({ minimum: 0, maximum: 600_000 }),
@@ -347,6 +366,9 @@ export type Config = {
 } & {
   /** Always set: when not configured, they live in the data directory. */
   readonly [K in DerivedSettings]: string;
+} & {
+  /** OpenTelemetry, from the standard OTEL_* variables (off unless asked for). */
+  readonly otel: OtelSettings;
 };
 
 export class ConfigError extends Error {
@@ -408,6 +430,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.mcpServersFile !== undefined) config.mcpServersFile = resolve(config.mcpServersFile as string);
   if (config.llmProvidersFile !== undefined)
     config.llmProvidersFile = resolve(config.llmProvidersFile as string);
+  try {
+    config.otel = Object.freeze(otelSettings(env));
+  } catch (error) {
+    if (error instanceof OtelConfigError) throw new ConfigError(error.variable, error.message);
+    throw error;
+  }
   const derived = dataDirFiles(config.dataDir as string);
   for (const key of Object.keys(derived) as DerivedSettings[]) {
     config[key] = resolve((config[key] as string | undefined) ?? derived[key]);

@@ -15,6 +15,8 @@ import type { TenantState } from '../kill/tenant-state.js';
 import type { RateLimitCache } from '../limits/rate-limit-cache.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
+import { type Telemetry, traceRefOf } from '../telemetry/telemetry.js';
+import { type Context, endSpan, type Span, type SpanContext, SpanKind } from '../telemetry/tracing.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { approvalStep } from './approval-step.js';
 import { callArgs, digest } from './call-args.js';
@@ -52,7 +54,19 @@ export interface DecideDeps {
   readonly tenants: TenantState;
   readonly log: Pick<FastifyBaseLogger, 'error' | 'warn'>;
   readonly clock: () => number;
+  /** Metrics and traces of decisions (either may be off). */
+  readonly telemetry?: Telemetry;
 }
+
+/** Where a decision sits in a trace. */
+export interface DecideTrace {
+  /** The span the decision's span is a child of: the caller's, or the gateway's or proxy's own. */
+  readonly parent?: Context | SpanContext;
+  /** The caller's span from its `traceparent`, kept on the audit event when Warden records none. */
+  readonly remote?: SpanContext;
+}
+
+const DECISION_TYPE = { allow: 'allow', deny: 'deny', review: 'warn' } as const;
 
 /**
  * The decide path, the one entry point of every interface (REST API, MCP gateway, LLM proxy). A
@@ -85,15 +99,56 @@ export class DecideService {
     principal: AgentPrincipal,
     request: DecideRequest,
     source: DecideSource = 'http',
+    trace: DecideTrace = {},
   ): Promise<RecordedDecision> {
+    const { telemetry } = this.deps;
+    const started = performance.now();
+    const span = telemetry?.start(
+      'apply_guardrail warden',
+      SpanKind.INTERNAL,
+      {
+        'gen_ai.operation.name': 'apply_guardrail',
+        'gen_ai.guardian.name': 'warden',
+        'gen_ai.security.target.type': source === 'llm' ? 'llm_input' : 'tool_call',
+        'gen_ai.tool.name': request.tool,
+        'gen_ai.agent.id': principal.agentId,
+        'warden.tenant.id': principal.tenantId,
+        'warden.source': source,
+      },
+      trace.parent,
+    );
     try {
-      return await this.pipeline(principal, request, source);
+      const decision = await this.pipeline(principal, request, source, span, trace.remote);
+      telemetry?.metrics?.decisions.inc({ source, effect: decision.effect, code: decision.code });
+      if (decision.code === 'rate_limited') telemetry?.metrics?.rateLimited.inc({ source });
+      telemetry?.metrics?.decideDuration.observe({ source }, (performance.now() - started) / 1_000);
+      if (span) {
+        span.setAttributes({
+          'gen_ai.security.decision.type': DECISION_TYPE[decision.effect],
+          'gen_ai.security.decision.code': decision.code,
+          'gen_ai.security.decision.reason': decision.reason,
+          'gen_ai.security.policy.id': decision.decidingRule ?? decision.code,
+          'gen_ai.security.policy.version': decision.policyVersion,
+          'warden.decision.id': decision.decisionId,
+          'warden.decision.effect': decision.effect,
+          ...(decision.decidingRule ? { 'warden.decision.rule': decision.decidingRule } : {}),
+          ...(decision.approvalRequest ? { 'warden.approval.id': decision.approvalRequest.id } : {}),
+          ...(decision.taskId ? { 'warden.task.id': decision.taskId } : {}),
+        });
+        endSpan(span);
+      }
+      return decision;
     } catch (error) {
-      if (error instanceof WardenError) throw error;
+      if (error instanceof WardenError) {
+        if (span) endSpan(span, error.code, error.message);
+        throw error;
+      }
       this.deps.log.error(
         { err: error, tenantId: principal.tenantId, agentId: principal.agentId },
         'decide failed',
       );
+      telemetry?.metrics?.decisions.inc({ source, effect: 'deny', code: 'governance_unavailable' });
+      if (span) endSpan(span, 'governance_unavailable', 'the decision could not be recorded');
       throw new WardenError(
         'governance_unavailable',
         'Warden cannot record decisions right now; the call is denied',
@@ -108,6 +163,8 @@ export class DecideService {
     principal: AgentPrincipal,
     request: DecideRequest,
     source: DecideSource,
+    span: Span | undefined,
+    remote: SpanContext | undefined,
   ): Promise<RecordedDecision> {
     const { deps } = this;
     const now = deps.clock();
@@ -170,7 +227,10 @@ export class DecideService {
       stored,
       argsDigest: args.usable ? digest(args.value) : null,
       now,
+      ...traceField(span, remote),
     };
+    const content = deps.telemetry?.contentOf(stored.value.args);
+    if (content !== undefined) span?.setAttribute('gen_ai.tool.call.arguments', content);
 
     const approval = await approvalStep(deps.approvals, decided, {
       call,
@@ -215,6 +275,12 @@ export class DecideService {
     }
     return answerOf(call, recorded, admission, gate?.retryAfterSeconds);
   }
+}
+
+/** The trace ids the audit event keeps, when there are any. */
+function traceField(span: Span | undefined, remote: SpanContext | undefined) {
+  const ref = traceRefOf(span, remote);
+  return ref ? { trace: ref } : {};
 }
 
 /** The environment of this call: given, and one the agent is registered for, or the agent's only one. */

@@ -28,6 +28,8 @@ export interface Call {
   /** Identifies the arguments as sent; null when they were unusable (never hashed). */
   readonly argsDigest: string | null;
   readonly now: number;
+  /** The decision's span (or the caller's, when Warden records none): kept on the audit event. */
+  readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
 
 /** Everything one decision writes; all of it commits together or not at all. */
@@ -149,6 +151,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         environment: call.environment,
         ...versionsOf(context),
         evaluationMicros: decision.evaluationMicros,
+        ...(call.trace ? { trace: { traceId: call.trace.traceId, spanId: call.trace.spanId } } : {}),
       },
       redactions: stored.counts,
       at: call.now,

@@ -11,6 +11,8 @@ import { type HumanRole, hasAnyRole } from '../tenants/roles.js';
  */
 export type RouteAuth =
   | { kind: 'public' }
+  /** GET /metrics: loopback only, or the metrics token when one is configured (checked by the route). */
+  | { kind: 'metrics' }
   | { kind: 'agent' }
   | {
       kind: 'human';
@@ -48,7 +50,7 @@ export function authenticateRequest(authenticator: Authenticator) {
     const auth = request.routeOptions.config.auth;
     // Every registered route declares `auth` (enforced when routes are added); only the not-found
     // handler has none, and it reveals nothing.
-    if (!auth || auth.kind === 'public') return;
+    if (!auth || auth.kind === 'public' || auth.kind === 'metrics') return;
     const secret = bearer(request);
     if (auth.kind === 'human' && auth.decides && secret && secretKind(secret) === 'agent') {
       throw new WardenError('separation_of_duties', 'agents never approve or deny: a human decides');

@@ -9,6 +9,10 @@ export function openApiSecurity(route: RouteOptions): void {
   const auth = route.config?.auth;
   if (!auth) return;
   const security =
-    auth.kind === 'public' ? [] : auth.kind === 'agent' ? [{ agentKey: [] }] : [{ humanToken: [] }];
+    auth.kind === 'public' || auth.kind === 'metrics'
+      ? []
+      : auth.kind === 'agent'
+        ? [{ agentKey: [] }]
+        : [{ humanToken: [] }];
   route.schema = { ...route.schema, security };
 }

@@ -9,6 +9,7 @@ import { earlierRequest } from '../decisions/earlier-request.js';
 import type { OutcomeService } from '../decisions/outcome-service.js';
 import type { Storage } from '../storage/database.js';
 import { LlmProxyError } from './http/api-errors.js';
+import type { LlmCallTrace } from './http/llm-trace.js';
 import type { ModelRoute } from './model-route.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import type { ShadowRunner } from './shadow/shadow-runner.js';
@@ -50,6 +51,8 @@ export interface LlmCall {
    * `hosted_tool_refused` (a 400 naming `field`, recorded as a deny).
    */
   readonly hosted?: { readonly reason: string; readonly field: string };
+  /** Its place in a trace, and its metrics (set by the route when telemetry is on). */
+  readonly trace?: LlmCallTrace;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function decideLlmCall(deps: LlmCallDeps, call: LlmCall): Promise<R
         : {}),
     },
     'llm',
+    call.trace?.decide(call),
   );
   if (
     decision.effect === 'allow' ||
@@ -154,6 +158,7 @@ export function settleLlmCall(
   decision: RecordedDecision,
   outcome: LlmOutcome,
 ): void {
+  call.trace?.settled(call, outcome);
   deps.track(
     deps.outcomes
       .report(call.principal, decision.decisionId, {

@@ -8,7 +8,10 @@ import type { RecordedDecision } from '../decisions/decision.js';
 import { earlierRequest } from '../decisions/earlier-request.js';
 import type { OutcomeService } from '../decisions/outcome-service.js';
 import type { Storage } from '../storage/database.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { endSpan, SpanKind } from '../telemetry/tracing.js';
 import { holdForApproval } from './approval-hold.js';
+import { type CallTrace, upstreamMeta } from './gateway-trace.js';
 import type { Upstream } from './upstream.js';
 import { UpstreamError } from './upstream.js';
 import type { RelayTarget } from './upstream-asks.js';
@@ -30,6 +33,8 @@ export interface GatewayCallDeps {
   /** The largest upstream result passed to the agent, as JSON bytes; a larger one is refused. */
   readonly maxResultBytes: number;
   readonly clock?: () => number;
+  /** Metrics and spans of gateway calls (either may be off). */
+  readonly telemetry?: Telemetry;
 }
 
 export interface GatewayCall {
@@ -44,6 +49,8 @@ export interface GatewayCall {
   readonly onProgress?: (progress: number, total?: number, message?: string) => void;
   /** Where the upstream's sampling and elicitation requests during the call go (entries that allow them). */
   readonly relay?: RelayTarget;
+  /** The call's place in a trace, and its overhead measured. */
+  readonly trace?: CallTrace;
 }
 
 /** What becomes of a call once decided (and held, when a human must approve it first). */
@@ -106,6 +113,13 @@ async function held(
 ): Promise<Verdict> {
   if (deps.holdMs <= 0) return { kind: 'pending', decision, approvalId };
   const signals = [call.signal, deps.stopping].filter((s) => s !== undefined);
+  const waitStarted = performance.now();
+  const span = deps.telemetry?.start(
+    'approval_wait',
+    SpanKind.INTERNAL,
+    { 'warden.approval.id': approvalId, 'gen_ai.tool.name': call.tool },
+    call.trace?.parent,
+  );
   const end = await holdForApproval(deps.approvals, call.principal, approvalId, {
     holdMs: deps.holdMs,
     tickMs: deps.holdTickMs,
@@ -118,6 +132,15 @@ async function held(
         `waiting for a human to approve ${approvalId}`,
       ),
   });
+  call.trace?.held(performance.now() - waitStarted);
+  if (span) {
+    span.setAttributes({
+      'warden.approval.hold.end': end.kind,
+      ...(end.kind === 'refused' ? { 'warden.approval.status': end.status } : {}),
+      ...(end.kind === 'approved' ? { 'warden.approval.status': 'approved' } : {}),
+    });
+    endSpan(span);
+  }
   if (end.kind === 'pending') return { kind: 'pending', decision, approvalId: approvalId };
   if (end.kind === 'refused') {
     const said = end.comment ? `: ${end.comment}` : '';
@@ -154,6 +177,7 @@ export async function runCall<T>(
   let result: T | undefined;
   let failure: string | undefined;
   try {
+    call.trace?.forwarding();
     result = await send();
     const bytes = Buffer.byteLength(JSON.stringify(result));
     if (bytes > deps.maxResultBytes) {
@@ -217,6 +241,7 @@ export async function forwardCall(
         ...(call.signal ? { signal: call.signal } : {}),
         ...(call.onProgress ? { onProgress: call.onProgress } : {}),
         ...(call.relay ? { relay: call.relay } : {}),
+        ...(call.trace ? { meta: upstreamMeta(call.trace) } : {}),
       }),
     (r) => r.isError === true,
   );
@@ -241,6 +266,10 @@ function decideCall(deps: GatewayCallDeps, call: GatewayCall, approvalId: string
       ...(cost !== undefined ? { estimate: { usd: cost } } : {}),
     },
     'mcp',
+    {
+      ...(call.trace?.parent ? { parent: call.trace.parent } : {}),
+      ...(call.trace?.remote ? { remote: call.trace.remote } : {}),
+    },
   );
 }
 

@@ -25,6 +25,7 @@ import {
   runCall,
   verdictOf,
 } from './gateway-call.js';
+import { traced } from './gateway-trace.js';
 import type { RelayedCalls } from './relayed-call.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
@@ -100,38 +101,57 @@ export function gatewayServer(deps: GatewayDeps, caller: GatewayCaller): Server 
       (t) => t.name === target.upstreamName,
     );
     try {
-      const call: GatewayCall = {
-        principal,
-        tool,
-        upstream: deps.pool.forAgent(target.upstream, principal.agentId),
-        upstreamName: target.upstreamName,
-        args: request.params.arguments,
-        context,
-        signal: ctx.mcpReq.signal,
-        ...(progressToken !== undefined
-          ? {
-              onProgress: (progress: number, total?: number, message?: string) =>
-                void ctx.mcpReq
-                  .notify({
-                    method: 'notifications/progress',
-                    params: {
-                      progressToken,
-                      progress,
-                      ...(total !== undefined ? { total } : {}),
-                      ...(message ? { message } : {}),
-                    },
-                  })
-                  .catch(() => {}),
-            }
-          : {}),
-      };
-      const result =
-        ctx.mcpReq.requestState() !== undefined || relaysToAgents(target.upstream.entry)
-          ? await relayedCall(deps, server, ctx, call)
-          : await governedCall(deps, call);
-      return isInputRequiredResult(result)
-        ? result
-        : server.projectCallToolResult(result, definition?.outputSchema);
+      return await traced(
+        deps.telemetry,
+        {
+          method: 'tools/call',
+          name: `execute_tool ${tool}`,
+          attributes: {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': tool,
+            'gen_ai.tool.type': 'extension',
+            'warden.mcp.server': target.upstream.name,
+          },
+          meta: request.params._meta,
+          ctx,
+        },
+        async (trace) => {
+          const call: GatewayCall = {
+            principal,
+            tool,
+            upstream: deps.pool.forAgent(target.upstream, principal.agentId),
+            upstreamName: target.upstreamName,
+            args: request.params.arguments,
+            context,
+            signal: ctx.mcpReq.signal,
+            trace,
+            ...(progressToken !== undefined
+              ? {
+                  onProgress: (progress: number, total?: number, message?: string) =>
+                    void ctx.mcpReq
+                      .notify({
+                        method: 'notifications/progress',
+                        params: {
+                          progressToken,
+                          progress,
+                          ...(total !== undefined ? { total } : {}),
+                          ...(message ? { message } : {}),
+                        },
+                      })
+                      .catch(() => {}),
+                }
+              : {}),
+          };
+          const result =
+            ctx.mcpReq.requestState() !== undefined || relaysToAgents(target.upstream.entry)
+              ? await relayedCall(deps, server, ctx, call)
+              : await governedCall(deps, call);
+          return isInputRequiredResult(result)
+            ? result
+            : server.projectCallToolResult(result, definition?.outputSchema);
+        },
+        verdictOfResult,
+      );
     } catch (error) {
       throw asProtocolError(error);
     }
@@ -282,32 +302,83 @@ async function governedRead<T>(
   read: Read<T>,
 ): Promise<T> {
   const context = contextOf(meta, ctx);
-  const call = {
-    principal: read.principal,
-    tool: `${read.upstream.name}.${read.kind}`,
-    upstream: read.upstream,
-    upstreamName: read.kind,
-    args: read.args,
-    context,
-    signal: ctx.mcpReq.signal,
-  };
+  const tool = `${read.upstream.name}.${read.kind}`;
+  const method = read.kind === 'resources.read' ? 'resources/read' : 'prompts/get';
+  const prompt = read.kind === 'prompts.get' ? String(read.args.name) : undefined;
   try {
-    const verdict = await verdictOf(deps, call);
-    if (verdict.kind === 'refused') throw new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text);
-    if (verdict.kind === 'pending') {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidRequest,
-        `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
-      );
-    }
-    const { result, failure } = await runCall(deps, call, verdict.decision, () =>
-      read.send(ctx.mcpReq.signal),
+    return await traced(
+      deps.telemetry,
+      {
+        method,
+        name: prompt ? `${method} ${prompt}` : method,
+        attributes: {
+          'gen_ai.tool.name': tool,
+          'warden.mcp.server': read.upstream.name,
+          ...(prompt ? { 'gen_ai.prompt.name': prompt } : {}),
+          ...(read.kind === 'resources.read' ? { 'mcp.resource.uri': String(read.args.uri) } : {}),
+        },
+        meta,
+        ctx,
+      },
+      (trace) =>
+        governedReadCall(deps, ctx, read, {
+          principal: read.principal,
+          tool,
+          upstream: read.upstream,
+          upstreamName: read.kind,
+          args: read.args,
+          context,
+          signal: ctx.mcpReq.signal,
+          trace,
+        }),
+      () => 'allowed',
     );
-    if (failure) throw new ProtocolError(ProtocolErrorCode.InternalError, failure);
-    return result as T;
   } catch (error) {
     throw asProtocolError(error);
   }
+}
+
+/**
+ * The governed read itself: decided, run when allowed; a refusal, a wait for a human or an upstream
+ * failure is a JSON-RPC error carrying its verdict (for the gateway's metrics and span).
+ */
+async function governedReadCall<T>(
+  deps: GatewayDeps,
+  ctx: ServerContext,
+  read: Read<T>,
+  call: GatewayCall,
+): Promise<T> {
+  const verdict = await verdictOf(deps, call);
+  if (verdict.kind === 'refused') {
+    throw Object.assign(new ProtocolError(ProtocolErrorCode.InvalidRequest, verdict.text), {
+      verdict: 'denied',
+    });
+  }
+  if (verdict.kind === 'pending') {
+    throw Object.assign(
+      new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `This read needs a human's approval (${verdict.decision.reason}). Approval request ${verdict.approvalId} is waiting; ask again with the same arguments once it is approved.`,
+      ),
+      { verdict: 'pending' },
+    );
+  }
+  const { result, failure } = await runCall(deps, call, verdict.decision, () => read.send(ctx.mcpReq.signal));
+  if (failure) {
+    throw Object.assign(new ProtocolError(ProtocolErrorCode.InternalError, failure), { verdict: 'failed' });
+  }
+  return result as T;
+}
+
+/** How a governed tool call ended, from the result the agent gets. */
+function verdictOfResult(
+  result: CallToolResult | InputRequiredResult,
+): 'allowed' | 'denied' | 'pending' | 'failed' {
+  const meta = (result as { _meta?: Record<string, unknown> })._meta;
+  const effect = (meta?.['warden/decision'] as { effect?: string } | undefined)?.effect;
+  if (effect === 'deny') return 'denied';
+  if (effect === 'review') return 'pending';
+  return (result as CallToolResult).isError === true ? 'failed' : 'allowed';
 }
 
 /** The request's task context, or the JSON-RPC error naming the bad field (nothing is decided). */

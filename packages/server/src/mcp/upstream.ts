@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type {
@@ -10,6 +11,28 @@ import type {
 } from '@modelcontextprotocol/server';
 import { publicFetch } from '../net/public-network.js';
 import { WARDEN_VERSION } from '../version.js';
+
+/**
+ * The W3C trace headers of the call being sent: an HTTP upstream's requests carry them as headers
+ * too (stdio ones only in `_meta`). Set around one call, read by the transport's fetch.
+ */
+const callTraceHeaders = new AsyncLocalStorage<Record<string, string>>();
+
+/** `send` with the headers of the call being sent, if any. */
+function withTraceHeaders(send: typeof fetch): typeof fetch {
+  return (input, init) => {
+    const trace = callTraceHeaders.getStore();
+    if (!trace) return send(input, init);
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(trace)) headers.set(name, value);
+    return send(input, { ...init, headers });
+  };
+}
+
+const fetchWithTrace = withTraceHeaders(fetch);
+/** For servers added through the API: public addresses only (net/public-network.ts). */
+const publicFetchWithTrace = withTraceHeaders(publicFetch);
+
 import { resolveValues, type SecretSources } from './secrets.js';
 import type { ServerEntry } from './server-entry.js';
 import { answerUpstreamAsks, clientCapabilities, type InFlight, type RelayTarget } from './upstream-asks.js';
@@ -160,23 +183,28 @@ export class Upstream {
       onProgress?: (progress: number, total?: number) => void;
       /** Where the upstream's sampling and elicitation requests during this call go (if allowed). */
       relay?: RelayTarget;
+      /** `_meta` of the request: the W3C trace context it is part of. */
+      meta?: Record<string, string> | undefined;
     } = {},
   ): Promise<CallToolResult> {
+    const meta = options.meta;
     return this.use(
       async (client) =>
-        (await client.callTool(
-          { name, ...(args ? { arguments: args } : {}) },
-          {
-            timeout: this.entry.timeoutMs,
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onProgress
-              ? {
-                  onprogress: (p: { progress: number; total?: number }) =>
-                    options.onProgress?.(p.progress, p.total),
-                  resetTimeoutOnProgress: false,
-                }
-              : {}),
-          },
+        (await callTraceHeaders.run(meta ?? {}, () =>
+          client.callTool(
+            { name, ...(args ? { arguments: args } : {}), ...(options.meta ? { _meta: options.meta } : {}) },
+            {
+              timeout: this.entry.timeoutMs,
+              ...(options.signal ? { signal: options.signal } : {}),
+              ...(options.onProgress
+                ? {
+                    onprogress: (p: { progress: number; total?: number }) =>
+                      options.onProgress?.(p.progress, p.total),
+                    resetTimeoutOnProgress: false,
+                  }
+                : {}),
+            },
+          ),
         )) as CallToolResult,
       options.relay,
     );
@@ -325,7 +353,7 @@ export class Upstream {
       const headers = await resolveValues(entry.headers, entry.name, 'headers', this.deps.secrets);
       return new StreamableHTTPClientTransport(new URL(entry.url), {
         requestInit: { headers },
-        ...(entry.publicOnly ? { fetch: publicFetch } : {}),
+        fetch: entry.publicOnly ? publicFetchWithTrace : fetchWithTrace,
       });
     }
     const env = {

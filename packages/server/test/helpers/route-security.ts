@@ -41,6 +41,7 @@ const human = (roles?: readonly HumanRole[]): RouteAuth =>
   roles ? { kind: 'human', roles } : { kind: 'human' };
 const AGENT: RouteAuth = { kind: 'agent' };
 const PUBLIC: RouteAuth = { kind: 'public' };
+const METRICS: RouteAuth = { kind: 'metrics' };
 const ADMIN = human([]);
 const SECURITY = human(['security']);
 const READERS = human(['security', 'auditor', 'owner']);
@@ -60,6 +61,9 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   'GET /openapi.json': { auth: PUBLIC, request: () => ({ url: '/openapi.json' }), foreign: null },
   'GET /healthz': { auth: PUBLIC, request: () => ({ url: '/healthz' }), foreign: null },
   'GET /readyz': { auth: PUBLIC, request: () => ({ url: '/readyz' }), foreign: null },
+  // Prometheus: open to loopback; from elsewhere only with WARDEN_METRICS_TOKEN (403 when none is
+  // configured, 401 without the right token when one is). Names no tenant's data but its slug.
+  'GET /metrics': { auth: METRICS, request: () => ({ url: '/metrics' }), foreign: null },
 
   // Humans, groups and tokens
   'GET /v1/me': { auth: human(), request: () => ({ url: '/v1/me' }), foreign: null },

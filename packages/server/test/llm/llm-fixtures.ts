@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WardenNode } from '../../src/main.js';
 import { POLICY_AUTHOR } from '../approvals/approvals-fixtures.js';
-import { startTestNode, type TestNode } from '../helpers/test-node.js';
+import { startTestNode, type TestNode, type TestNodeOptions } from '../helpers/test-node.js';
 import { FAKE_ANTHROPIC_KEY, type FakeAnthropic, startFakeAnthropic } from './fakes/anthropic-fake.js';
 import { FAKE_OPENAI_KEY, type FakeOpenAi, startFakeOpenAi } from './fakes/openai-fake.js';
 
@@ -119,15 +119,16 @@ export interface LlmBed {
   close(): Promise<void>;
 }
 
-export async function startLlmBed(): Promise<LlmBed> {
+export async function startLlmBed(options: Omit<TestNodeOptions, 'policyDir'> = {}): Promise<LlmBed> {
   const fakeOpenAi = await startFakeOpenAi();
   const fakeAnthropic = await startFakeAnthropic();
   process.env[OPENAI_KEY_ENV] = FAKE_OPENAI_KEY;
   process.env[ANTHROPIC_KEY_ENV] = FAKE_ANTHROPIC_KEY;
   const files = await writeLlmFiles(fakeOpenAi.url, fakeAnthropic.url);
   const t = await startTestNode('sqlite', {
+    ...options,
     policyDir: files.policyDir,
-    settings: { llmProvidersFile: files.providersFile },
+    settings: { ...options.settings, llmProvidersFile: files.providersFile },
   });
   return {
     t,

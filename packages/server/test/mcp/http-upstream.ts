@@ -25,6 +25,10 @@ export interface HttpUpstream {
   readonly url: string;
   /** The Authorization header of every request that reached it. */
   readonly seenAuth: (string | undefined)[];
+  /** The `_meta` of every tools/call it answered (trace context travels there). */
+  readonly seenMeta: unknown[];
+  /** The `traceparent` header of every request that reached it. */
+  readonly seenTraceparent: (string | undefined)[];
   /** Changes the token it accepts (a rotated credential). */
   accept(authorization: string): void;
   close(): Promise<void>;
@@ -33,19 +37,25 @@ export interface HttpUpstream {
 export async function startHttpUpstream(authorization: string): Promise<HttpUpstream> {
   let accepted = authorization;
   const seenAuth: (string | undefined)[] = [];
+  const seenMeta: unknown[] = [];
+  const seenTraceparent: (string | undefined)[] = [];
   const handler = createMcpHandler(() => {
     const server = new Server({ name: 'remote', version: '1.0.0' }, { capabilities: { tools: {} } });
     server.setRequestHandler('tools/list', async () => ({
       tools: [{ name: 'lookup', description: 'Look a word up', inputSchema: { type: 'object' } }],
     }));
-    server.setRequestHandler('tools/call', async (request) => ({
-      content: [{ type: 'text', text: `looked up ${JSON.stringify(request.params.arguments ?? {})}` }],
-    }));
+    server.setRequestHandler('tools/call', async (request) => {
+      seenMeta.push(request.params._meta);
+      return {
+        content: [{ type: 'text', text: `looked up ${JSON.stringify(request.params.arguments ?? {})}` }],
+      };
+    });
     return server;
   });
   const node = toNodeHandler(handler);
   const http = createServer((req, res) => {
     seenAuth.push(req.headers.authorization);
+    seenTraceparent.push(req.headers.traceparent as string | undefined);
     if (req.headers.authorization !== accepted) {
       res.writeHead(401).end();
       return;
@@ -56,6 +66,8 @@ export async function startHttpUpstream(authorization: string): Promise<HttpUpst
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
     seenAuth,
+    seenMeta,
+    seenTraceparent,
     accept(next) {
       accepted = next;
     },

@@ -1,5 +1,6 @@
 import type { App } from '../../http/app.js';
 import type { Storage } from '../../storage/database.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { ApprovalReader } from '../approval-reader.js';
 import type { ApprovalService } from '../approval-service.js';
 import type { ApprovalWatch } from '../approval-watch.js';
@@ -15,6 +16,8 @@ export interface ApprovalRouteDeps {
   readonly service: ApprovalService;
   readonly reader: ApprovalReader;
   readonly watch: ApprovalWatch;
+  /** Spans of agents' waits (the long-poll). */
+  readonly telemetry?: Telemetry;
 }
 
 /** The human side (list, show, approve, deny, live feed), the agent side (wait, events), incidents. */
@@ -23,6 +26,6 @@ export function registerApprovalRoutes(app: App, deps: ApprovalRouteDeps): void 
   registerApprovalEvents(app, deps.reader, deps.watch);
   registerGetApproval(app, deps.reader);
   registerDecideApproval(app, deps.service, deps.reader);
-  registerWaitApproval(app, deps.reader);
+  registerWaitApproval(app, deps.reader, deps.telemetry);
   registerListIncidents(app, deps.storage);
 }

@@ -1,6 +1,7 @@
 import type { App } from '../../http/app.js';
 import { agentOf } from '../../http/auth.js';
 import { errorResponses } from '../../http/schemas.js';
+import { parentFromHeaders } from '../../telemetry/telemetry.js';
 import type { DecideService } from '../decide-service.js';
 import { DecideBody, DecisionSchema, decisionJson } from '../decision-schema.js';
 
@@ -17,6 +18,11 @@ export function registerDecideRoute(app: App, service: DecideService) {
         response: { 200: DecisionSchema, ...errorResponses(409, 413, 503) },
       },
     },
-    async (request) => decisionJson(await service.decide(agentOf(request), request.body, 'http')),
+    async (request) => {
+      // The caller's span (W3C traceparent), when it sent a well-formed one.
+      const remote = parentFromHeaders(request.headers);
+      const trace = remote ? { parent: remote, remote } : {};
+      return decisionJson(await service.decide(agentOf(request), request.body, 'http', trace));
+    },
   );
 }

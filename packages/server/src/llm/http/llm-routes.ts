@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../http/app.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
 import { messages } from '../anthropic/messages.js';
 import type { LlmProxy } from '../llm-proxy.js';
 import type { LlmApi } from '../model-route.js';
@@ -7,6 +8,7 @@ import { chatCompletions } from '../openai/chat-completions.js';
 import { embeddings } from '../openai/embeddings.js';
 import { responses } from '../openai/responses.js';
 import { llmErrorHandler } from './api-errors.js';
+import { tracedModelCall } from './llm-trace.js';
 import { type ApiAdapter, proxyCall } from './proxy-call.js';
 import { countTokens, modelList } from './side-routes.js';
 
@@ -20,7 +22,12 @@ const AnyBody = Type.Unknown();
  * OpenAI, `{type: "error", error: {type, message}}` for Anthropic). Model calls go through
  * `proxyCall` with their API's adapter; the model list and count_tokens are not model calls.
  */
-export function registerLlmRoutes(app: App, proxy: LlmProxy, maxBodyBytes: number): void {
+export function registerLlmRoutes(
+  app: App,
+  proxy: LlmProxy,
+  maxBodyBytes: number,
+  telemetry?: Telemetry,
+): void {
   const summary = (api: LlmApi, path: string) =>
     `${api === 'openai' ? 'OpenAI' : 'Anthropic'}-compatible ${path.split('/v1/')[1]}, governed`;
   const scope = (
@@ -38,7 +45,15 @@ export function registerLlmRoutes(app: App, proxy: LlmProxy, maxBodyBytes: numbe
             bodyLimit: maxBodyBytes,
             schema: { tags: ['llm'], summary: summary(api, path), body: AnyBody },
           },
-          (request, reply) => proxyCall(proxy.deps, adapter, request, reply),
+          (request, reply) =>
+            tracedModelCall(
+              telemetry,
+              api,
+              path.endsWith('/embeddings') ? 'embeddings' : 'chat',
+              request,
+              reply,
+              () => proxyCall(proxy.deps, adapter, request, reply),
+            ),
         );
       }
       more(child);

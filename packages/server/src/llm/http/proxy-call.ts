@@ -20,6 +20,7 @@ import type { ProviderEntry } from '../provider-entry.js';
 import type { ShadowHandle } from '../shadow/shadow-runner.js';
 import type { SseEvent } from '../sse-events.js';
 import { LlmProxyError } from './api-errors.js';
+import { llmTraceOf, withTrace } from './llm-trace.js';
 import { providerFailure, pumpStream, readText, sendToProvider } from './provider-fetch.js';
 
 /** Watches a provider's stream on its way to the agent. */
@@ -127,6 +128,7 @@ export async function proxyCall<B>(
     context: callContext(undefined, webHeaders(request.headers), 'llm'),
     unpriced: costing === undefined,
     ...(hosted ? { hosted } : {}),
+    ...llmTraceOf(request),
   };
   const decision = await decideLlmCall(deps, call);
   const shadow = deps.shadows.start({
@@ -207,7 +209,7 @@ async function forward<B>(
       { decisionId: decision.decisionId },
     );
   }
-  const outgoing = adapter.upstream(body, route, key, request.headers);
+  const outgoing = withTrace(adapter.upstream(body, route, key, request.headers), call.trace);
   const gone = new AbortController();
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) gone.abort();
