@@ -2,16 +2,10 @@ import type { ApiClient } from '../http-client.js';
 import { type CliIo, EXIT, paint, UsageError } from '../io.js';
 import { stringOf, stringsOf, type Values } from './agents-args.js';
 import { arrayField, type Json, objectField, printJson, table, text } from './agents-format.js';
-import { readEntryFile } from './mcp-servers-args.js';
+import { readEntryFile, type Surroundings } from './mcp-servers-args.js';
 import type { CheckedCommand } from './subcommand.js';
 
 type ProvidersCommand = CheckedCommand<ApiClient>;
-
-/** What the commands read besides their arguments: the CLI's environment and working directory. */
-export interface Surroundings {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-}
 
 /** The server's rules (packages/server/src/llm/provider-entry.ts). */
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;

@@ -1,13 +1,8 @@
 import { type ApiClient, createClient, DEFAULT_URL, TOKEN_FILE } from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import { arrayField, type Json, objectField, printJson, table, text } from './agents-format.js';
-import {
-  providersAdd,
-  providersList,
-  providersRemove,
-  providersUpdate,
-  type Surroundings,
-} from './llm-providers.js';
+import { providersAdd, providersList, providersRemove, providersUpdate } from './llm-providers.js';
+import type { Surroundings } from './mcp-servers-args.js';
 import { type CheckedCommand, runCheckedGroup } from './subcommand.js';
 
 const CONNECTION_HELP = `

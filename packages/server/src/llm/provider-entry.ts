@@ -1,6 +1,6 @@
 import { invalidField } from '../errors.js';
 import type { SealRules } from '../managed/managed-entries.js';
-import { privateHostOf } from '../net/public-network.js';
+import { refusePrivateHost } from '../net/public-network.js';
 import type { ConfiguredValue } from '../secrets/configured-value.js';
 import type { PriceOverride } from './pricing/index.js';
 import { checkShadows, type ShadowRule } from './shadow/shadow-rule.js';
@@ -87,13 +87,7 @@ export function checkProviderEntry(
   }
   const baseUrl = url(entry.baseUrl ?? DEFAULT_BASE_URL[kind], field('baseUrl'));
   const publicOnly = api?.publicOnly === true;
-  const privateHost = publicOnly ? privateHostOf(baseUrl) : undefined;
-  if (privateHost) {
-    throw invalidField(
-      field('baseUrl'),
-      `${privateHost} is on a private network; providers added through the API must be public (the operator may allow this with WARDEN_API_UPSTREAM_NETWORKS=any)`,
-    );
-  }
+  if (publicOnly) refusePrivateHost(baseUrl, field('baseUrl'), 'providers');
   const apiKey = api
     ? apiSecret(entry.apiKey, field('apiKey'), name, api)
     : secret(entry.apiKey, field('apiKey'));

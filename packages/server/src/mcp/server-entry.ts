@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidField } from '../errors.js';
-import { privateHostOf } from '../net/public-network.js';
+import { refusePrivateHost } from '../net/public-network.js';
 import type { ConfiguredValue, SecretRef } from '../secrets/configured-value.js';
 import {
   type ConfiguredRoot,
@@ -176,13 +176,7 @@ export function checkServerEntry(input: unknown, at: string, options: EntryOptio
     );
   }
   const publicOnly = api?.publicOnly === true;
-  const privateHost = publicOnly ? privateHostOf(url) : undefined;
-  if (privateHost) {
-    throw invalidField(
-      field('url'),
-      `${privateHost} is on a private network; servers added through the API must be public (the operator may allow this with WARDEN_API_UPSTREAM_NETWORKS=any)`,
-    );
-  }
+  if (publicOnly) refusePrivateHost(url, field('url'), 'servers');
   const values = valuesReader(name, path, api);
   const headers =
     entry.headers === undefined

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { invalidField } from '../errors.js';
 
 /**
  * Where an upstream that a tenant's admin added through the API may be reached: only on the public
@@ -72,6 +73,20 @@ export function privateHostOf(url: string): string | undefined {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return host;
   return isIP(host) !== 0 && isPrivateAddress(host) ? host : undefined;
+}
+
+/**
+ * Refuses, naming `field`, an upstream added through the API whose URL names a private host, when
+ * the node keeps such upstreams public; `what` says which (`providers`, `servers`).
+ */
+export function refusePrivateHost(url: string, field: string, what: string): void {
+  const host = privateHostOf(url);
+  if (host) {
+    throw invalidField(
+      field,
+      `${host} is on a private network; ${what} added through the API must be public (the operator may allow this with WARDEN_API_UPSTREAM_NETWORKS=any)`,
+    );
+  }
 }
 
 type LookupCallback = (

@@ -144,7 +144,13 @@ export async function proxyCall<B>(
     incoming: request.headers,
   });
   try {
-    return await forward({ deps, adapter, body, route, call, decision, shadow, started }, request, reply);
+    // Decided, so priced: an unpriced model was refused by the decision.
+    const price = costing as Costing;
+    return await forward(
+      { deps, adapter, body, route, call, decision, shadow, price, started },
+      request,
+      reply,
+    );
   } finally {
     // Whatever happened to the call, the shadow run stops waiting for it.
     shadow?.primaryDone({ status: 'failed', costUsd: 0, answer: '', toolCalls: [], latencyMs: null });
@@ -160,18 +166,17 @@ interface Forwarding<B> {
   readonly call: LlmCall;
   readonly decision: RecordedDecision;
   readonly shadow: ShadowHandle | undefined;
+  readonly price: Costing;
   readonly started: number;
 }
 
 /** Sends the decided call with the provider's key and answers as the provider answers, then settles. */
 async function forward<B>(
-  { deps, adapter, body, route, call, decision, shadow, started }: Forwarding<B>,
+  { deps, adapter, body, route, call, decision, shadow, price, started }: Forwarding<B>,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
   const inputTokens = call.args.input_tokens as number;
-  // Decided, so priced: an unpriced model was refused by the decision.
-  const price = costingFor(route) as Costing;
   let sentAt: number | undefined;
   const settle = (
     outcome: Omit<LlmOutcome, 'durationMs' | 'record'>,
