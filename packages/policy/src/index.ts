@@ -53,7 +53,7 @@ export {
   type SourceFile,
   toBundlePath,
 } from './load/load-bundle.js';
-export { parseApprover } from './load/policy-schema.js';
+export { APPROVER_HINT, approverLabel, parseApprover } from './load/approver-entry.js';
 export type * from './model.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
