@@ -2,6 +2,7 @@ import { registerAccessRoutes } from './access/routes/access-routes.js';
 import { registerAgentRoutes } from './agents/routes/register.js';
 import { registerAnomalyRoutes } from './anomaly/routes/register.js';
 import { registerApprovalRoutes } from './approvals/routes/register.js';
+import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
@@ -39,6 +40,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     watch: services.approvalWatch,
     telemetry: services.telemetry,
   });
+  registerStepUpRoutes(app, services.stepUp);
   registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
   registerNotificationRoutes(app, { queue: services.deliveries });
   registerAgentKeyRoutes(app, services.agentKeys);

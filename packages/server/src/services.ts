@@ -83,6 +83,9 @@ import type { Notifier } from './notify/notifier.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService, policySync } from './policies/policy-service.js';
 import { SecretBox } from './secrets/secret-box.js';
+import { buildStepUp } from './stepup/build-step-up.js';
+import type { StepUpRouteDeps } from './stepup/routes/register.js';
+import { StepUpService } from './stepup/step-up-service.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
 import { openStorage, type Storage } from './storage/database.js';
@@ -125,6 +128,7 @@ export interface Services {
   readonly agentKeys: AgentKeyService;
   readonly approvals: ApprovalService;
   readonly approvalReader: ApprovalReader;
+  readonly stepUp: StepUpRouteDeps;
   readonly approvalWatch: ApprovalWatch;
   readonly access: AccessService;
   readonly grants: GrantService;
@@ -204,11 +208,15 @@ export async function buildServices(
     // A security or legal group that does not exist yet falls back to people with the role.
     fallbackRoles: { [config.approvalSecurityGroup]: ['security'], [config.approvalLegalGroup]: ['admin'] },
   };
+  const secretBox = await SecretBox.load(config.secretsKeyFile);
+  const stepUp = buildStepUp({ config, storage, audit, secretBox, approvalOptions, log, clock });
   const approvals = new ApprovalService({
     storage,
     audit,
     signals,
     notifier,
+    freshIdentity: stepUp.gate,
+    stageListener: stepUp.requests,
     rollbacks: new WebhookRollbackCaller(config.webhookSecret, log, config.webhookRetryBaseMs),
     log,
     clock,
@@ -223,6 +231,8 @@ export async function buildServices(
         }
       : {}),
   });
+  // Step-up sends still in flight (retrying a product's hook) finish before storage closes.
+  closers.push('step-up requests', () => stepUp.requests.idle());
   const registrations = new Registrations(approvals, approvalOptions, {
     securityGroup: config.approvalSecurityGroup,
     legalGroup: config.approvalLegalGroup,
@@ -288,7 +298,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
+  const pool = new UpstreamPool(log, secretBox, process.env, clock);
   const agentTools = new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock });
   const mcp = new McpGateway(
     {
@@ -428,6 +438,19 @@ export async function buildServices(
     approvals,
     approvalReader,
     approvalWatch,
+    stepUp: {
+      service: new StepUpService({
+        storage,
+        audit,
+        approvals,
+        secrets: stepUp.secrets,
+        requests: stepUp.requests,
+        clock,
+        proofTtlSeconds: config.reauthTtlSeconds,
+      }),
+      secrets: stepUp.secrets,
+      hooks: stepUp.hooks,
+    },
     access: new AccessService({
       storage,
       approvals,
