@@ -37,6 +37,7 @@ export type {
   UsageFacts,
 } from './input.js';
 export { fieldPath, formatIssue, type PolicyIssue } from './issues.js';
+export { lintApproversAgainst, type TenantDirectory } from './lint/approver-directory.js';
 export { lintBundle } from './lint/lint.js';
 export { parseDuration } from './load/duration.js';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, readTestFile, runCase } from '../src/index.js';
+import { decide, lintApproversAgainst, readTestFile, runCase, type TenantDirectory } from '../src/index.js';
 import { bundleOf, loadErrors, policy } from './helpers.js';
 
 const rules = `
@@ -180,6 +180,47 @@ cases:
       'cases[0].expect.approval.timeout: expected a duration such as 90s, 15m, 1h or 1h30m, got "soon"',
       'cases[0].expect.approval.onTimeout: expected one of deny, escalate, got "wait"',
       'cases[0].expect.approval.escalateTo[0]: expected group:<name>, user:<name>, initiator, or {initiator: {reauth: true}}, got "team:x"',
+    ]);
+  });
+});
+
+describe('lint against a tenant', () => {
+  const tenant: TenantDirectory = {
+    groups: [
+      { name: 'leads', members: 2 },
+      { name: 'empty', members: 0 },
+    ],
+    humans: [
+      { id: 'usr_1', email: 'bob@example.com', name: 'Bob' },
+      { id: 'usr_2', email: 'sam@a.example', name: 'Sam A' },
+      { id: 'usr_3', email: 'sam@b.example', name: 'Sam B' },
+    ],
+    fallbackGroups: ['security'],
+  };
+
+  it('warns about groups and humans the tenant does not have', () => {
+    const linted = bundleOf({
+      'p.yaml': policy(`
+- id: fine
+  effect: review
+  tools: [a]
+  approval: {approvers: [group:leads, user:bob, user:usr_1, user:BOB@example.com, initiator, group:security]}
+- id: broken
+  effect: review
+  tools: [b]
+  approval:
+    steps:
+      - {name: first, approvers: [group:finance, user:carol]}
+      - {name: second, approvers: [group:empty, user:sam]}
+    onTimeout: escalate
+    escalateTo: [group:finance]`),
+    });
+    expect(lintApproversAgainst(linted, tenant).map((i) => `${i.field}: ${i.message}`)).toEqual([
+      "spec.rules[1].approval.steps[0].approvers: rule 'broken': the tenant has no group 'finance'; create it with `warden groups create finance`",
+      "spec.rules[1].approval.steps[0].approvers: rule 'broken': user:carol names no human of the tenant",
+      "spec.rules[1].approval.steps[1].approvers: rule 'broken': group 'empty' has no active member, so nobody in it can approve",
+      "spec.rules[1].approval.steps[1].approvers: rule 'broken': user:sam names 2 humans of the tenant; use an e-mail address or an id",
+      "spec.rules[1].approval.escalateTo: rule 'broken': the tenant has no group 'finance'; create it with `warden groups create finance`",
     ]);
   });
 });
