@@ -98,7 +98,9 @@ describe('warden groups, me, step-up and policy lint --server against a real ser
     const list = await cli(['groups', 'list']);
     expect(list.code).toBe(0);
     expect(list.out).toMatch(/^NAME\s+ID\s+ON-CALL\s+MEMBERS$/m);
-    expect(list.out).toMatch(new RegExp(`^support-leads\\s+grp_\\w+\\s+yes\\s+${lead.email}, ${other.email}$`, 'm'));
+    expect(list.out).toMatch(
+      new RegExp(`^support-leads\\s+grp_\\w+\\s+yes\\s+${lead.email}, ${other.email}$`, 'm'),
+    );
 
     const json = await cli(['groups', 'members', 'support-leads', '--json']);
     expect(JSON.parse(json.out).group.members).toHaveLength(2);
@@ -135,22 +137,28 @@ describe('warden groups, me, step-up and policy lint --server against a real ser
     expect(linted.out).toContain(
       "refunds.yaml:16:1: warning: spec.rules[1].approval.approvers: rule 'payout-review': the tenant has no group 'finance'; create it with `warden groups create finance`",
     );
-    expect(linted.out).toContain("user:nobody@example.test names no human of the tenant");
+    expect(linted.out).toContain('user:nobody@example.test names no human of the tenant');
     expect(linted.out).not.toContain("group 'support-leads'");
     expect(linted.out).not.toContain("group 'security'");
     expect(linted.out).toContain('0 errors, 2 warnings');
 
-    const unreachable = await run(['policy', 'lint', dir, '--server', '--url', 'http://127.0.0.1:1', '--token', t.adminToken], {
-      out: () => {},
-      err: () => {},
-      color: false,
-      cwd: dir,
-    });
+    const unreachable = await run(
+      ['policy', 'lint', dir, '--server', '--url', 'http://127.0.0.1:1', '--token', t.adminToken],
+      {
+        out: () => {},
+        err: () => {},
+        color: false,
+        cwd: dir,
+      },
+    );
     expect(unreachable).toBe(1);
   });
 
   it('sets a re-authentication secret and approves with --reauth', async () => {
-    const set = await cli(['me', 'reauth-secret'], { token: customer.token, secrets: ['my long secret phrase'] });
+    const set = await cli(['me', 'reauth-secret'], {
+      token: customer.token,
+      secrets: ['my long secret phrase'],
+    });
     expect(set.code, set.err).toBe(0);
     expect(set.prompts).toEqual(['New re-authentication secret: ']);
 
@@ -165,7 +173,10 @@ describe('warden groups, me, step-up and policy lint --server against a real ser
     expect(plain.code).toBe(1);
     expect(plain.err).toContain('reauth_required');
 
-    const wrong = await cli(['approvals', 'approve', id, '--reauth'], { token: customer.token, secrets: ['wrong secret!!'] });
+    const wrong = await cli(['approvals', 'approve', id, '--reauth'], {
+      token: customer.token,
+      secrets: ['wrong secret!!'],
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('re-authentication secret is wrong');
 
@@ -186,7 +197,9 @@ describe('warden groups, me, step-up and policy lint --server against a real ser
 
   it('sets, shows and removes the step-up hook', async () => {
     const secret = 'x'.repeat(40);
-    const set = await cli(['step-up', 'hook', 'set', '--hook-url', 'https://product.example/step-up'], { secrets: [secret] });
+    const set = await cli(['step-up', 'hook', 'set', '--hook-url', 'https://product.example/step-up'], {
+      secrets: [secret],
+    });
     expect(set.code, set.err).toBe(0);
     expect(set.out).toMatch(/^url:\s+https:\/\/product\.example\/step-up$/m);
     const shown = await cli(['step-up', 'hook', 'show']);

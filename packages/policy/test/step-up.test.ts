@@ -81,7 +81,7 @@ describe('initiator with reauth', () => {
     expect(bad.map((i) => `${i.field}: ${i.message}`)).toEqual([
       'spec.rules[0].approval.approvers[0].initiator.reauth: expected true or false, got "yes"',
       'spec.rules[1].approval.approvers[0]: expected group:<name>, user:<name>, initiator, or {initiator: {reauth: true}}, got a mapping of group; only the initiator takes options',
-      'spec.rules[2].approval.approvers[0].initiator.within: unknown key \'within\'; expected one of reauth',
+      "spec.rules[2].approval.approvers[0].initiator.within: unknown key 'within'; expected one of reauth",
       'spec.rules[3].approval.approvers[1]: initiator is listed twice',
     ]);
   });

@@ -2,7 +2,6 @@ import { registerAccessRoutes } from './access/routes/access-routes.js';
 import { registerAgentRoutes } from './agents/routes/register.js';
 import { registerAnomalyRoutes } from './anomaly/routes/register.js';
 import { registerApprovalRoutes } from './approvals/routes/register.js';
-import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
@@ -23,6 +22,7 @@ import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
+import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 

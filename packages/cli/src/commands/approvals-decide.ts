@@ -11,7 +11,10 @@ import { voteOutcome } from './approvals-format.js';
 function vote(verdict: 'approve' | 'deny', help: string): ApprovalsCommand {
   return {
     help,
-    options: verdict === 'approve' ? { comment: { type: 'string' }, reauth: { type: 'boolean' } } : { comment: { type: 'string' } },
+    options:
+      verdict === 'approve'
+        ? { comment: { type: 'string' }, reauth: { type: 'boolean' } }
+        : { comment: { type: 'string' } },
     positionals: ['approval id'],
     prepare(values, positionals) {
       const id = approvalId(positionals, verdict);
@@ -21,7 +24,10 @@ function vote(verdict: 'approve' | 'deny', help: string): ApprovalsCommand {
         const client = createClient(connection);
         const proof = reauth ? await reauthenticate(client, io, id) : undefined;
         // Always a JSON object: `{}` is what the route expects when there is nothing to say.
-        const body = { ...(comment === undefined ? {} : { comment }), ...(proof ? { reauthProof: proof } : {}) };
+        const body = {
+          ...(comment === undefined ? {} : { comment }),
+          ...(proof ? { reauthProof: proof } : {}),
+        };
         const response = await client.request('POST', `/v1/approvals/${id}/${verdict}`, body);
         if (json) {
           printJson(io, response);
@@ -42,12 +48,14 @@ function vote(verdict: 'approve' | 'deny', help: string): ApprovalsCommand {
  * the server mint a proof for this request, and answers it for the approval that follows at once.
  */
 async function reauthenticate(client: ApiClient, io: CliIo, id: string): Promise<string> {
-  if (!io.readSecret) throw new RequestFailed('error: --reauth needs a terminal or stdin to read your secret from');
+  if (!io.readSecret)
+    throw new RequestFailed('error: --reauth needs a terminal or stdin to read your secret from');
   const secret = await io.readSecret('Re-authentication secret: ');
   if (secret === '') throw new RequestFailed('error: no re-authentication secret given');
   const minted = await client.request('POST', `/v1/approvals/${id}/reauth`, { secret });
   const proof = isRecord(minted) && isRecord(minted.reauth) ? minted.reauth.proof : undefined;
-  if (typeof proof !== 'string') throw new RequestFailed('error: unexpected response from the server: no proof');
+  if (typeof proof !== 'string')
+    throw new RequestFailed('error: unexpected response from the server: no proof');
   return proof;
 }
 

@@ -1,4 +1,11 @@
-import { type ApiClient, createClient, DEFAULT_URL, isRecord, RequestFailed, TOKEN_FILE } from '../http-client.js';
+import {
+  type ApiClient,
+  createClient,
+  DEFAULT_URL,
+  isRecord,
+  RequestFailed,
+  TOKEN_FILE,
+} from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import { stringOf, stringsOf, type Values } from './agents-args.js';
 import { printJson, table } from './agents-format.js';
@@ -41,7 +48,8 @@ function people(values: Values, flag: string): string[] {
 
 async function groups(client: ApiClient): Promise<Group[]> {
   const body = await client.request('GET', '/v1/groups');
-  if (!isRecord(body) || !Array.isArray(body.groups)) throw new RequestFailed('error: unexpected response: no groups');
+  if (!isRecord(body) || !Array.isArray(body.groups))
+    throw new RequestFailed('error: unexpected response: no groups');
   return body.groups as Group[];
 }
 
@@ -61,7 +69,10 @@ async function humanIds(client: ApiClient, references: readonly string[]): Promi
   }[];
   return references.map((reference) => {
     const human = humans.find((h) => h.id === reference || h.email.toLowerCase() === reference.toLowerCase());
-    if (!human) throw new RequestFailed(`error: no human "${reference}" in this tenant (give an id or an e-mail address)`);
+    if (!human)
+      throw new RequestFailed(
+        `error: no human "${reference}" in this tenant (give an id or an e-mail address)`,
+      );
     return human.id;
   });
 }
@@ -71,7 +82,10 @@ function memberList(group: Group): string {
 }
 
 function printGroup(io: CliIo, group: Group, json: boolean, body: unknown): void {
-  if (json) return printJson(io, body);
+  if (json) {
+    printJson(io, body);
+    return;
+  }
   io.out(`${group.name} (${group.id})${group.onCall ? ', on-call rotation' : ''}\n`);
   io.out(
     group.members.length === 0
@@ -121,8 +135,13 @@ Creates a group approvers can name in policies as group:<name> (admins only).
     const onCall = values['on-call'] === true;
     return async (client, io, json) => {
       const ids = await humanIds(client, members);
-      const body = await client.request('POST', '/v1/groups', { name, members: ids, ...(onCall ? { onCall } : {}) });
-      if (!isRecord(body) || !isRecord(body.group)) throw new RequestFailed('error: unexpected response: no group');
+      const body = await client.request('POST', '/v1/groups', {
+        name,
+        members: ids,
+        ...(onCall ? { onCall } : {}),
+      });
+      if (!isRecord(body) || !isRecord(body.group))
+        throw new RequestFailed('error: unexpected response: no group');
       printGroup(io, body.group as unknown as Group, json, body);
       return EXIT.ok;
     };
@@ -162,7 +181,13 @@ The order is the on-call rotation of an on-call group. People are e-mail address
       }
       let next: string[];
       if (set !== undefined) {
-        next = await humanIds(client, set.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+        next = await humanIds(
+          client,
+          set
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        );
       } else {
         const removed = new Set(await humanIds(client, remove));
         const added = await humanIds(client, add);
@@ -171,7 +196,8 @@ The order is the on-call rotation of an on-call group. People are e-mail address
         );
       }
       const body = await client.request('PUT', `/v1/groups/${group.id}/members`, { members: next });
-      if (!isRecord(body) || !isRecord(body.group)) throw new RequestFailed('error: unexpected response: no group');
+      if (!isRecord(body) || !isRecord(body.group))
+        throw new RequestFailed('error: unexpected response: no group');
       printGroup(io, body.group as unknown as Group, json, body);
       return EXIT.ok;
     };

@@ -6,7 +6,8 @@ import { type CheckedCommand, runCheckedGroup } from './subcommand.js';
 type MeCommand = CheckedCommand<ApiClient>;
 
 async function ask(io: CliIo, prompt: string): Promise<string> {
-  if (!io.readSecret) throw new RequestFailed('error: this needs a terminal or stdin to read the secret from');
+  if (!io.readSecret)
+    throw new RequestFailed('error: this needs a terminal or stdin to read the secret from');
   const secret = await io.readSecret(prompt);
   if (secret === '') throw new RequestFailed('error: no secret given');
   return secret;

@@ -1,4 +1,10 @@
-import { formatIssue, lintApproversAgainst, lintBundle, type PolicyBundle, type PolicyIssue } from '@warden/policy';
+import {
+  formatIssue,
+  lintApproversAgainst,
+  lintBundle,
+  type PolicyBundle,
+  type PolicyIssue,
+} from '@warden/policy';
 import { createClient, isRecord, RequestFailed, resolveConnection } from '../http-client.js';
 import { type CliIo, EXIT, paint } from '../io.js';
 import { loadOrReport } from './load.js';
@@ -52,7 +58,9 @@ export async function policyLint(io: CliIo, dir: string, server?: LintServer): P
 
 /** The tenant's groups and active humans, read from the server, against the bundle's approvers. */
 async function serverWarnings(io: CliIo, bundle: PolicyBundle, server: LintServer): Promise<PolicyIssue[]> {
-  const client = createClient(await resolveConnection({ url: server.url, token: server.token }, server.env, io.cwd));
+  const client = createClient(
+    await resolveConnection({ url: server.url, token: server.token }, server.env, io.cwd),
+  );
   const humansBody = await client.request('GET', '/v1/humans?status=active');
   const groupsBody = await client.request('GET', '/v1/groups');
   const humans = (isRecord(humansBody) && Array.isArray(humansBody.humans) ? humansBody.humans : []) as {
@@ -67,7 +75,10 @@ async function serverWarnings(io: CliIo, bundle: PolicyBundle, server: LintServe
   }[];
   return lintApproversAgainst(bundle, {
     humans,
-    groups: groups.map((g) => ({ name: g.name, members: g.members.filter((m) => active.has(m.humanId)).length })),
+    groups: groups.map((g) => ({
+      name: g.name,
+      members: g.members.filter((m) => active.has(m.humanId)).length,
+    })),
     fallbackGroups: FALLBACK_GROUPS,
   });
 }

@@ -1,4 +1,11 @@
-import { type ApiClient, createClient, DEFAULT_URL, isRecord, RequestFailed, TOKEN_FILE } from '../http-client.js';
+import {
+  type ApiClient,
+  createClient,
+  DEFAULT_URL,
+  isRecord,
+  RequestFailed,
+  TOKEN_FILE,
+} from '../http-client.js';
 import { type CliIo, EXIT, UsageError } from '../io.js';
 import { stringOf } from './agents-args.js';
 import { keyValues, printJson } from './agents-format.js';
@@ -7,7 +14,10 @@ import { type CheckedCommand, runCheckedGroup } from './subcommand.js';
 type HookCommand = CheckedCommand<ApiClient>;
 
 function printHook(io: CliIo, body: unknown, json: boolean): void {
-  if (json) return printJson(io, body);
+  if (json) {
+    printJson(io, body);
+    return;
+  }
   const hook = isRecord(body) && isRecord(body.hook) ? body.hook : {};
   io.out(
     keyValues([
@@ -46,7 +56,8 @@ Sets where Warden sends signed re-authentication requests for initiators who are
     const url = stringOf(values, 'hook-url');
     if (url === undefined) throw new UsageError('step-up hook set: --hook-url is required');
     return async (client, io, json) => {
-      if (!io.readSecret) throw new RequestFailed('error: this needs a terminal or stdin to read the secret from');
+      if (!io.readSecret)
+        throw new RequestFailed('error: this needs a terminal or stdin to read the secret from');
       const secret = await io.readSecret('Hook secret: ');
       printHook(io, await client.request('PUT', '/v1/step-up/hook', { url, secret }), json);
       return EXIT.ok;
@@ -89,7 +100,11 @@ Commands:
 ${CONNECTION_HELP}`;
 
 /** `warden step-up hook <sub> ...`. */
-export function stepUp(io: CliIo, argv: readonly string[], env: Readonly<Record<string, string | undefined>>) {
+export function stepUp(
+  io: CliIo,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+) {
   const [area, ...rest] = argv;
   if (area === undefined || area === '--help' || area === '-h' || area === 'help') {
     io.out(STEP_UP_HELP);

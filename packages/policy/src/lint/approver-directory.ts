@@ -30,7 +30,9 @@ export function lintApproversAgainst(bundle: PolicyBundle, tenant: TenantDirecto
     const index = compiled.policy.rules.indexOf(rule);
     const lists: [string, readonly Approver[]][] = [
       ...approval.steps.map((step, i): [string, readonly Approver[]] => [
-        approval.steps.length === 1 && step.name === 'approval' ? 'approval.approvers' : `approval.steps[${i}].approvers`,
+        approval.steps.length === 1 && step.name === 'approval'
+          ? 'approval.approvers'
+          : `approval.steps[${i}].approvers`,
         step.approvers,
       ]),
       ['approval.escalateTo', approval.escalateTo],
@@ -74,7 +76,8 @@ function problemOf(
   if (approver.kind === 'user') {
     const matches = matchingHumans(approver.name, humans);
     if (matches === 0) return `user:${approver.name} names no human of the tenant`;
-    if (matches > 1) return `user:${approver.name} names ${matches} humans of the tenant; use an e-mail address or an id`;
+    if (matches > 1)
+      return `user:${approver.name} names ${matches} humans of the tenant; use an e-mail address or an id`;
   }
   return undefined;
 }
@@ -84,5 +87,7 @@ function matchingHumans(name: string, humans: TenantDirectory['humans']): number
   const wanted = name.trim().toLowerCase();
   if (humans.some((h) => h.id === name.trim())) return 1;
   if (humans.some((h) => h.email.toLowerCase() === wanted)) return 1;
-  return humans.filter((h) => h.email.toLowerCase().split('@')[0] === wanted || h.name.toLowerCase() === wanted).length;
+  return humans.filter(
+    (h) => h.email.toLowerCase().split('@')[0] === wanted || h.name.toLowerCase() === wanted,
+  ).length;
 }

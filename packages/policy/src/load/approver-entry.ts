@@ -2,8 +2,7 @@ import type { Approver } from '../model.js';
 import { type FieldChecker, isPlainObject } from './field-checker.js';
 import type { YamlPath } from './yaml-file.js';
 
-export const APPROVER_HINT =
-  'expected group:<name>, user:<name>, initiator, or {initiator: {reauth: true}}';
+export const APPROVER_HINT = 'expected group:<name>, user:<name>, initiator, or {initiator: {reauth: true}}';
 
 /**
  * An approver written as a string: `group:<name>`, `user:<name>`, `initiator`, or
@@ -23,7 +22,11 @@ export function parseApprover(text: string): Approver | undefined {
  * re-authenticate before approving (`initiator: {reauth: true}`). Only the initiator takes options:
  * a group or a named human approves as who they are.
  */
-export function readApproverEntry(checker: FieldChecker, path: YamlPath, value: unknown): Approver | undefined {
+export function readApproverEntry(
+  checker: FieldChecker,
+  path: YamlPath,
+  value: unknown,
+): Approver | undefined {
   if (typeof value === 'string') {
     const approver = parseApprover(value);
     if (!approver) checker.error(path, `${APPROVER_HINT}, got ${JSON.stringify(value)}`);
@@ -47,7 +50,10 @@ export function readApproverEntry(checker: FieldChecker, path: YamlPath, value: 
     return undefined;
   }
   if (typeof options.reauth !== 'boolean') {
-    checker.error([...path, 'initiator', 'reauth'], `expected true or false, got ${JSON.stringify(options.reauth)}`);
+    checker.error(
+      [...path, 'initiator', 'reauth'],
+      `expected true or false, got ${JSON.stringify(options.reauth)}`,
+    );
     return undefined;
   }
   return options.reauth ? { kind: 'initiator', reauth: true } : { kind: 'initiator' };

@@ -25,7 +25,11 @@ const MODES = ['pre', 'post', 'sample'] as const;
 const ON_TIMEOUT = ['deny', 'escalate'] as const;
 
 /** A list of approvers in any form a policy accepts, as labels; undefined when an entry is wrong. */
-export function readApproverLabels(checker: FieldChecker, path: YamlPath, value: unknown): string[] | undefined {
+export function readApproverLabels(
+  checker: FieldChecker,
+  path: YamlPath,
+  value: unknown,
+): string[] | undefined {
   if (!Array.isArray(value)) {
     checker.error(path, 'expected a list of approvers such as [group:leads, initiator]');
     return undefined;
@@ -58,7 +62,9 @@ export function readApprovalExpectation(
       );
   }
   const onTimeout =
-    raw.onTimeout === undefined ? undefined : checker.oneOf([...path, 'onTimeout'], raw.onTimeout, ON_TIMEOUT);
+    raw.onTimeout === undefined
+      ? undefined
+      : checker.oneOf([...path, 'onTimeout'], raw.onTimeout, ON_TIMEOUT);
   // `escalateTo: []` is a real expectation: the request expires rather than escalates.
   const escalateTo =
     raw.escalateTo === undefined
@@ -67,7 +73,9 @@ export function readApprovalExpectation(
         ? []
         : readApproverLabels(checker, [...path, 'escalateTo'], raw.escalateTo);
   const approvers =
-    raw.approvers === undefined ? undefined : readApproverLabels(checker, [...path, 'approvers'], raw.approvers);
+    raw.approvers === undefined
+      ? undefined
+      : readApproverLabels(checker, [...path, 'approvers'], raw.approvers);
   if (checker.issues.length !== before) return undefined;
   return {
     ...(mode ? { mode } : {}),

@@ -327,9 +327,13 @@ function readExpect(
   const code = raw.code === undefined ? undefined : checker.oneOf([...path, 'code'], raw.code, CODES);
   const rules = raw.rules === undefined ? undefined : checker.stringList([...path, 'rules'], raw.rules);
   const approvers =
-    raw.approvers === undefined ? undefined : readApproverLabels(checker, [...path, 'approvers'], raw.approvers);
+    raw.approvers === undefined
+      ? undefined
+      : readApproverLabels(checker, [...path, 'approvers'], raw.approvers);
   const approval =
-    raw.approval === undefined ? undefined : readApprovalExpectation(checker, [...path, 'approval'], raw.approval);
+    raw.approval === undefined
+      ? undefined
+      : readApprovalExpectation(checker, [...path, 'approval'], raw.approval);
   let sampled: boolean | undefined;
   if (typeof raw.sampled === 'boolean') sampled = raw.sampled;
   else if (raw.sampled !== undefined) checker.error([...path, 'sampled'], 'expected true or false');

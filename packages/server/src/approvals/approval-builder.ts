@@ -157,6 +157,9 @@ export function unanswerable(request: ApprovalRequest, directory: Directory): st
     .flatMap((task) => (task && typeof task === 'object' && !Array.isArray(task) ? [task] : []))
     .flatMap((task) => [task.onBehalfOf, task.initiator])
     .filter((v): v is string => typeof v === 'string' && v !== '');
-  const who = named.length > 0 ? `the task names ${named.map((n) => JSON.stringify(n)).join(' and ')}, who is not a Warden user of this tenant` : 'the task names no initiator (context.initiator, context.onBehalfOf)';
+  const who =
+    named.length > 0
+      ? `the task names ${named.map((n) => JSON.stringify(n)).join(' and ')}, who is not a Warden user of this tenant`
+      : 'the task names no initiator (context.initiator, context.onBehalfOf)';
   return `step '${step.name}' must be decided by the initiator, and nobody can answer for them: ${who}, and the tenant has no step-up hook to re-authenticate them. Give the task a Warden user as initiator, or set a hook with \`warden step-up hook set\``;
 }

@@ -4,10 +4,10 @@ import { type Agent, riskLevel } from '../agents/agent.js';
 import { findAgent } from '../agents/agent-store.js';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import type { HumanPrincipal } from '../credentials/principal.js';
-import type { FreshIdentityGate, VoteEvidence } from '../stepup/fresh-identity.js';
 import { forbidden, WardenError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import type { Signal, Signals } from '../signals/signals.js';
+import type { FreshIdentityGate, VoteEvidence } from '../stepup/fresh-identity.js';
 import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
 import type { ApprovalRequest, Vote } from './approval.js';
 import type { PreparedApproval } from './approval-builder.js';
@@ -129,26 +129,34 @@ export class ApprovalService {
     evidence: VoteEvidence = {},
   ): Promise<ApprovalRequest> {
     const humanId = principal.humanId;
-    return this.cast(principal.tenantId, id, { type: 'human', id: humanId }, verdict, comment, async (ctx): Promise<JsonObject> => {
-      const { trx, request, agent, votes, directory, now } = ctx;
-      checkSeparationOfDuties(humanId, request, agent, votes, verdict);
-      const { eligible } = eligibleFor(request, directory, this.deps.options);
-      const stage = currentStage(request);
-      if (!eligible.includes(humanId)) {
-        throw forbidden(`you are not an approver of step '${stage.name}' of approval request ${id}`);
-      }
-      const asksReauth = stage.approvers.some((a) => a.kind === 'initiator' && a.reauth);
-      if (verdict !== 'approve' || !asksReauth || humanId !== initiatorOf(request)) return {};
-      const gate = this.deps.freshIdentity;
-      if (!gate) throw new WardenError('reauth_required', 'this node has no way to check a re-authentication');
-      const fresh = await gate.require(
-        trx,
-        evidence,
-        { tenantId: request.tenantId, approvalId: id, actionDigest: request.actionDigest, humanId },
-        now,
-      );
-      return { reauth: { source: fresh.source, ...fresh.detail } };
-    });
+    return this.cast(
+      principal.tenantId,
+      id,
+      { type: 'human', id: humanId },
+      verdict,
+      comment,
+      async (ctx): Promise<JsonObject> => {
+        const { trx, request, agent, votes, directory, now } = ctx;
+        checkSeparationOfDuties(humanId, request, agent, votes, verdict);
+        const { eligible } = eligibleFor(request, directory, this.deps.options);
+        const stage = currentStage(request);
+        if (!eligible.includes(humanId)) {
+          throw forbidden(`you are not an approver of step '${stage.name}' of approval request ${id}`);
+        }
+        const asksReauth = stage.approvers.some((a) => a.kind === 'initiator' && a.reauth);
+        if (verdict !== 'approve' || !asksReauth || humanId !== initiatorOf(request)) return {};
+        const gate = this.deps.freshIdentity;
+        if (!gate)
+          throw new WardenError('reauth_required', 'this node has no way to check a re-authentication');
+        const fresh = await gate.require(
+          trx,
+          evidence,
+          { tenantId: request.tenantId, approvalId: id, actionDigest: request.actionDigest, humanId },
+          now,
+        );
+        return { reauth: { source: fresh.source, ...fresh.detail } };
+      },
+    );
   }
 
   /**
@@ -166,20 +174,32 @@ export class ApprovalService {
     use: (trx: Trx, now: number) => Promise<void>,
   ): Promise<ApprovalRequest> {
     const voter = { type: 'step_up' as const, id: `stepup:${confirmation.subject}` };
-    return this.cast(tenantId, id, voter, verdict, comment, async ({ trx, request, directory, votes, now }) => {
-      if (request.stage !== confirmation.stage) {
-        throw new WardenError('conflict', `approval request ${id} has moved past the step this confirmation was for`);
-      }
-      const { stepUp } = eligibleFor(request, directory, this.deps.options);
-      if (stepUp !== confirmation.subject) {
-        throw forbidden(`step '${currentStage(request).name}' of ${id} is not waiting for ${confirmation.subject} through the step-up hook`);
-      }
-      if (votes.some((v) => v.humanId === voter.id)) {
-        throw new WardenError('separation_of_duties', 'the initiator has already answered this request');
-      }
-      await use(trx, now);
-      return { stepUp: { subject: confirmation.subject, requestId: confirmation.requestId } };
-    });
+    return this.cast(
+      tenantId,
+      id,
+      voter,
+      verdict,
+      comment,
+      async ({ trx, request, directory, votes, now }) => {
+        if (request.stage !== confirmation.stage) {
+          throw new WardenError(
+            'conflict',
+            `approval request ${id} has moved past the step this confirmation was for`,
+          );
+        }
+        const { stepUp } = eligibleFor(request, directory, this.deps.options);
+        if (stepUp !== confirmation.subject) {
+          throw forbidden(
+            `step '${currentStage(request).name}' of ${id} is not waiting for ${confirmation.subject} through the step-up hook`,
+          );
+        }
+        if (votes.some((v) => v.humanId === voter.id)) {
+          throw new WardenError('separation_of_duties', 'the initiator has already answered this request');
+        }
+        await use(trx, now);
+        return { stepUp: { subject: confirmation.subject, requestId: confirmation.requestId } };
+      },
+    );
   }
 
   /**

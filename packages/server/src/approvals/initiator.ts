@@ -24,7 +24,10 @@ export function resolveTaskHuman(directory: Directory, reference: string | undef
 }
 
 /** The task's people as the request's context stores them (`context.task`), as given by the agent. */
-export function taskPeopleOf(request: Pick<ApprovalRequest, 'context'>): { initiator?: string; onBehalfOf?: string } {
+export function taskPeopleOf(request: Pick<ApprovalRequest, 'context'>): {
+  initiator?: string;
+  onBehalfOf?: string;
+} {
   const task = request.context.task;
   if (typeof task !== 'object' || task === null || Array.isArray(task)) return {};
   const { initiator, onBehalfOf } = task as Record<string, unknown>;

@@ -35,7 +35,11 @@ export class MintedProofSource implements FreshIdentitySource {
     if (evidence.reauthProof === undefined) return null;
     const result = await consumeProof(trx, binding, evidence.reauthProof, now);
     if (!result.ok) return result;
-    return { ok: true, source: result.source, detail: { proofId: result.id, mintedAt: new Date(result.mintedAt).toISOString() } };
+    return {
+      ok: true,
+      source: result.source,
+      detail: { proofId: result.id, mintedAt: new Date(result.mintedAt).toISOString() },
+    };
   }
 }
 
@@ -51,14 +55,20 @@ const HOW =
 export class FreshIdentityGate {
   constructor(private readonly sources: readonly FreshIdentitySource[]) {}
 
-  async require(trx: Trx, evidence: VoteEvidence, binding: ProofBinding, now: number): Promise<{ source: string; detail: JsonObject }> {
+  async require(
+    trx: Trx,
+    evidence: VoteEvidence,
+    binding: ProofBinding,
+    now: number,
+  ): Promise<{ source: string; detail: JsonObject }> {
     const refusals: string[] = [];
     for (const source of this.sources) {
       const verdict = await source.check(trx, evidence, binding, now);
       if (verdict?.ok) return { source: verdict.source, detail: verdict.detail };
       if (verdict) refusals.push(verdict.reason);
     }
-    const why = refusals.length > 0 ? refusals.join('; ') : 'no fresh proof of identity came with this approval';
+    const why =
+      refusals.length > 0 ? refusals.join('; ') : 'no fresh proof of identity came with this approval';
     throw new WardenError(
       'reauth_required',
       `this step asks you, the initiator, to re-authenticate before approving ${binding.approvalId}: ${why}. To approve, ${HOW.replace('<id>', binding.approvalId)}`,

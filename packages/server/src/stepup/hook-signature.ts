@@ -16,7 +16,12 @@ export function signStepUp(secret: string, body: string, timestampSeconds: numbe
 
 export type SignatureCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-export function verifyStepUp(secret: string, body: string, header: string | undefined, nowMs: number): SignatureCheck {
+export function verifyStepUp(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  nowMs: number,
+): SignatureCheck {
   if (!header) return { ok: false, reason: `the ${STEP_UP_SIGNATURE_HEADER} header is missing` };
   const parts = new Map(
     header.split(',').map((part) => {
@@ -27,13 +32,20 @@ export function verifyStepUp(secret: string, body: string, header: string | unde
   const t = parts.get('t');
   const v1 = parts.get('v1');
   if (!t || !/^\d{1,12}$/.test(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) {
-    return { ok: false, reason: `the ${STEP_UP_SIGNATURE_HEADER} header is not t=<unix seconds>,v1=<hex HMAC-SHA256>` };
+    return {
+      ok: false,
+      reason: `the ${STEP_UP_SIGNATURE_HEADER} header is not t=<unix seconds>,v1=<hex HMAC-SHA256>`,
+    };
   }
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  if (!timingSafeEqual(expected, Buffer.from(v1, 'hex'))) return { ok: false, reason: 'the signature does not match' };
+  if (!timingSafeEqual(expected, Buffer.from(v1, 'hex')))
+    return { ok: false, reason: 'the signature does not match' };
   const skew = Math.abs(nowMs / 1000 - Number(t));
   if (skew > SIGNATURE_TOLERANCE_SECONDS) {
-    return { ok: false, reason: `the signature's timestamp is ${Math.round(skew)} s away from now (at most ${SIGNATURE_TOLERANCE_SECONDS} s)` };
+    return {
+      ok: false,
+      reason: `the signature's timestamp is ${Math.round(skew)} s away from now (at most ${SIGNATURE_TOLERANCE_SECONDS} s)`,
+    };
   }
   return { ok: true };
 }

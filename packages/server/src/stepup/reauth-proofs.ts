@@ -60,24 +60,40 @@ export type ProofCheck =
  * conditional, so two votes racing with one proof get one success between them, on any node; a
  * vote that fails later rolls the use back with its transaction.
  */
-export async function consumeProof(trx: Trx, binding: ProofBinding, proof: string, now: number): Promise<ProofCheck> {
+export async function consumeProof(
+  trx: Trx,
+  binding: ProofBinding,
+  proof: string,
+  now: number,
+): Promise<ProofCheck> {
   if (!PROOF_PATTERN.test(proof)) return { ok: false, reason: 'the re-authentication proof is malformed' };
   const row = await trx
     .selectFrom('reauth_proofs')
     .selectAll()
     .where('hash', '=', hashSecret(proof))
     .executeTakeFirst();
-  if (!row || row.tenant_id !== binding.tenantId) return { ok: false, reason: 'the re-authentication proof is unknown' };
-  if (row.human_id !== binding.humanId) return { ok: false, reason: 'the re-authentication proof is another human’s' };
+  if (!row || row.tenant_id !== binding.tenantId)
+    return { ok: false, reason: 'the re-authentication proof is unknown' };
+  if (row.human_id !== binding.humanId)
+    return { ok: false, reason: 'the re-authentication proof is another human’s' };
   if (row.approval_id !== binding.approvalId) {
-    return { ok: false, reason: `the re-authentication proof was minted for ${row.approval_id}, not this request` };
+    return {
+      ok: false,
+      reason: `the re-authentication proof was minted for ${row.approval_id}, not this request`,
+    };
   }
   if (row.action_digest !== binding.actionDigest) {
-    return { ok: false, reason: 'the re-authentication proof was minted for other arguments (action digest differs)' };
+    return {
+      ok: false,
+      reason: 'the re-authentication proof was minted for other arguments (action digest differs)',
+    };
   }
   if (row.used_at !== null) return { ok: false, reason: 'the re-authentication proof was already used' };
   if (row.expires_at <= now) {
-    return { ok: false, reason: `the re-authentication proof expired at ${new Date(row.expires_at).toISOString()}` };
+    return {
+      ok: false,
+      reason: `the re-authentication proof expired at ${new Date(row.expires_at).toISOString()}`,
+    };
   }
   const used = await trx
     .updateTable('reauth_proofs')
@@ -85,6 +101,7 @@ export async function consumeProof(trx: Trx, binding: ProofBinding, proof: strin
     .where('id', '=', row.id)
     .where('used_at', 'is', null)
     .executeTakeFirst();
-  if (Number(used.numUpdatedRows) !== 1) return { ok: false, reason: 'the re-authentication proof was already used' };
+  if (Number(used.numUpdatedRows) !== 1)
+    return { ok: false, reason: 'the re-authentication proof was already used' };
   return { ok: true, id: row.id, source: row.source, mintedAt: row.created_at };
 }

@@ -1,7 +1,7 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import { invalidField, WardenError } from '../errors.js';
-import type { Kysely } from 'kysely';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 
@@ -16,7 +16,9 @@ export const LOCKOUT_MS = 15 * 60_000;
 
 function derive(secret: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(secret.normalize('NFC'), salt, KEY_BYTES, SCRYPT, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(secret.normalize('NFC'), salt, KEY_BYTES, SCRYPT, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -72,7 +74,10 @@ export class ReauthSecrets {
     const existing = await this.row(this.deps.storage.db, tenantId, humanId);
     if (existing) {
       if (current === undefined) {
-        throw invalidField('body.currentSecret', 'is required to change an existing re-authentication secret');
+        throw invalidField(
+          'body.currentSecret',
+          'is required to change an existing re-authentication secret',
+        );
       }
       await this.verify(tenantId, humanId, current, 'body.currentSecret');
     }
@@ -174,7 +179,10 @@ export class ReauthSecrets {
       const failed = row.failed_attempts + 1;
       await trx
         .updateTable('human_reauth_secrets')
-        .set({ failed_attempts: failed, locked_until: failed >= MAX_FAILED_ATTEMPTS ? now + LOCKOUT_MS : null })
+        .set({
+          failed_attempts: failed,
+          locked_until: failed >= MAX_FAILED_ATTEMPTS ? now + LOCKOUT_MS : null,
+        })
         .where('human_id', '=', humanId)
         .execute();
       await this.deps.audit.append(trx, tenantId, [

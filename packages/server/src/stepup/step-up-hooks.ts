@@ -51,7 +51,10 @@ export class StepUpHooks {
     if (parsed.username || parsed.password) throw invalidField('body.url', 'must not carry credentials');
     if (this.deps.publicOnly) refusePrivateHost(url, 'body.url', 'step-up hooks');
     if (secret.length < MIN_HOOK_SECRET_CHARS) {
-      throw invalidField('body.secret', `must be at least ${MIN_HOOK_SECRET_CHARS} characters (a random string)`);
+      throw invalidField(
+        'body.secret',
+        `must be at least ${MIN_HOOK_SECRET_CHARS} characters (a random string)`,
+      );
     }
     const now = this.deps.clock();
     const sealed = this.deps.box.seal(secret, bindingOf(tenantId));
@@ -70,7 +73,14 @@ export class StepUpHooks {
       } else {
         await trx
           .insertInto('step_up_hooks')
-          .values({ tenant_id: tenantId, url, secret: sealed, updated_by: by, created_at: now, updated_at: now })
+          .values({
+            tenant_id: tenantId,
+            url,
+            secret: sealed,
+            updated_by: by,
+            created_at: now,
+            updated_at: now,
+          })
           .execute();
       }
       await this.deps.audit.append(trx, tenantId, [
@@ -92,7 +102,9 @@ export class StepUpHooks {
       .select(['url', 'updated_by', 'created_at', 'updated_at'])
       .where('tenant_id', '=', tenantId)
       .executeTakeFirst();
-    return row ? { url: row.url, updatedBy: row.updated_by, createdAt: row.created_at, updatedAt: row.updated_at } : null;
+    return row
+      ? { url: row.url, updatedBy: row.updated_by, createdAt: row.created_at, updatedAt: row.updated_at }
+      : null;
   }
 
   /** The hook with its secret opened, for signing and verifying; null when the tenant has none. */
@@ -108,7 +120,10 @@ export class StepUpHooks {
   async remove(tenantId: string, by: string): Promise<boolean> {
     const now = this.deps.clock();
     return writeTransaction(this.deps.storage, async (trx) => {
-      const result = await trx.deleteFrom('step_up_hooks').where('tenant_id', '=', tenantId).executeTakeFirst();
+      const result = await trx
+        .deleteFrom('step_up_hooks')
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
       await this.deps.audit.append(trx, tenantId, [
         {

@@ -167,7 +167,11 @@ export class StepUpRequests implements StageListener {
    * approval, person and action digest. Every refusal is `unauthenticated` or a 4xx that says why;
    * nothing is written. Single use is enforced by `use`, in the vote's transaction.
    */
-  async verify(rawBody: string, signature: string | undefined, confirmation: StepUpConfirmation): Promise<VerifiedConfirmation> {
+  async verify(
+    rawBody: string,
+    signature: string | undefined,
+    confirmation: StepUpConfirmation,
+  ): Promise<VerifiedConfirmation> {
     const now = this.deps.clock();
     const row = await this.deps.storage.db
       .selectFrom('step_up_requests')
@@ -184,23 +188,39 @@ export class StepUpRequests implements StageListener {
       );
     }
     if (row.approval_id !== confirmation.approvalId) {
-      throw new WardenError('invalid_request', `body.approvalId: ${confirmation.requestId} was sent for another approval`, {
-        field: 'body.approvalId',
-      });
+      throw new WardenError(
+        'invalid_request',
+        `body.approvalId: ${confirmation.requestId} was sent for another approval`,
+        {
+          field: 'body.approvalId',
+        },
+      );
     }
     if (row.subject !== confirmation.subject) {
-      throw new WardenError('invalid_request', `body.subject: ${confirmation.requestId} was sent for someone else`, {
-        field: 'body.subject',
-      });
+      throw new WardenError(
+        'invalid_request',
+        `body.subject: ${confirmation.requestId} was sent for someone else`,
+        {
+          field: 'body.subject',
+        },
+      );
     }
     if (row.action_digest !== confirmation.actionDigest) {
-      throw new WardenError('invalid_request', 'body.actionDigest: does not match the action the request was sent for', {
-        field: 'body.actionDigest',
-      });
+      throw new WardenError(
+        'invalid_request',
+        'body.actionDigest: does not match the action the request was sent for',
+        {
+          field: 'body.actionDigest',
+        },
+      );
     }
-    if (row.used_at !== null) throw new WardenError('conflict', `${confirmation.requestId} was already answered`);
+    if (row.used_at !== null)
+      throw new WardenError('conflict', `${confirmation.requestId} was already answered`);
     if (row.expires_at <= now) {
-      throw new WardenError('conflict', `${confirmation.requestId} expired at ${new Date(row.expires_at).toISOString()}`);
+      throw new WardenError(
+        'conflict',
+        `${confirmation.requestId} expired at ${new Date(row.expires_at).toISOString()}`,
+      );
     }
     return {
       tenantId: row.tenant_id,

@@ -34,7 +34,11 @@ export class StepUpService {
    * proof bound to the request, its action digest and the human. Only the initiator of a pending
    * request whose current step asks them to re-authenticate gets one.
    */
-  async mint(principal: HumanPrincipal, approvalId: string, secret: string): Promise<MintedProof & { approvalId: string }> {
+  async mint(
+    principal: HumanPrincipal,
+    approvalId: string,
+    secret: string,
+  ): Promise<MintedProof & { approvalId: string }> {
     const { storage, clock } = this.deps;
     const { tenantId, humanId } = principal;
     const before = await this.pendingStep(tenantId, approvalId);
@@ -56,7 +60,11 @@ export class StepUpService {
           type: 'approval.reauth',
           actor: { type: 'human', id: humanId },
           subject: { type: 'approval', id: approvalId },
-          payload: { proofId: proof.id, source: 'reauth_secret', expiresAt: new Date(proof.expiresAt).toISOString() },
+          payload: {
+            proofId: proof.id,
+            source: 'reauth_secret',
+            expiresAt: new Date(proof.expiresAt).toISOString(),
+          },
           at: now,
         },
       ]);
@@ -66,7 +74,11 @@ export class StepUpService {
   }
 
   /** A product's confirmation, verified, becomes the initiator's vote (the request is used up with it). */
-  async confirm(rawBody: string, signature: string | undefined, confirmation: StepUpConfirmation): Promise<ApprovalRequest> {
+  async confirm(
+    rawBody: string,
+    signature: string | undefined,
+    confirmation: StepUpConfirmation,
+  ): Promise<ApprovalRequest> {
     const verified = await this.deps.requests.verify(rawBody, signature, confirmation);
     return this.deps.approvals.confirmStepUp(
       verified.tenantId,

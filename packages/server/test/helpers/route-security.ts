@@ -188,10 +188,17 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   },
   'POST /v1/approvals/:id/reauth': {
     auth: { kind: 'human', decides: true },
-    request: (v) => ({ url: `/v1/approvals/${v.approvalId}/reauth`, body: { secret: 'a secret of some length' } }),
+    request: (v) => ({
+      url: `/v1/approvals/${v.approvalId}/reauth`,
+      body: { secret: 'a secret of some length' },
+    }),
     foreign: 404,
   },
-  'GET /v1/me/reauth-secret': { auth: human(), request: () => ({ url: '/v1/me/reauth-secret' }), foreign: null },
+  'GET /v1/me/reauth-secret': {
+    auth: human(),
+    request: () => ({ url: '/v1/me/reauth-secret' }),
+    foreign: null,
+  },
   'PUT /v1/me/reauth-secret': {
     auth: human(),
     // Too short: refused before anything is written, so the route changes nothing for any caller.

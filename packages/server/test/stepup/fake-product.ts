@@ -23,7 +23,7 @@ export class FakeProduct {
   constructor(readonly secret: string) {}
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       let raw = '';
       req.on('data', (chunk: Buffer) => {
         raw += chunk.toString('utf8');
@@ -35,21 +35,28 @@ export class FakeProduct {
           return;
         }
         const header = req.headers['warden-signature'];
-        const signatureValid = verifyStepUp(this.secret, raw, typeof header === 'string' ? header : undefined, Date.now()).ok;
+        const signatureValid = verifyStepUp(
+          this.secret,
+          raw,
+          typeof header === 'string' ? header : undefined,
+          Date.now(),
+        ).ok;
         this.received.push({ body: JSON.parse(raw) as Record<string, unknown>, raw, signatureValid });
         res.writeHead(204).end();
         for (const wake of this.waiters.splice(0)) wake();
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/step-up`;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/step-up`;
   }
 
   /** Waits until `count` requests have arrived. */
   async waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedStepUp> {
     const deadline = Date.now() + timeoutMs;
     while (this.received.length < count) {
-      if (Date.now() > deadline) throw new Error(`the product received ${this.received.length} of ${count} requests`);
+      if (Date.now() > deadline)
+        throw new Error(`the product received ${this.received.length} of ${count} requests`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 200);

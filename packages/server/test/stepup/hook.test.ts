@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WardenNode } from '../../src/main.js';
+import { policyDir, stateOf } from '../approvals/sod-fixtures.js';
 import { auditEventsOf, createOtherTenant, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
-import { policyDir, stateOf } from '../approvals/sod-fixtures.js';
 import { FakeProduct } from './fake-product.js';
 import { decide, review, STEP_UP_POLICY } from './fixtures.js';
 
@@ -53,18 +53,30 @@ describe.each(DATABASES)('the step-up hook for end customers (%s)', (db) => {
 
   it('is set, shown without its secret, and checked by admins only', async () => {
     expect((await request(t.node, 'GET', '/v1/step-up/hook', t.adminToken)).statusCode).toBe(404);
-    const badUrl = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, { url: 'ftp://x', secret: HOOK_SECRET });
+    const badUrl = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, {
+      url: 'ftp://x',
+      secret: HOOK_SECRET,
+    });
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json().error.message).toContain('body.url');
-    const shortSecret = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, { url: hookUrl, secret: 'short' });
+    const shortSecret = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, {
+      url: hookUrl,
+      secret: 'short',
+    });
     expect(shortSecret.statusCode).toBe(400);
     expect(shortSecret.json().error.message).toContain('body.secret');
-    const set = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, { url: hookUrl, secret: HOOK_SECRET });
+    const set = await request(t.node, 'PUT', '/v1/step-up/hook', t.adminToken, {
+      url: hookUrl,
+      secret: HOOK_SECRET,
+    });
     expect(set.statusCode, set.body).toBe(200);
     const shown = await request(t.node, 'GET', '/v1/step-up/hook', t.adminToken);
     expect(shown.json().hook.url).toBe(hookUrl);
     expect(shown.body).not.toContain(HOOK_SECRET);
-    const stored = await t.node.storage.db.selectFrom('step_up_hooks').select('secret').executeTakeFirstOrThrow();
+    const stored = await t.node.storage.db
+      .selectFrom('step_up_hooks')
+      .select('secret')
+      .executeTakeFirstOrThrow();
     expect(stored.secret).not.toContain(HOOK_SECRET);
   });
 
@@ -111,9 +123,17 @@ describe.each(DATABASES)('the step-up hook for end customers (%s)', (db) => {
       ['another secret', product.confirmation(sent, 'approve', { secret: 'x'.repeat(40) }), 401],
       ['ten minutes old', product.confirmation(sent, 'approve', { atMs: Date.now() - 600_000 }), 401],
       ['from the future', product.confirmation(sent, 'approve', { atMs: Date.now() + 600_000 }), 401],
-      ['unknown request', product.confirmation(sent, 'approve', { override: { requestId: 'sur_00000000000000000000000000' } }), 401],
+      [
+        'unknown request',
+        product.confirmation(sent, 'approve', { override: { requestId: 'sur_00000000000000000000000000' } }),
+        401,
+      ],
       ['another subject', product.confirmation(sent, 'approve', { override: { subject: 'cus_99' } }), 400],
-      ['other arguments', product.confirmation(sent, 'approve', { override: { actionDigest: 'a'.repeat(64) } }), 400],
+      [
+        'other arguments',
+        product.confirmation(sent, 'approve', { override: { actionDigest: 'a'.repeat(64) } }),
+        400,
+      ],
       ['not JSON', { body: '{"requestId":', signature: 't=1,v1=00' }, 400],
       ['an unknown field', product.confirmation(sent, 'approve', { override: { extra: true } }), 400],
     ];
@@ -123,7 +143,10 @@ describe.each(DATABASES)('the step-up hook for end customers (%s)', (db) => {
     }
     // A body changed after signing no longer matches its signature.
     const signed = product.confirmation(sent);
-    const tampered = await callback(t.node, { body: signed.body.replace('"approve"', '"deny"'), signature: signed.signature });
+    const tampered = await callback(t.node, {
+      body: signed.body.replace('"approve"', '"deny"'),
+      signature: signed.signature,
+    });
     expect(tampered.statusCode).toBe(401);
     expect(await stateOf(t.node, id)).toEqual(before);
 
@@ -170,8 +193,16 @@ describe.each(DATABASES)('the step-up hook for end customers (%s)', (db) => {
   });
 
   it('once removed, a customer-only review is refused when decided', async () => {
-    expect((await request(t.node, 'DELETE', '/v1/step-up/hook', t.adminToken)).json()).toEqual({ removed: true });
-    const body = await decide(t.node, agent.key, 'payments.refund', { amount: 1900 }, { onBehalfOf: 'cus_48' });
+    expect((await request(t.node, 'DELETE', '/v1/step-up/hook', t.adminToken)).json()).toEqual({
+      removed: true,
+    });
+    const body = await decide(
+      t.node,
+      agent.key,
+      'payments.refund',
+      { amount: 1900 },
+      { onBehalfOf: 'cus_48' },
+    );
     expect(body).toMatchObject({ effect: 'deny', code: 'no_eligible_approver', approvalRequest: null });
     expect(body.reason).toContain('"cus_48"');
   });

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addPerson,
+  createGroup,
+  getApproval,
+  type Person,
+  policyDir,
+  vote,
+} from '../approvals/sod-fixtures.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
-import { addPerson, createGroup, getApproval, type Person, policyDir, vote } from '../approvals/sod-fixtures.js';
 import { decide, review, STEP_UP_POLICY } from './fixtures.js';
 
 describe.each(DATABASES)('who answers for the initiator (%s)', (db) => {
@@ -21,7 +28,8 @@ describe.each(DATABASES)('who answers for the initiator (%s)', (db) => {
   });
   afterAll(() => t.close());
 
-  const exportFor = (context: Record<string, unknown>) => review(t.node, agentKey, 'crm.export', { rows: 10 }, context);
+  const exportFor = (context: Record<string, unknown>) =>
+    review(t.node, agentKey, 'crm.export', { rows: 10 }, context);
 
   it('is the on-behalf-of human when they are a Warden user', async () => {
     const id = await exportFor({ onBehalfOf: customer.email, initiator: operator.email });
@@ -41,7 +49,11 @@ describe.each(DATABASES)('who answers for the initiator (%s)', (db) => {
 
   it('refuses at decide time when nobody can answer, opening no request', async () => {
     const requestsBefore = await t.node.storage.db.selectFrom('approval_requests').select('id').execute();
-    for (const context of [{ onBehalfOf: 'cus_1002' }, { onBehalfOf: 'cus_1002', initiator: 'cus_1002' }, {}]) {
+    for (const context of [
+      { onBehalfOf: 'cus_1002' },
+      { onBehalfOf: 'cus_1002', initiator: 'cus_1002' },
+      {},
+    ]) {
       const body = await decide(t.node, agentKey, 'crm.export', { rows: 10 }, context);
       expect(body.effect).toBe('deny');
       expect(body.code).toBe('no_eligible_approver');
@@ -60,18 +72,36 @@ describe.each(DATABASES)('who answers for the initiator (%s)', (db) => {
   });
 
   it('refuses a re-authentication step the same way', async () => {
-    const body = await decide(t.node, agentKey, 'payments.refund', { amount: 5000 }, { onBehalfOf: 'cus_1003' });
+    const body = await decide(
+      t.node,
+      agentKey,
+      'payments.refund',
+      { amount: 5000 },
+      { onBehalfOf: 'cus_1003' },
+    );
     expect(body).toMatchObject({ effect: 'deny', code: 'no_eligible_approver' });
   });
 
   it('leaves a step that others can decide to them', async () => {
-    const id = await review(t.node, agentKey, 'accounts.close', { account: 'a-1' }, { onBehalfOf: 'cus_1004' });
+    const id = await review(
+      t.node,
+      agentKey,
+      'accounts.close',
+      { account: 'a-1' },
+      { onBehalfOf: 'cus_1004' },
+    );
     expect((await getApproval(t.node, t.adminToken, id)).eligible).toEqual([lead.id]);
     expect((await vote(t.node, lead.token, id, 'approve')).status).toBe('approved');
   });
 
   it('still asks nothing of the initiator for a call no review rule matches', async () => {
-    const body = await decide(t.node, agentKey, 'payments.refund', { amount: 10 }, { onBehalfOf: 'cus_1005' });
+    const body = await decide(
+      t.node,
+      agentKey,
+      'payments.refund',
+      { amount: 10 },
+      { onBehalfOf: 'cus_1005' },
+    );
     expect(body.effect).toBe('allow');
   });
 });

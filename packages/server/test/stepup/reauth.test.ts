@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTransaction } from '../../src/storage/database.js';
 import { consumeProof } from '../../src/stepup/reauth-proofs.js';
+import { writeTransaction } from '../../src/storage/database.js';
+import {
+  addPerson,
+  expectRefused,
+  type Person,
+  policyDir,
+  stateOf,
+  TestClock,
+} from '../approvals/sod-fixtures.js';
 import { auditEventsOf, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
-import { addPerson, expectRefused, type Person, policyDir, stateOf, TestClock } from '../approvals/sod-fixtures.js';
 import { review, STEP_UP_POLICY } from './fixtures.js';
 
 const SECRET = 'correct horse battery staple';
@@ -106,7 +113,12 @@ describe.each(DATABASES)('step-up re-authentication of a Warden user (%s)', (db)
       .select(['tenant_id', 'action_digest'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
-    const binding = { tenantId: row.tenant_id, approvalId: id, actionDigest: row.action_digest, humanId: customer.id };
+    const binding = {
+      tenantId: row.tenant_id,
+      approvalId: id,
+      actionDigest: row.action_digest,
+      humanId: customer.id,
+    };
     const check = (b: typeof binding) =>
       writeTransaction(t.node.storage, (trx) => consumeProof(trx, b, proof, clock.now()));
     expect(await check({ ...binding, actionDigest: 'f'.repeat(64) })).toEqual({
@@ -115,7 +127,10 @@ describe.each(DATABASES)('step-up re-authentication of a Warden user (%s)', (db)
     });
     expect((await check({ ...binding, humanId: bystander.id })).ok).toBe(false);
     expect((await check(binding)).ok).toBe(true);
-    expect(await check(binding)).toEqual({ ok: false, reason: 'the re-authentication proof was already used' });
+    expect(await check(binding)).toEqual({
+      ok: false,
+      reason: 'the re-authentication proof was already used',
+    });
     const res = await approve(id, proof);
     expect(res.statusCode).toBe(403);
     expect(res.json().error.message).toContain('already used');
@@ -156,8 +171,12 @@ describe.each(DATABASES)('step-up re-authentication of a Warden user (%s)', (db)
     expect(noCurrent.statusCode).toBe(400);
     expect(noCurrent.json().error.message).toContain('body.currentSecret');
     expect((await put({ secret: 'second secret here', currentSecret: 'wrong one!!!' })).statusCode).toBe(403);
-    expect((await put({ secret: 'second secret here', currentSecret: 'first secret here' })).statusCode).toBe(200);
-    expect((await request(t.node, 'DELETE', `/v1/humans/${other.id}/reauth-secret`, other.token)).statusCode).toBe(403);
+    expect((await put({ secret: 'second secret here', currentSecret: 'first secret here' })).statusCode).toBe(
+      200,
+    );
+    expect(
+      (await request(t.node, 'DELETE', `/v1/humans/${other.id}/reauth-secret`, other.token)).statusCode,
+    ).toBe(403);
     const cleared = await request(t.node, 'DELETE', `/v1/humans/${other.id}/reauth-secret`, t.adminToken);
     expect(cleared.json()).toEqual({ reauthSecret: { set: false } });
     expect((await request(t.node, 'GET', '/v1/me/reauth-secret', other.token)).json()).toEqual({
@@ -167,7 +186,13 @@ describe.each(DATABASES)('step-up re-authentication of a Warden user (%s)', (db)
 
   it('tells a human without a secret how to set one', async () => {
     const fresh = await addPerson(t.node, ['viewer'], `fresh.${db}@example.test`);
-    const id = await review(t.node, agentKey, 'payments.refund', { amount: 1200 }, { onBehalfOf: fresh.email });
+    const id = await review(
+      t.node,
+      agentKey,
+      'payments.refund',
+      { amount: 1200 },
+      { onBehalfOf: fresh.email },
+    );
     const res = await mint(id, SECRET, fresh.token);
     expect(res.statusCode).toBe(403);
     expect(res.json().error.message).toContain('warden me reauth-secret');

@@ -41,7 +41,13 @@ export function registerDecideApproval(app: App, service: ApprovalService, reade
       async (request) => {
         const principal = humanOf(request);
         const { comment, reauthProof } = request.body;
-        await service.vote(principal, request.params.id, verdict, comment, reauthProof ? { reauthProof } : {});
+        await service.vote(
+          principal,
+          request.params.id,
+          verdict,
+          comment,
+          reauthProof ? { reauthProof } : {},
+        );
         const view = await reader.get(principal, request.params.id);
         return approvalJson(view, { self: `/v1/approvals/${view.request.id}` });
       },

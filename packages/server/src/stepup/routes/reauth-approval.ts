@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
+import { ApprovalParams } from '../../approvals/routes/approval-schemas.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
 import { errorResponses, IsoTime, StrictObject } from '../../http/schemas.js';
-import { ApprovalParams } from '../../approvals/routes/approval-schemas.js';
 import { MAX_SECRET_CHARS } from '../reauth-secret.js';
 import type { StepUpService } from '../step-up-service.js';
 

@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
+import { notFound } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
 import { errorResponses, IdOf, StrictObject } from '../../http/schemas.js';
-import { notFound } from '../../errors.js';
 import { MAX_SECRET_CHARS, type ReauthSecrets } from '../reauth-secret.js';
 
 const Secret = Type.String({ minLength: 1, maxLength: MAX_SECRET_CHARS });
@@ -43,7 +43,12 @@ export function registerReauthSecretRoutes(app: App, secrets: ReauthSecrets): vo
     },
     async (request) => {
       const principal = humanOf(request);
-      await secrets.set(principal.tenantId, principal.humanId, request.body.secret, request.body.currentSecret);
+      await secrets.set(
+        principal.tenantId,
+        principal.humanId,
+        request.body.secret,
+        request.body.currentSecret,
+      );
       return { reauthSecret: { set: true } };
     },
   );

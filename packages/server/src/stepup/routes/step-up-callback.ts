@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
+import { WardenError } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { errorResponses, IdOf, StrictObject } from '../../http/schemas.js';
-import { WardenError } from '../../errors.js';
 import { STEP_UP_SIGNATURE_HEADER } from '../hook-signature.js';
 import type { StepUpService } from '../step-up-service.js';
 

@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
+import { notFound } from '../../errors.js';
 import type { App } from '../../http/app.js';
 import { humanOf } from '../../http/auth.js';
 import { errorResponses, IsoTime, StrictObject } from '../../http/schemas.js';
-import { notFound } from '../../errors.js';
 import type { StepUpHooks, StepUpHookView } from '../step-up-hooks.js';
 
 const HookSchema = Type.Object({
@@ -59,7 +59,12 @@ export function registerStepUpHookRoutes(app: App, hooks: StepUpHooks): void {
     },
     async (request) => {
       const principal = humanOf(request);
-      const view = await hooks.set(principal.tenantId, principal.humanId, request.body.url, request.body.secret);
+      const view = await hooks.set(
+        principal.tenantId,
+        principal.humanId,
+        request.body.url,
+        request.body.secret,
+      );
       return { hook: hookJson(view) };
     },
   );
