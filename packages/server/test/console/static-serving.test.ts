@@ -133,7 +133,10 @@ describe('the console when it is not built', () => {
     }
     // Built while the node runs: picked up at once.
     writeFileSync(join(empty, 'index.html'), INDEX);
+    mkdirSync(join(empty, 'assets'));
+    writeFileSync(join(empty, 'assets', 'app-3f2a.js'), 'console.log("warden")');
     expect((await t.node.app.inject({ method: 'GET', url: '/' })).body).toBe(INDEX);
+    expect((await t.node.app.inject({ method: 'GET', url: '/assets/app-3f2a.js' })).statusCode).toBe(200);
   });
 });
 

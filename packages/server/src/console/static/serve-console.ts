@@ -24,10 +24,9 @@ function isApiPath(path: string): boolean {
  * protected).
  */
 export async function registerConsoleAssets(app: App, dir: string | undefined): Promise<void> {
-  if (dir !== undefined) {
-    // Only reply.sendFile, for the route below and the page fallback; no routes of its own.
-    await app.register(fastifyStatic, { root: dir, serve: false, dotfiles: 'deny', index: false });
-  }
+  // Only reply.sendFile (each call names the folder), for the route below and the page fallback:
+  // no routes of its own, and no root checked now, so a console built after the start is served.
+  await app.register(fastifyStatic, { serve: false, dotfiles: 'deny', index: false });
   app.get(
     '/assets/*',
     { config: { auth: { kind: 'public' } }, schema: { hide: true } },
