@@ -57,6 +57,7 @@ export { parseApprover } from './load/policy-schema.js';
 export type * from './model.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
+export { type GrantingRule, grantingRules, type SelectedBy } from './visibility/granting-rules.js';
 export type {
   HiddenReason,
   ToolVisibility,

@@ -10,6 +10,7 @@ import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
 import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js';
 import { registerDelegationRoutes } from './delegation/routes/register.js';
+import { registerDriftRoutes } from './drift/routes/drift-routes.js';
 import type { App } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKillRoutes } from './kill/routes/register.js';
@@ -21,6 +22,7 @@ import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
 import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
+import { registerRecertRoutes } from './recert/routes/recert-routes.js';
 import type { Services } from './services.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
@@ -71,4 +73,6 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
+  registerDriftRoutes(app, services.drift, services.storage);
+  registerRecertRoutes(app, services.recert);
 }
