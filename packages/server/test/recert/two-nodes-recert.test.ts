@@ -8,13 +8,20 @@ import { count, sleep, until } from '../approvals/approvals-fixtures.js';
 import { createAgentOn, type NodeProcess, startProcess, stopProcess } from '../helpers/node-process.js';
 import { createTestDatabase, EXAMPLE_POLICIES, type TestDatabaseHandle } from '../helpers/test-node.js';
 
+/** The fields these tests read from the API's answers. */
+interface Body {
+  readonly human: { readonly id: string };
+  readonly campaign: { readonly id: string; readonly status: string };
+  readonly progress: Record<string, number>;
+}
+
 async function http(url: string, token: string, method: string, path: string, body?: object) {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Body };
 }
 
 /**
@@ -60,7 +67,7 @@ describe('recertification deadlines across two server processes (postgres)', () 
       scope: { owner: me.body.human.id },
     });
     expect(started.status).toBe(201);
-    const campaignId = started.body.campaign.id as string;
+    const campaignId = started.body.campaign.id;
     const answered = await http(
       b.url,
       admin,
