@@ -206,6 +206,22 @@ async function rowByRow(storage: Storage, tenantId: string, from: number, to: nu
   return groups.size;
 }
 
+/** Swaps the decisions' per-agent index between 0001's and a covering one. */
+async function useIndex(storage: Storage, variant: 'narrow' | 'covering'): Promise<void> {
+  await sql`drop index if exists decisions_agent`.execute(storage.db);
+  await sql`drop index if exists decisions_agent_usage`.execute(storage.db);
+  if (variant === 'narrow') {
+    await sql`create index decisions_agent on decisions (tenant_id, agent_id, created_at)`.execute(
+      storage.db,
+    );
+  } else {
+    await sql`create index decisions_agent_usage on decisions (tenant_id, agent_id, created_at, tool, deciding_rule, code, effect)`.execute(
+      storage.db,
+    );
+  }
+  if (storage.dialect === 'postgres') await sql`analyze decisions`.execute(storage.db);
+}
+
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -264,6 +280,22 @@ async function runOn(db: 'sqlite' | 'postgres', policyDir: string) {
         `${db} round ${round + 1}: report ${Math.round(reportMs.at(-1) ?? 0)} ms, rows to JS ${Math.round(baselineMs.at(-1) ?? 0)} ms`,
       );
     }
+    // BENCH_INDEX_AB=1: the report again with the per-agent index of migration 0001 (tenant, agent,
+    // time), alternating with a covering one (+ tool, rule, code, effect), to see what the latter
+    // would buy (it was tried and not adopted: see bench/drift-index.ts for its cost on inserts).
+    const indexAb =
+      process.env.BENCH_INDEX_AB === '1' ? { covering: [] as number[], narrow: [] as number[] } : undefined;
+    if (indexAb) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const variant of ['narrow', 'covering'] as const) {
+          await useIndex(node.storage, variant);
+          const at = performance.now();
+          await drift.report(tenantId, {}, WINDOW_DAYS);
+          indexAb[variant].push(performance.now() - at);
+          console.log(`${db} index ${variant}: report ${Math.round(indexAb[variant].at(-1) ?? 0)} ms`);
+        }
+      }
+    }
     const started = performance.now();
     await drift.report(
       tenantId,
@@ -289,6 +321,9 @@ async function runOn(db: 'sqlite' | 'postgres', policyDir: string) {
       reportMs: median(reportMs),
       baselineMs: median(baselineMs),
       oneAgentMs,
+      ...(indexAb
+        ? { narrowIndexMs: median(indexAb.narrow), coveringIndexMs: median(indexAb.covering) }
+        : {}),
     };
   } finally {
     await node.close();
@@ -322,7 +357,7 @@ async function main() {
     [
       ...results.map(
         (r) =>
-          `${r.db}: ${r.decisions} decisions (${r.inWindow} in the window), ${r.agents} agents, ${r.candidates} candidates: report ${round(r.reportMs)} ms (target ≤ 5,000 ms); the window's rows grouped in JS ${round(r.baselineMs)} ms (${(r.baselineMs / r.reportMs).toFixed(2)}× the whole report); one agent's report ${round(r.oneAgentMs)} ms`,
+          `${r.db}: ${r.decisions} decisions (${r.inWindow} in the window), ${r.agents} agents, ${r.candidates} candidates: report ${round(r.reportMs)} ms (target ≤ 5,000 ms); the window's rows grouped in JS ${round(r.baselineMs)} ms (${(r.baselineMs / r.reportMs).toFixed(2)}× the whole report); one agent's report ${round(r.oneAgentMs)} ms${r.narrowIndexMs === undefined ? '' : `; the report with 0001's per-agent index ${round(r.narrowIndexMs)} ms against ${round(r.coveringIndexMs ?? 0)} ms with a covering one (alternating)`}`,
       ),
       'the machine was shared with other work during this run (2 cores, several test suites at once): absolute times are pessimistic; the ratio is measured interleaved',
     ],

@@ -74,26 +74,34 @@ export class DriftService {
     const rulesOf = new Map(
       agents.map((agent) => [agent.id, bundle ? grantingRules(bundle, subjectOf(agent, [])) : []]),
     );
-    const ruleIds = [...new Set([...rulesOf.values()].flat().map((r) => r.id))];
-    const ruleUses = everyAgent
-      ? ruleUsesFrom(groups)
-      : ruleUsesMap(await ruleToolUses(storage.db, window, ruleIds));
-
     const groupsOf = groupBy(groups, (g) => g.agentId);
     const grantsOf = groupBy(grants, (g) => g.agentId);
-    const drifts = agents.map((agent) => {
-      const own = grantsOf.get(agent.id) ?? [];
-      return agentDrift({
-        agent,
-        window: { from: window.from, to, days },
-        visibility: bundle ? createVisibilityIndex(bundle, subjectOf(agent, own)) : undefined,
-        rules: rulesOf.get(agent.id) as GrantingRule[],
-        grants: own,
-        knownTools,
-        usage: groupsOf.get(agent.id) ?? [],
-        ruleUses,
+    const driftsWith = (ruleUses: ReadonlyMap<string, ReadonlyMap<string, number>>) =>
+      agents.map((agent) => {
+        const own = grantsOf.get(agent.id) ?? [];
+        return agentDrift({
+          agent,
+          window: { from: window.from, to, days },
+          visibility: bundle ? createVisibilityIndex(bundle, subjectOf(agent, own)) : undefined,
+          rules: rulesOf.get(agent.id) as GrantingRule[],
+          grants: own,
+          knownTools,
+          usage: groupsOf.get(agent.id) ?? [],
+          ruleUses,
+        });
       });
-    });
+    // How the tenant used each rule decides a suggestion (remove, narrow, or unselect the agent).
+    // The groups of a report over every agent hold it; a narrower report asks the database, for the
+    // rules that are candidates only (a second pass, the first one finding which they are).
+    let drifts = driftsWith(everyAgent ? ruleUsesFrom(groups) : new Map());
+    if (!everyAgent) {
+      const candidateRules = [
+        ...new Set(drifts.flatMap((d) => d.candidates.filter((c) => c.kind === 'rule').map((c) => c.id))),
+      ];
+      if (candidateRules.length > 0) {
+        drifts = driftsWith(ruleUsesMap(await ruleToolUses(storage.db, window, candidateRules)));
+      }
+    }
     const withCandidates = drifts.filter((d) => d.candidates.length > 0);
     return {
       window: { from: window.from, to, days },

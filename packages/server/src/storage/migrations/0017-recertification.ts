@@ -8,11 +8,11 @@ import type { Kysely, Migration } from 'kysely';
  *   what the deadline did to it, with the drift figures the owner saw;
  * - `recert_settings`: a tenant's defaults for new campaigns;
  * - `drift_notices`: one row per tenant and month, taken by the node that sends that month's
- *   notices, so they go out once however many nodes run the job;
- * - the decisions' per-agent index (tenant, agent, time) replaced by one that also carries the tool,
- *   deciding rule, code and effect: the drift report groups an agent's (or a tenant's) decisions of
- *   a window from the index alone, without reading a row. Same number of indexes to maintain on
- *   the decide path, and the same order for the readers of an agent's decisions by time.
+ *   notices, so they go out once however many nodes run the job.
+ *
+ * The drift report groups decisions with the per-agent index of 0001 (tenant, agent, time); an index
+ * also carrying tool, rule, code and effect was measured (bench/drift.ts, BENCH_INDEX_AB) and left
+ * out: it saved little on the report and made every decision's insert dearer (bench/drift-index.ts).
  */
 export const recertification: Migration = {
   async up(db: Kysely<unknown>) {
@@ -78,12 +78,5 @@ export const recertification: Migration = {
       .addColumn('owners', 'integer', (c) => c.notNull())
       .addPrimaryKeyConstraint('drift_notices_pk', ['tenant_id', 'period'])
       .execute();
-
-    await db.schema
-      .createIndex('decisions_agent_usage')
-      .on('decisions')
-      .columns(['tenant_id', 'agent_id', 'created_at', 'tool', 'deciding_rule', 'code', 'effect'])
-      .execute();
-    await db.schema.dropIndex('decisions_agent').execute();
   },
 };
