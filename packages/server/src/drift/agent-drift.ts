@@ -116,9 +116,15 @@ export function agentDrift(input: AgentDriftInput): AgentDrift {
   const usedTools = toolUses(granting);
   const used = new Set(usedTools.map((u) => u.tool));
   const known = [...new Set([...input.knownTools, ...used])].sort();
-  const allowed = visibility ? visibility.visibleTools(known) : [];
+  // Each tool's visibility once: the rules below ask which of them grant it.
+  const grantedBy = new Map<string, readonly string[]>();
+  for (const tool of known) {
+    const seen = visibility?.visibility(tool);
+    if (seen?.visible) grantedBy.set(tool, seen.grantingRules);
+  }
+  const allowed = [...grantedBy.keys()];
 
-  const rules = input.rules.map((rule) => ruleDrift(rule, granting, allowed, visibility));
+  const rules = input.rules.map((rule) => ruleDrift(rule, granting, grantedBy));
   const grants = input.grants.map((grant) => grantDrift(grant, granting));
   const candidates: Candidate[] = [];
   for (const [i, rule] of rules.entries()) {
@@ -177,8 +183,7 @@ function toolUses(groups: readonly UsageGroup[]): ToolUse[] {
 function ruleDrift(
   rule: GrantingRule,
   granting: readonly UsageGroup[],
-  allowed: readonly string[],
-  visibility: VisibilityIndex | undefined,
+  grantedBy: ReadonlyMap<string, readonly string[]>,
 ): RuleDrift {
   const mine = granting.filter((g) => g.code === 'rule' && g.decidedBy === rule.id);
   const usedTools = [...new Set(mine.map((g) => g.tool))].sort();
@@ -186,11 +191,9 @@ function ruleDrift(
   const lastUsedAt = mine.length > 0 ? Math.max(...mine.map((g) => g.lastAt)) : null;
   // The known tools this rule opens to the agent: matched by its patterns, visible, and granted by it.
   const matchers = rule.tools.map(compileGlob);
-  const opens = allowed.filter((tool) => {
-    if (!matchers.some((matches) => matches(tool))) return false;
-    const seen = visibility?.visibility(tool);
-    return seen?.visible === true && seen.grantingRules.includes(rule.id);
-  });
+  const opens = [...grantedBy]
+    .filter(([tool, rules]) => rules.includes(rule.id) && matchers.some((matches) => matches(tool)))
+    .map(([tool]) => tool);
   const unusedTools = opens.filter((tool) => !usedTools.includes(tool));
   const status: PermissionStatus = calls === 0 ? 'unused' : unusedTools.length > 0 ? 'partly_used' : 'used';
   return {
