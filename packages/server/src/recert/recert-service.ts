@@ -27,7 +27,14 @@ import {
 } from './campaign.js';
 import { campaignNotices } from './recert-notices.js';
 import { readSettings } from './recert-settings.js';
-import { campaignItems, findCampaign, listCampaigns, lockCampaign } from './recert-store.js';
+import {
+  campaignItems,
+  findCampaign,
+  findItem,
+  listCampaigns,
+  lockCampaign,
+  waitingCount,
+} from './recert-store.js';
 import { planReduction, revokeGrants } from './reduction.js';
 
 export interface RecertDeps {
@@ -214,9 +221,7 @@ export class RecertService {
     const campaign = await findCampaign(storage.db, tenantId, campaignId);
     if (!campaign) throw notFound('campaign', campaignId);
     const agent = await findAgent(storage.db, tenantId, agentId);
-    const [item] = (await campaignItems(storage.db, tenantId, campaignId)).filter(
-      (i) => i.agentId === agentId,
-    );
+    const item = await findItem(storage.db, tenantId, campaignId, agentId);
     if (!item || !agent) throw notFound('agent', `${agentId} in campaign ${campaignId}`);
     if (!isGuardian(principal) && principal.humanId !== item.ownerId && principal.humanId !== agent.ownerId) {
       throw forbidden(`only the owner of agent ${agent.name}, an admin or security may certify it`);
@@ -246,9 +251,7 @@ export class RecertService {
     const now = clock();
     const outcome = await writeTransaction(storage, async (trx) => {
       const locked = await lockCampaign(trx, storage.dialect, tenantId, campaignId);
-      const current = (await campaignItems(trx, tenantId, campaignId)).find(
-        (i) => i.agentId === agentId,
-      ) as CampaignItem;
+      const current = (await findItem(trx, tenantId, campaignId, agentId)) as CampaignItem;
       assertOpen(locked, current, agent);
       const events: AuditEventInput[] = [];
       const revoked = plan
@@ -290,11 +293,8 @@ export class RecertService {
         },
         at: now,
       });
-      const waiting = (await campaignItems(trx, tenantId, campaignId)).filter((i) =>
-        WAITING.includes(i.status),
-      );
       let next = locked;
-      if (waiting.length === 0) {
+      if ((await waitingCount(trx, campaignId)) === 0) {
         next = { ...locked, status: 'completed', closedAt: now };
         await trx
           .updateTable('recert_campaigns')

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { notFound } from '../errors.js';
 import type { Dialect, Trx } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
-import { type Campaign, type CampaignItem, campaignFromRow, itemFromRow } from './campaign.js';
+import { type Campaign, type CampaignItem, campaignFromRow, itemFromRow, WAITING } from './campaign.js';
 
 type Db = Kysely<Database>;
 
@@ -51,6 +51,33 @@ export async function campaignItems(
     .where('campaign_id', '=', campaignId);
   if (ownerId !== undefined) query = query.where('owner_id', '=', ownerId);
   return (await query.orderBy('agent_id').execute()).map(itemFromRow);
+}
+
+export async function findItem(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  agentId: string,
+): Promise<CampaignItem | undefined> {
+  const row = await db
+    .selectFrom('recert_items')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('campaign_id', '=', campaignId)
+    .where('agent_id', '=', agentId)
+    .executeTakeFirst();
+  return row ? itemFromRow(row) : undefined;
+}
+
+/** How many items of a campaign still wait for an answer (pending or escalated). */
+export async function waitingCount(db: Db, campaignId: string): Promise<number> {
+  const row = await db
+    .selectFrom('recert_items')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('campaign_id', '=', campaignId)
+    .where('status', 'in', [...WAITING])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function listCampaigns(db: Db, tenantId: string, limit: number): Promise<Campaign[]> {
