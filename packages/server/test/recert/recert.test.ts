@@ -172,6 +172,27 @@ describe.each(DATABASES)('recertification campaigns (%s)', (db) => {
     expect((await items(campaign.id, otherOwner.token)).items).toEqual([]);
   });
 
+  it('under concurrent answers: one answer per agent wins, and the campaign completes once', async () => {
+    const raceOwner = await addHuman(t.node, ['owner']);
+    const [first, second] = await agentsOf(raceOwner.id, 2);
+    if (!first || !second) throw new Error('agents');
+    const campaign = await start({ owner: raceOwner.id });
+    const same = await Promise.all([
+      certify(campaign.id, first.agent.id, raceOwner.token, { decision: 'keep' }),
+      certify(campaign.id, first.agent.id, security.token, { decision: 'keep' }),
+    ]);
+    expect(same.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const last = await Promise.all([
+      certify(campaign.id, second.agent.id, raceOwner.token, { decision: 'keep' }),
+      certify(campaign.id, second.agent.id, security.token, { decision: 'keep' }),
+    ]);
+    expect(last.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const types = (await auditEventsOf(t.node, campaign.id)).map((e) => e.type);
+    expect(types.filter((type) => type === 'recert.certify')).toHaveLength(2);
+    expect(types.filter((type) => type === 'recert.complete')).toHaveLength(1);
+    expect((await items(campaign.id)).campaign.status).toBe('completed');
+  });
+
   it('refuses a campaign over no agents, and bad input, naming the field and changing nothing', async () => {
     const lonely = await addHuman(t.node, ['owner']);
     const audited = async () =>
