@@ -4,6 +4,7 @@ import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
 import { consoleCommand } from './commands/console.js';
+import { drift } from './commands/drift.js';
 import { groupsCommand } from './commands/groups.js';
 import { kill } from './commands/kill.js';
 import { llm } from './commands/llm.js';
@@ -12,6 +13,7 @@ import { me } from './commands/me.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
+import { recert } from './commands/recert.js';
 import { migrate, up } from './commands/server.js';
 import { stepUp } from './commands/step-up.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
@@ -53,10 +55,14 @@ Commands:
                        (list, tools, add, update, remove)
   llm <command>        the LLM proxy's providers, and shadow mode's report
                        (providers, shadow report)
+  drift report         each agent's permissions against what it used, and what to remove
+  recert <command>     recertification campaigns: owners keep, reduce or retire their agents
+                       (start, status, certify)
 
 Run "warden policy <command> --help", "warden agents --help", "warden audit --help",
-"warden approvals --help", "warden groups --help", "warden mcp connect --help", "warden mcp servers --help" or
-"warden llm --help" for a command's options.
+"warden approvals --help", "warden groups --help", "warden mcp connect --help",
+"warden mcp servers --help", "warden llm --help", "warden drift --help" or "warden recert --help"
+for a command's options.
 `;
 
 const POLICY_HELP: Record<string, string> = { lint: LINT_HELP, test: TEST_HELP, eval: EVAL_HELP };
@@ -95,6 +101,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'console') return consoleCommand(io, argv.slice(1), process.env);
   if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
   if (command === 'llm') return llm(io, argv.slice(1), process.env);
+  if (command === 'drift') return drift(io, argv.slice(1), process.env);
+  if (command === 'recert') return recert(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
   if (command === 'migrate') return migrate(io, argv.slice(1), process.env);
   if (command !== 'policy') throw new UsageError(`unknown command "${command}"`);

@@ -58,6 +58,7 @@ export {
 export type * from './model.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
+export { type GrantingRule, grantingRules, type SelectedBy } from './visibility/granting-rules.js';
 export type {
   HiddenReason,
   ToolVisibility,

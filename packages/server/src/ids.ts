@@ -24,7 +24,8 @@ export type IdPrefix =
   | 'rap'
   | 'sur'
   | 'ses'
-  | 'sic';
+  | 'sic'
+  | 'rcp';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

@@ -13,6 +13,7 @@ import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
 import { registerReportOutcomeRoute } from './decisions/routes/report-outcome.js';
 import { registerDelegationRoutes } from './delegation/routes/register.js';
+import { registerDriftRoutes } from './drift/routes/drift-routes.js';
 import type { App } from './http/app.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerKillRoutes } from './kill/routes/register.js';
@@ -24,6 +25,7 @@ import { registerMcpRoutes } from './mcp/routes/mcp-routes.js';
 import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
+import { registerRecertRoutes } from './recert/routes/recert-routes.js';
 import type { Services } from './services.js';
 import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
@@ -90,4 +92,6 @@ export async function registerRoutes(
     });
     await registerConsoleAssets(app, consoleDir(config.consoleDir));
   }
+  registerDriftRoutes(app, services.drift, services.storage);
+  registerRecertRoutes(app, services.recert);
 }

@@ -63,6 +63,8 @@ import { OutcomeService } from './decisions/outcome-service.js';
 import { TaskOwners } from './decisions/task-owners.js';
 import { DelegationService } from './delegation/delegation-service.js';
 import { DelegationGrants } from './delegation/delegation-store.js';
+import { driftNotices } from './drift/drift-notices.js';
+import { DriftService } from './drift/drift-service.js';
 import { KillService } from './kill/kill-service.js';
 import { TenantState } from './kill/tenant-state.js';
 import type { Closers } from './lifecycle/closers.js';
@@ -86,6 +88,11 @@ import type { DeliveryQueue } from './notify/delivery-queue.js';
 import type { Notifier } from './notify/notifier.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService, policySync } from './policies/policy-service.js';
+import { recertDeadlines } from './recert/recert-deadlines.js';
+import { RecertExporter } from './recert/recert-export.js';
+import { RecertService } from './recert/recert-service.js';
+import { RecertSettingsStore } from './recert/recert-settings.js';
+import type { RecertRouteServices } from './recert/routes/recert-routes.js';
 import { SecretBox } from './secrets/secret-box.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
@@ -159,6 +166,10 @@ export interface Services {
   /** The model providers' definitions: the providers file's and the API's. */
   readonly llmProviders: ManagedEntries<ProviderEntry>;
   readonly reservationSweeper: PeriodicWorker<number>;
+  /** Permission drift: each agent's permissions against what it used. */
+  readonly drift: DriftService;
+  /** Recertification campaigns, their export and the tenant's settings. */
+  readonly recert: RecertRouteServices;
   /** The node's metrics registry and tracer (each may be off). */
   readonly telemetry: Telemetry;
   /** In start order; createNode stops them in reverse. */
@@ -394,6 +405,29 @@ export async function buildServices(
     origin: auditTrail.origin,
   };
 
+  const lifecycle = new AgentLifecycle(agentDeps);
+  const drift = new DriftService({
+    storage,
+    registry,
+    mcpTools: (tenantId) => pool.tools(tenantId),
+    clock,
+  });
+  const recert: RecertRouteServices = {
+    recert: new RecertService({
+      storage,
+      audit,
+      signals,
+      notifier,
+      drift,
+      lifecycle,
+      log,
+      clock,
+      publicUrl: options.publicUrl,
+    }),
+    exporter: new RecertExporter({ storage, audit, clock }),
+    settings: new RecertSettingsStore({ storage, audit, clock }),
+  };
+
   const sweeper = reservationSweeper({
     storage,
     audit,
@@ -437,6 +471,8 @@ export async function buildServices(
       log,
       pass: () => pruneConsoleSignIns(storage, clock(), sessionSettings.idleMs, CONSOLE_PRUNE_GRACE_MS),
     }),
+    recertDeadlines({ storage, audit, signals, notifier, log, clock }, config.recertSweepIntervalMs),
+    driftNotices({ storage, audit, drift, notifier, log, clock }),
   ];
 
   return {
@@ -459,7 +495,7 @@ export async function buildServices(
     },
     agents: {
       agents: new AgentService(agentDeps),
-      lifecycle: new AgentLifecycle(agentDeps),
+      lifecycle,
       spawner: new AgentSpawner(agentDeps, agentCache),
     },
     agentKeys: new AgentKeyService({ storage, audit, signals, clock }),
@@ -509,6 +545,8 @@ export async function buildServices(
       retention: new RetentionSettings(storage, auditTrail.log, clock),
     },
     reservationSweeper: sweeper,
+    drift,
+    recert,
     telemetry,
     workers,
   };

@@ -123,6 +123,11 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       maxCalls: 100,
       windowSeconds: 60,
     });
+    const campaign = await call('POST', '/v1/recert/campaigns', {
+      name: 'victim campaign',
+      deadline: '2099-01-01T00:00:00.000Z',
+      scope: { owner: owner.id },
+    });
     const tenantId = t.node.bootstrap.tenant.id;
     const now = Date.now();
     const deliveryId = newId('ntf', now);
@@ -168,6 +173,7 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       taskId: 'ticket-4711',
       eventId: event.id,
       delegationId: delegation.json().id,
+      campaignId: campaign.campaign.id,
     };
 
     for (const entry of Object.values(ROUTE_SECURITY)) {

@@ -12,6 +12,7 @@ import { llmProviders } from './migrations/0009-llm-providers.js';
 import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
 import { consoleSessions } from './migrations/0011-console-sessions.js';
 import { stepUp } from './migrations/0015-step-up.js';
+import { recertification } from './migrations/0017-recertification.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010-llm-shadow-runs': llmShadowRuns,
   '0011-console-sessions': consoleSessions,
   '0015-step-up': stepUp,
+  '0017-recertification': recertification,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -42,6 +42,10 @@ export interface Database {
   step_up_requests: StepUpRequestsTable;
   console_sessions: ConsoleSessionsTable;
   console_sign_in_codes: ConsoleSignInCodesTable;
+  recert_campaigns: RecertCampaignsTable;
+  recert_items: RecertItemsTable;
+  recert_settings: RecertSettingsTable;
+  drift_notices: DriftNoticesTable;
 }
 
 export interface TenantsTable {
@@ -623,4 +627,68 @@ export interface ConsoleSignInCodesTable {
   /** Set once, by the one redemption that wins. */
   used_at: number | null;
   session_id: string | null;
+}
+
+/** A recertification campaign: every agent of its scope certified by its owner before the deadline. */
+export interface RecertCampaignsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  /** open, escalated (deadline passed, security told), closed (grace over) or completed (all answered). */
+  status: string;
+  /** JSON: {kind: all} | {kind: risk, risk} | {kind: owner, ownerId}. */
+  scope: string;
+  deadline_at: number;
+  /** How long security has after the deadline before unanswered agents are suspended or flagged. */
+  grace_ms: number;
+  /** suspend or flag. */
+  on_no_response: string;
+  /** The drift window (days) the owners' reports use. */
+  drift_days: number;
+  /** `human:usr_...`. */
+  created_by: string;
+  created_at: number;
+  escalated_at: number | null;
+  closed_at: number | null;
+}
+
+/** One agent of a campaign. */
+export interface RecertItemsTable {
+  tenant_id: string;
+  campaign_id: string;
+  agent_id: string;
+  owner_id: string;
+  /** pending, escalated, kept, reduced, retired, suspended or flagged. */
+  status: string;
+  /** JSON: the agent's drift figures when the campaign started (permissions, unused, candidates). */
+  drift: string;
+  /** keep, reduce or retire: the certifier's answer. */
+  decision: string | null;
+  comment: string | null;
+  /** JSON: for reduce, what is removed (rules, grants) and the access change it opened. */
+  reduction: string | null;
+  certified_by: string | null;
+  certified_at: number | null;
+  escalated_at: number | null;
+  /** When the deadline's grace suspended or flagged it. */
+  resolved_at: number | null;
+}
+
+/** A tenant's defaults for recertification campaigns. */
+export interface RecertSettingsTable {
+  tenant_id: string;
+  on_no_response: string;
+  grace_seconds: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** The month's drift notices of a tenant, sent once: the row is taken by the node that sends them. */
+export interface DriftNoticesTable {
+  tenant_id: string;
+  /** YYYY-MM (UTC). */
+  period: string;
+  sent_at: number;
+  /** How many owners were told. */
+  owners: number;
 }

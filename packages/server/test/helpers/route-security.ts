@@ -23,6 +23,8 @@ export interface Victim {
   readonly delegationId: string;
   /** A console session of the victim tenant's owner. */
   readonly sessionId: string;
+  /** A recertification campaign over the victim agent's owner's agents. */
+  readonly campaignId: string;
 }
 
 export interface RouteSecurity {
@@ -435,6 +437,54 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   'GET /v1/llm/shadow/report': {
     auth: human(['security', 'auditor']),
     request: () => ({ url: '/v1/llm/shadow/report' }),
+    foreign: null,
+  },
+  // Permission drift and recertification campaigns
+  'GET /v1/drift': { auth: READERS, request: () => ({ url: '/v1/drift' }), foreign: null },
+  'GET /v1/drift/agents/:id': {
+    auth: READERS,
+    request: (v) => ({ url: `/v1/drift/agents/${v.agentId}` }),
+    foreign: 404,
+  },
+  'POST /v1/recert/campaigns': {
+    auth: SECURITY,
+    request: (v) => ({
+      url: '/v1/recert/campaigns',
+      body: { name: 'route check', deadline: '2099-01-01T00:00:00.000Z', scope: { owner: v.humanId } },
+    }),
+    foreign: 400,
+  },
+  'GET /v1/recert/campaigns': {
+    auth: READERS,
+    request: () => ({ url: '/v1/recert/campaigns' }),
+    foreign: null,
+  },
+  'GET /v1/recert/campaigns/:id': {
+    auth: READERS,
+    request: (v) => ({ url: `/v1/recert/campaigns/${v.campaignId}` }),
+    foreign: 404,
+  },
+  'POST /v1/recert/campaigns/:id/agents/:agentId/certify': {
+    auth: human(),
+    request: (v) => ({
+      url: `/v1/recert/campaigns/${v.campaignId}/agents/${v.agentId}/certify`,
+      body: { decision: 'keep' },
+    }),
+    foreign: 404,
+  },
+  'GET /v1/recert/campaigns/:id/export': {
+    auth: human(['security', 'auditor']),
+    request: (v) => ({ url: `/v1/recert/campaigns/${v.campaignId}/export?format=json` }),
+    foreign: 404,
+  },
+  'GET /v1/recert/settings': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/recert/settings' }),
+    foreign: null,
+  },
+  'PUT /v1/recert/settings': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/recert/settings', body: { graceSeconds: 60 } }),
     foreign: null,
   },
   'POST /v1/llm/providers': {
