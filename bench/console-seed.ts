@@ -15,7 +15,7 @@
  * bench/console.ts calls `seedConsole` (and keeps the SQLite file for the next run).
  */
 import { pathToFileURL } from 'node:url';
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { agentToRow } from '../packages/server/src/agents/agent.js';
 import type { AuditEventInput } from '../packages/server/src/audit/audit-log.js';
 import { findBudget } from '../packages/server/src/budgets/budget-store.js';
@@ -24,6 +24,11 @@ import { issueAgentKey, issueHumanToken } from '../packages/server/src/credentia
 import { newId } from '../packages/server/src/ids.js';
 import type { WardenNode } from '../packages/server/src/main.js';
 import { writeTransaction } from '../packages/server/src/storage/database.js';
+import type {
+  ApprovalRequestsTable,
+  DecisionsTable,
+  TasksTable,
+} from '../packages/server/src/storage/schema.js';
 
 export interface SeedOptions {
   readonly agents?: number;
@@ -249,7 +254,10 @@ export async function seedConsole(node: WardenNode, options: SeedOptions = {}): 
   // Cumulative weights, so the busy agents are drawn often and every agent sometimes.
   const cumulative: number[] = [];
   let total = 0;
-  for (const agent of active) cumulative.push((total += agent.weight));
+  for (const agent of active) {
+    total += agent.weight;
+    cumulative.push(total);
+  }
   const drawAgent = () => {
     const x = rand() * total;
     let lo = 0;
@@ -265,7 +273,7 @@ export async function seedConsole(node: WardenNode, options: SeedOptions = {}): 
   // --- The history: decisions in tasks, outcomes, approvals, alerts, anomalies, in time order.
   // The bulk tables' secondary indexes are built once at the end rather than row by row.
   const rebuild = await dropSecondaryIndexes(node, BULK_TABLES);
-  const eventsPerDecision = 2.1; // a decision, most have an outcome, a review brings two approval events
+  const eventsPerDecision = 2.0; // a decision, 88 % have an outcome, a review (6 %) brings two approval events
   const decisions = Math.floor((targetEvents - agentCount) / eventsPerDecision);
   const step = (now - from - HOUR) / decisions;
   const usage = new Map<
@@ -312,9 +320,9 @@ export async function seedConsole(node: WardenNode, options: SeedOptions = {}): 
   let lastLog = performance.now();
   while (made < decisions) {
     const events: AuditEventInput[] = [];
-    const decisionRows = [];
-    const taskRows = [];
-    const approvalRows = [];
+    const decisionRows: Insertable<DecisionsTable>[] = [];
+    const taskRows: TasksTable[] = [];
+    const approvalRows: Insertable<ApprovalRequestsTable>[] = [];
     while (events.length < BATCH_EVENTS && made < decisions) {
       const at = Math.floor(from + made * step);
       made++;
