@@ -6,6 +6,9 @@ import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
 import { registerConsoleReadRoutes } from './console/read-routes.js';
+import { registerConsoleSessionRoutes } from './console/routes/register.js';
+import { consoleDir } from './console/static/console-dir.js';
+import { registerConsoleAssets } from './console/static/serve-console.js';
 import { registerAgentKeyRoutes } from './credentials/routes/register.js';
 import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
@@ -23,11 +26,17 @@ import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
+import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 
 /** Every route of the node, on the services built once in services.ts. */
-export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
+export async function registerRoutes(
+  app: App,
+  services: Services,
+  config: Config,
+  defaultTenantId: string,
+): Promise<void> {
   const { storage, registry } = services;
   registerHealthRoutes(app, { storage, registry, tenantId: defaultTenantId });
   if (services.telemetry.metrics) registerMetricsRoute(app, services.telemetry.metrics, config.metricsToken);
@@ -40,6 +49,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     watch: services.approvalWatch,
     telemetry: services.telemetry,
   });
+  registerStepUpRoutes(app, services.stepUp);
   registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
   registerNotificationRoutes(app, { queue: services.deliveries });
   registerAgentKeyRoutes(app, services.agentKeys);
@@ -72,5 +82,14 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
+  if (config.console === 'on') {
+    registerConsoleSessionRoutes(app, {
+      storage,
+      sessions: services.consoleSessions,
+      humans: services.tenants.humans,
+      httpsPublicUrl: config.publicUrl?.startsWith('https:') ?? false,
+    });
+    await registerConsoleAssets(app, consoleDir(config.consoleDir));
+  }
   registerConsoleReadRoutes(app, services.consoleReads);
 }

@@ -50,6 +50,10 @@ import { reservationSweeper } from './budgets/reservation-sweeper.js';
 import { Reservations } from './budgets/reservations.js';
 import type { Config } from './config/config.js';
 import { buildConsoleReads, type ConsoleReads } from './console/read-services.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { consoleSettings } from './console/console-settings.js';
+import { SessionAuthenticator } from './console/session-authenticator.js';
+import { pruneConsoleSignIns } from './console/session-store.js';
 import { AgentKeyService } from './credentials/agent-keys.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
@@ -86,6 +90,9 @@ import { PolicyService, policySync } from './policies/policy-service.js';
 import { SecretBox } from './secrets/secret-box.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
+import { buildStepUp } from './stepup/build-step-up.js';
+import type { StepUpRouteDeps } from './stepup/routes/register.js';
+import { StepUpService } from './stepup/step-up-service.js';
 import { openStorage, type Storage } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { Telemetry } from './telemetry/telemetry.js';
@@ -121,11 +128,16 @@ export interface Services {
   readonly policies: PolicyService;
   readonly lastUsed: LastUsedTracker;
   readonly authenticator: Authenticator;
+  /** The web console's session cookies (used by the auth hook when WARDEN_CONSOLE is on). */
+  readonly sessionAuthenticator: SessionAuthenticator;
+  /** The web console's sign-in, sessions and one-time sign-in links. */
+  readonly consoleSessions: ConsoleSessions;
   readonly tenants: TenantRouteServices;
   readonly agents: AgentRouteServices;
   readonly agentKeys: AgentKeyService;
   readonly approvals: ApprovalService;
   readonly approvalReader: ApprovalReader;
+  readonly stepUp: StepUpRouteDeps;
   readonly approvalWatch: ApprovalWatch;
   readonly access: AccessService;
   readonly grants: GrantService;
@@ -159,6 +171,9 @@ export interface Services {
 const USAGE_PRUNE_INTERVAL_MS = 10 * 60_000;
 const LAST_USED_FLUSH_INTERVAL_MS = 10_000;
 const MCP_SESSION_SWEEP_INTERVAL_MS = 60_000;
+const CONSOLE_PRUNE_INTERVAL_MS = 10 * 60_000;
+/** Ended console sessions and codes stay a day, so a person can still see why they were signed out. */
+const CONSOLE_PRUNE_GRACE_MS = 86_400_000;
 
 export async function buildServices(
   config: Config,
@@ -191,6 +206,15 @@ export async function buildServices(
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
   const audit = telemetry.metrics ? telemetry.metrics.timedAudit(auditTrail.log) : auditTrail.log;
+  const sessionSettings = consoleSettings(config);
+  const sessionAuthenticator = new SessionAuthenticator(storage, lastUsed, sessionSettings.idleMs, clock);
+  const consoleSessions = new ConsoleSessions({
+    storage,
+    audit,
+    settings: sessionSettings,
+    publicUrl: options.publicUrl,
+    clock,
+  });
   const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, log, clock);
@@ -207,11 +231,15 @@ export async function buildServices(
     // A security or legal group that does not exist yet falls back to people with the role.
     fallbackRoles: { [config.approvalSecurityGroup]: ['security'], [config.approvalLegalGroup]: ['admin'] },
   };
+  const secretBox = await SecretBox.load(config.secretsKeyFile);
+  const stepUp = buildStepUp({ config, storage, audit, secretBox, approvalOptions, log, clock });
   const approvals = new ApprovalService({
     storage,
     audit,
     signals,
     notifier,
+    freshIdentity: stepUp.gate,
+    stageListener: stepUp.requests,
     rollbacks: new WebhookRollbackCaller(config.webhookSecret, log, config.webhookRetryBaseMs),
     log,
     clock,
@@ -226,6 +254,8 @@ export async function buildServices(
         }
       : {}),
   });
+  // Step-up sends still in flight (retrying a product's hook) finish before storage closes.
+  closers.push('step-up requests', () => stepUp.requests.idle());
   const registrations = new Registrations(approvals, approvalOptions, {
     securityGroup: config.approvalSecurityGroup,
     legalGroup: config.approvalLegalGroup,
@@ -291,7 +321,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
+  const pool = new UpstreamPool(log, secretBox, process.env, clock);
   const agentTools = new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock });
   const mcp = new McpGateway(
     {
@@ -404,6 +434,12 @@ export async function buildServices(
       log,
       pass: () => usage.prune(clock()),
     }),
+    new PeriodicWorker({
+      name: 'console session prune',
+      intervalMs: CONSOLE_PRUNE_INTERVAL_MS,
+      log,
+      pass: () => pruneConsoleSignIns(storage, clock(), sessionSettings.idleMs, CONSOLE_PRUNE_GRACE_MS),
+    }),
   ];
 
   return {
@@ -416,6 +452,8 @@ export async function buildServices(
     policies,
     lastUsed,
     authenticator,
+    sessionAuthenticator,
+    consoleSessions,
     tenants: {
       storage,
       humans: new HumanService(tenantDeps),
@@ -431,6 +469,19 @@ export async function buildServices(
     approvals,
     approvalReader,
     approvalWatch,
+    stepUp: {
+      service: new StepUpService({
+        storage,
+        audit,
+        approvals,
+        secrets: stepUp.secrets,
+        requests: stepUp.requests,
+        clock,
+        proofTtlSeconds: config.reauthTtlSeconds,
+      }),
+      secrets: stepUp.secrets,
+      hooks: stepUp.hooks,
+    },
     access: new AccessService({
       storage,
       approvals,

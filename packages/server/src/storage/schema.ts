@@ -36,6 +36,12 @@ export interface Database {
   mcp_servers: ManagedEntriesTable;
   llm_providers: ManagedEntriesTable;
   llm_shadow_runs: LlmShadowRunsTable;
+  human_reauth_secrets: HumanReauthSecretsTable;
+  reauth_proofs: ReauthProofsTable;
+  step_up_hooks: StepUpHooksTable;
+  step_up_requests: StepUpRequestsTable;
+  console_sessions: ConsoleSessionsTable;
+  console_sign_in_codes: ConsoleSignInCodesTable;
 }
 
 export interface TenantsTable {
@@ -534,4 +540,91 @@ export interface LlmShadowRunsTable {
   tools_differ: number | null;
   /** Text similarity of the two answers, 0 to 1. */
   similarity: number | null;
+}
+
+/** A human's re-authentication secret: scrypt `salt:hash`, locked for a while after repeated failures. */
+export interface HumanReauthSecretsTable {
+  tenant_id: string;
+  human_id: string;
+  hash: string;
+  failed_attempts: number;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A short-lived, single-use re-authentication proof for one approval; only its hash is kept. */
+export interface ReauthProofsTable {
+  tenant_id: string;
+  id: string;
+  hash: string;
+  approval_id: string;
+  action_digest: string | null;
+  human_id: string;
+  /** Which proof source minted it (`reauth_secret`). */
+  source: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Where a tenant's end customers re-authenticate: the product's sign-in hook and its shared secret (sealed). */
+export interface StepUpHooksTable {
+  tenant_id: string;
+  url: string;
+  secret: string;
+  updated_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A signed re-authentication request sent through the hook; its confirmation uses it up. */
+export interface StepUpRequestsTable {
+  tenant_id: string;
+  id: string;
+  approval_id: string;
+  stage: number;
+  subject: string;
+  action_digest: string | null;
+  created_at: number;
+  expires_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+  used_at: number | null;
+}
+
+export interface ConsoleSessionsTable {
+  id: string;
+  tenant_id: string;
+  human_id: string;
+  /** SHA-256 (hex) of the cookie's secret; the secret itself is never stored. */
+  hash: string;
+  /** How the human signed in: `token` or `code`. */
+  method: string;
+  /** The human token signed in with (revoking it ends the session), null for a code. */
+  token_id: string | null;
+  user_agent: string | null;
+  created_at: number;
+  /** Written in the background (at most once a minute per session): the idle expiry reads it. */
+  last_used_at: number;
+  /** The absolute end: created_at plus the absolute lifetime. */
+  expires_at: number;
+  revoked_at: number | null;
+  /** sign_out, revoked, human_disabled. */
+  revoked_reason: string | null;
+}
+
+export interface ConsoleSignInCodesTable {
+  id: string;
+  tenant_id: string;
+  human_id: string;
+  /** SHA-256 (hex) of the code. */
+  hash: string;
+  /** The human who asked for the link, or `system` for the one `warden up` prints. */
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  /** Set once, by the one redemption that wins. */
+  used_at: number | null;
+  session_id: string | null;
 }
