@@ -5,6 +5,7 @@ import { registerApprovalRoutes } from './approvals/routes/register.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
+import { registerConsoleReadRoutes } from './console/read-routes.js';
 import { registerConsoleSessionRoutes } from './console/routes/register.js';
 import { consoleDir } from './console/static/console-dir.js';
 import { registerConsoleAssets } from './console/static/serve-console.js';
@@ -94,4 +95,5 @@ export async function registerRoutes(
   }
   registerDriftRoutes(app, services.drift, services.storage);
   registerRecertRoutes(app, services.recert);
+  registerConsoleReadRoutes(app, services.consoleReads);
 }

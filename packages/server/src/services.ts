@@ -51,6 +51,7 @@ import { Reservations } from './budgets/reservations.js';
 import type { Config } from './config/config.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { consoleSettings } from './console/console-settings.js';
+import { buildConsoleReads, type ConsoleReads } from './console/read-services.js';
 import { SessionAuthenticator } from './console/session-authenticator.js';
 import { pruneConsoleSignIns } from './console/session-store.js';
 import { AgentKeyService } from './credentials/agent-keys.js';
@@ -165,6 +166,8 @@ export interface Services {
   readonly llm: LlmProxy;
   /** The model providers' definitions: the providers file's and the API's. */
   readonly llmProviders: ManagedEntries<ProviderEntry>;
+  /** The console's read models (overview, capabilities, policy history, budget usage, anomalies). */
+  readonly consoleReads: ConsoleReads;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** Permission drift: each agent's permissions against what it used. */
   readonly drift: DriftService;
@@ -544,6 +547,16 @@ export async function buildServices(
       shredder: new AuditShredder({ storage, log: auditTrail.log, keys: auditTrail.keys, signals, clock }),
       retention: new RetentionSettings(storage, auditTrail.log, clock),
     },
+    consoleReads: buildConsoleReads({
+      storage,
+      budgets,
+      approvals: approvalReader,
+      sealer: auditTrail.sealer,
+      registry,
+      pool,
+      grants: grantCache,
+      clock,
+    }),
     reservationSweeper: sweeper,
     drift,
     recert,
