@@ -5,6 +5,7 @@ import { registerApprovalRoutes } from './approvals/routes/register.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
+import { registerConsoleReadRoutes } from './console/read-routes.js';
 import { registerAgentKeyRoutes } from './credentials/routes/register.js';
 import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
@@ -71,4 +72,5 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
+  registerConsoleReadRoutes(app, services.consoleReads);
 }

@@ -49,6 +49,7 @@ import { DecisionBudgets } from './budgets/decision-budgets.js';
 import { reservationSweeper } from './budgets/reservation-sweeper.js';
 import { Reservations } from './budgets/reservations.js';
 import type { Config } from './config/config.js';
+import { buildConsoleReads, type ConsoleReads } from './console/read-services.js';
 import { AgentKeyService } from './credentials/agent-keys.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
@@ -146,6 +147,8 @@ export interface Services {
   readonly llm: LlmProxy;
   /** The model providers' definitions: the providers file's and the API's. */
   readonly llmProviders: ManagedEntries<ProviderEntry>;
+  /** The console's read models (overview, capabilities, policy history, budget usage, anomalies). */
+  readonly consoleReads: ConsoleReads;
   readonly reservationSweeper: PeriodicWorker<number>;
   /** The node's metrics registry and tracer (each may be off). */
   readonly telemetry: Telemetry;
@@ -457,6 +460,16 @@ export async function buildServices(
       shredder: new AuditShredder({ storage, log: auditTrail.log, keys: auditTrail.keys, signals, clock }),
       retention: new RetentionSettings(storage, auditTrail.log, clock),
     },
+    consoleReads: buildConsoleReads({
+      storage,
+      budgets,
+      approvals: approvalReader,
+      sealer: auditTrail.sealer,
+      registry,
+      pool,
+      grants: grantCache,
+      clock,
+    }),
     reservationSweeper: sweeper,
     telemetry,
     workers,

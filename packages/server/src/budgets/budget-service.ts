@@ -18,7 +18,7 @@ import {
   replaceConfigBudgets,
   updateBudget,
 } from './budget-store.js';
-import { windowOf } from './windows.js';
+import { type BudgetWindow, windowOf } from './windows.js';
 
 export interface BudgetServiceDeps {
   readonly storage: Storage;
@@ -162,6 +162,12 @@ export class BudgetService {
       if (events.length > 0) await this.deps.audit.append(trx, tenantId, events);
     });
     await this.changed(tenantId);
+  }
+
+  /** The window of a budget holding now, in the tenant's time zone. */
+  async currentWindow(tenantId: string, budget: Budget): Promise<BudgetWindow> {
+    const { timeZone } = await this.deps.cache.get(tenantId);
+    return windowOf(budget.period, timeZone, this.deps.clock());
   }
 
   /** The counters of one budget in its current window, most used first. */

@@ -167,6 +167,7 @@ export interface TasksTable {
   last_action_at: number;
 }
 
+/** Indexed by task, by agent and time (0001), and by time with the effect (0012-console-read-indexes). */
 export interface DecisionsTable {
   id: string;
   tenant_id: string;
@@ -213,7 +214,10 @@ export interface AuditLogStateTable {
   updated_at: number;
 }
 
-/** One leaf. Every column but `body` and `leaf_hash` is a copy of a field of the body, for queries. */
+/**
+ * One leaf. Every column but `body` and `leaf_hash` is a copy of a field of the body, for queries.
+ * Indexed by agent, time, subject, task (0003) and by type (0012-console-read-indexes).
+ */
 export interface AuditEventsTable {
   tenant_id: string;
   /** 0, 1, 2, ... per tenant, without gaps: the leaf index. */

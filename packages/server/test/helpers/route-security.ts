@@ -259,6 +259,18 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
 
   // Policies
   'GET /v1/policies': { auth: human(), request: () => ({ url: '/v1/policies' }), foreign: null },
+  'GET /v1/policies/versions': {
+    auth: human(),
+    request: () => ({ url: '/v1/policies/versions' }),
+    foreign: null,
+  },
+  // A version is the hash of its content: two tenants with the same files share it, each reading
+  // its own stored copy (console-reads.test.ts checks another tenant's version is not found).
+  'GET /v1/policies/versions/:version': {
+    auth: human(),
+    request: () => ({ url: '/v1/policies/versions/0000' }),
+    foreign: null,
+  },
   'POST /v1/policies/reload': {
     auth: SECURITY,
     request: () => ({ url: '/v1/policies/reload' }),
@@ -439,6 +451,22 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     auth: human(),
     request: (v) => ({ url: `/v1/agents/${v.agentId}/budgets` }),
     foreign: 404,
+  },
+  'GET /v1/agents/:id/capabilities': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/capabilities` }),
+    foreign: 404,
+  },
+  'GET /v1/budgets/:id/usage': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/budgets/${v.budgetId}/usage?days=7` }),
+    foreign: 404,
+  },
+  'GET /v1/anomalies': { auth: human(), request: () => ({ url: '/v1/anomalies' }), foreign: null },
+  'GET /v1/console/overview': {
+    auth: human(),
+    request: () => ({ url: '/v1/console/overview' }),
+    foreign: null,
   },
   'GET /v1/agents/:id/baselines': {
     auth: human(),

@@ -7,6 +7,7 @@ import { errorResponses, toIso } from '../../http/schemas.js';
 import type { Storage } from '../../storage/database.js';
 import type { PolicyRegistry } from '../policy-registry.js';
 import type { PolicyService } from '../policy-service.js';
+import { policiesJson } from './policy-json.js';
 
 export interface PolicyRouteDeps {
   readonly storage: Storage;
@@ -42,23 +43,7 @@ export function registerPolicyRoutes(app: App, deps: PolicyRouteDeps) {
         activatedAt: active ? toIso(active.activated_at) : null,
         activatedBy: active?.activated_by ?? null,
         ruleCount: bundle.ruleCount,
-        policies: bundle.policies.map((policy) => ({
-          name: policy.metadata.name,
-          kind: policy.kind,
-          description: policy.metadata.description,
-          owner: policy.metadata.owner,
-          file: policy.source.file,
-          agents: policy.agents,
-          rules: policy.rules.map((rule) => ({
-            id: rule.id,
-            effect: rule.effect,
-            tools: rule.tools,
-            when: rule.when ?? null,
-            reason: rule.reason,
-            approval: rule.approval ?? null,
-            line: rule.source.line,
-          })),
-        })),
+        policies: policiesJson(bundle),
       };
     },
   );
