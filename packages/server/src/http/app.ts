@@ -1,7 +1,10 @@
 import type { Socket } from 'node:net';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import { SESSION_COOKIE } from '../console/console-secrets.js';
+import type { SessionAuthenticator } from '../console/session-authenticator.js';
 import type { Authenticator } from '../credentials/authenticator.js';
 import { WardenError } from '../errors.js';
 import { authenticateRequest } from './auth.js';
@@ -25,6 +28,8 @@ export interface AppOptions {
   /** The node's logger (see createLogger): the app's request logs are its children. */
   readonly logger: FastifyBaseLogger;
   readonly authenticator: Authenticator;
+  /** The console's session cookies; without it (WARDEN_CONSOLE=off) cookies are ignored. */
+  readonly sessions?: SessionAuthenticator;
   readonly version: string;
   /** Sees every route as it is added (tests check each route's security against a table). */
   readonly onRoute?: (route: RouteOptions) => void;
@@ -65,7 +70,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     openApiSecurity(route);
     options.onRoute?.(route);
   });
-  app.addHook('onRequest', authenticateRequest(options.authenticator));
+  // Parses cookies in its own onRequest hook, registered before (so run before) authentication.
+  await app.register(cookie);
+  app.addHook('onRequest', authenticateRequest(options.authenticator, options.sessions));
   dropSilentConnectionsOnClose(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
@@ -83,6 +90,13 @@ export async function createApp(options: AppOptions): Promise<App> {
         securitySchemes: {
           agentKey: { type: 'http', scheme: 'bearer', description: 'An agent key (wdn_a_...)' },
           humanToken: { type: 'http', scheme: 'bearer', description: 'A human API token (wdn_u_...)' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description:
+              'The web console session (POST /v1/console/sign-in); writes also need the X-Warden-CSRF header',
+          },
         },
       },
     },
