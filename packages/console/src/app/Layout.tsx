@@ -86,7 +86,7 @@ export function Layout({ children }: { children: ReactNode }) {
               aria-current={active(item.to) ? 'page' : undefined}
               rightSection={
                 item.to === '/approvals' && waiting > 0 ? (
-                  <Badge size="sm" color="orange" aria-label={`${waiting} waiting for you`}>
+                  <Badge size="sm" color="red.9" aria-label={`${waiting} waiting for you`}>
                     {waiting}
                   </Badge>
                 ) : undefined

@@ -3,6 +3,15 @@ import { useDisclosure } from '@mantine/hooks';
 import { type ReactNode, useState } from 'react';
 import { ApiError } from '../api/client';
 
+/** Filled buttons in shades whose white label reads at AA contrast. */
+const CONFIRM_COLORS: Record<string, string> = {
+  red: 'red.9',
+  green: 'teal.9',
+  yellow: 'dark',
+  gray: 'dark',
+  blue: 'blue.8',
+};
+
 /**
  * A consequential action behind a confirmation dialog (the dialog traps focus and closes on Escape).
  * `field` asks for a text the API takes (a reason, a comment); when the API refuses it, its message
@@ -50,7 +59,7 @@ export function ConfirmAction({
 
   return (
     <>
-      <Button color={color} variant="light" size="xs" onClick={open} {...buttonProps}>
+      <Button variant="default" size="xs" onClick={open} {...buttonProps}>
         {label}
       </Button>
       <Modal opened={opened} onClose={close} title={title} centered>
@@ -78,7 +87,7 @@ export function ConfirmAction({
               Cancel
             </Button>
             <Button
-              color={color}
+              color={CONFIRM_COLORS[color] ?? 'blue.8'}
               loading={busy}
               onClick={() => void confirm()}
               disabled={field?.required && !text.trim()}

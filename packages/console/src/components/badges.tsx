@@ -18,7 +18,7 @@ const STATUS_COLORS: Record<string, string> = {
 export function EffectBadge({ effect }: { effect: string | null }) {
   if (!effect) return null;
   return (
-    <Badge color={EFFECT_COLORS[effect] ?? 'gray'} variant="light">
+    <Badge color={EFFECT_COLORS[effect] ?? 'gray'} variant="dot">
       {effect}
     </Badge>
   );
@@ -26,7 +26,7 @@ export function EffectBadge({ effect }: { effect: string | null }) {
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="light">
+    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="dot">
       {status}
     </Badge>
   );

@@ -56,7 +56,7 @@ function ApprovalBody({ approval }: { approval: Approval }) {
             <StatusBadge status={approval.status} />
             {approval.status === 'pending' && (
               <Badge
-                color={new Date(approval.deadline).getTime() - now < 5 * 60_000 ? 'red' : 'blue'}
+                color={new Date(approval.deadline).getTime() - now < 5 * 60_000 ? 'red.9' : 'blue.8'}
                 size="lg"
                 data-testid="deadline"
               >

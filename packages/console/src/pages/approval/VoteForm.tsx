@@ -54,7 +54,7 @@ export function VoteForm({ approval }: { approval: Approval }) {
       )}
       <Group>
         <Button
-          color="green"
+          color="teal.9"
           loading={busy === 'approve'}
           disabled={busy !== null}
           onClick={() => void vote('approve')}
@@ -62,7 +62,7 @@ export function VoteForm({ approval }: { approval: Approval }) {
           Approve
         </Button>
         <Button
-          color="red"
+          color="red.9"
           loading={busy === 'deny'}
           disabled={busy !== null}
           onClick={() => void vote('deny')}

@@ -35,7 +35,7 @@ export function ApprovalsPage() {
             value="mine"
             rightSection={
               count ? (
-                <Badge size="sm" color="orange">
+                <Badge size="sm" color="red.9">
                   {count}
                 </Badge>
               ) : undefined

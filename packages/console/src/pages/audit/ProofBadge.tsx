@@ -47,7 +47,7 @@ export function ProofBadge({ event }: { event: AuditEvent }) {
         variant="default"
         loading={busy}
         onClick={() => void verify()}
-        aria-label={`Verify the inclusion proof of event ${event.id}`}
+        aria-label={`Verify proof of event ${event.id}`}
       >
         Verify proof
       </Button>
@@ -65,7 +65,7 @@ export function ProofBadge({ event }: { event: AuditEvent }) {
   return (
     <Tooltip label={what} multiline w={320}>
       <Badge
-        color={check.signature === 'verified' ? 'green' : 'yellow'}
+        color={check.signature === 'verified' ? 'teal.9' : 'dark'}
         variant="filled"
         role="status"
         data-testid="proof-verified"

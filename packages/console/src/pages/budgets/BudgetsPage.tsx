@@ -1,5 +1,6 @@
 import { Accordion, Badge, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api } from '../../api/client';
 import type { Budget, BudgetUsage, RateLimit } from '../../api/types';
 import { Loaded } from '../../components/Loaded';
@@ -24,6 +25,8 @@ export function BudgetsPage() {
     queryKey: ['rate-limits'],
     queryFn: () => api.get<{ rateLimits: RateLimit[] }>('/v1/rate-limits'),
   });
+  // Only an opened budget reads its counters and usage: a tenant may have many budgets.
+  const [open, setOpen] = useState<string[]>([]);
   return (
     <>
       <PageHeader
@@ -32,7 +35,7 @@ export function BudgetsPage() {
       />
       <Loaded query={budgets} label="budgets">
         {(data) => (
-          <Accordion multiple variant="separated" mb="lg">
+          <Accordion multiple variant="separated" mb="lg" value={open} onChange={setOpen}>
             {data.budgets.map((budget) => (
               <Accordion.Item key={budget.id} value={budget.id}>
                 <Accordion.Control>
@@ -48,7 +51,7 @@ export function BudgetsPage() {
                   </Group>
                 </Accordion.Control>
                 <Accordion.Panel>
-                  <BudgetPanel budget={budget} />
+                  {open.includes(budget.id) && <BudgetPanel budget={budget} />}
                 </Accordion.Panel>
               </Accordion.Item>
             ))}

@@ -43,7 +43,12 @@ export function VersionHistory() {
                 {data.versions.map((v) => (
                   <Table.Tr key={`${v.version}-${v.activatedAt}`}>
                     <Table.Td>
-                      <Code>{short(v.version)}</Code> {v.active && <Badge color="green">active</Badge>}
+                      <Code>{short(v.version)}</Code>{' '}
+                      {v.active && (
+                        <Badge variant="dot" color="green">
+                          active
+                        </Badge>
+                      )}
                     </Table.Td>
                     <Table.Td>{formatTime(v.activatedAt)}</Table.Td>
                     <Table.Td>{v.activatedBy ?? '—'}</Table.Td>
@@ -110,7 +115,10 @@ function VersionDiff({ from, to }: { from: string; to: string }) {
             {rules.map((r) => (
               <Table.Tr key={`${r.policy}/${r.rule}`}>
                 <Table.Td>
-                  <Badge color={r.change === 'added' ? 'green' : r.change === 'removed' ? 'red' : 'yellow'}>
+                  <Badge
+                    variant="dot"
+                    color={r.change === 'added' ? 'green' : r.change === 'removed' ? 'red' : 'yellow'}
+                  >
                     {r.change}
                   </Badge>
                 </Table.Td>

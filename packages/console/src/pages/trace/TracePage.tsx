@@ -77,7 +77,7 @@ function ActionTitle({ action }: { action: TraceAction }) {
         {actionPhrase(action.tool, action.args)}
       </Text>
       <EffectBadge effect={action.effect} />
-      {action.code === 'approved' && <Badge color="teal">approved by a human</Badge>}
+      {action.code === 'approved' && <Badge color="teal.9">approved by a human</Badge>}
       {action.outcome && <StatusBadge status={action.outcome.status} />}
       {typeof action.outcome?.costUsd === 'number' && (
         <Text size="xs" c="dimmed">
