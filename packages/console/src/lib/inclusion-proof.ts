@@ -41,7 +41,9 @@ export type ProofCheck =
     }
   | { readonly ok: false; readonly reason: string };
 
-function subtle(): SubtleCrypto {
+// Return types left to inference: the same code is typed against the DOM (the browser) and Node's
+// WebCrypto (its unit test), whose type names differ.
+function subtle() {
   return globalThis.crypto.subtle;
 }
 
@@ -162,7 +164,7 @@ export async function parseVerifierKey(text: string): Promise<VerifierKey | unde
 }
 
 /** Whether this browser's WebCrypto verifies Ed25519 (Chromium 137+, Firefox 129+, Safari 17+). */
-async function importEd25519(raw: Uint8Array): Promise<CryptoKey | undefined> {
+async function importEd25519(raw: Uint8Array) {
   try {
     return await subtle().importKey('raw', new Uint8Array(raw), { name: 'Ed25519' }, false, ['verify']);
   } catch {

@@ -10,7 +10,7 @@ import { ApprovalLink } from '../../components/links';
 import { relative } from '../../lib/format';
 import { useNames } from '../../lib/names';
 import { describeEvent } from '../audit/describe-event';
-import { Section } from './AgentPage';
+import { Section } from './Section';
 
 /**
  * What the agent did lately. Auditors (and admins) read it from the audit log; everyone else sees the

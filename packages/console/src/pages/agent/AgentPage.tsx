@@ -1,4 +1,4 @@
-import { Alert, Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Card, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
 import { api } from '../../api/client';
@@ -95,27 +95,5 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
         {children}
       </Text>
     </div>
-  );
-}
-
-export function Section({
-  title,
-  children,
-  actions,
-}: {
-  title: string;
-  children: React.ReactNode;
-  actions?: React.ReactNode;
-}) {
-  return (
-    <Card withBorder component="section" aria-label={title}>
-      <Group justify="space-between" mb="xs">
-        <Title order={3} size="h5">
-          {title}
-        </Title>
-        {actions}
-      </Group>
-      {children}
-    </Card>
   );
 }

@@ -4,7 +4,7 @@ import { api } from '../../api/client';
 import type { AgentBudget, RateLimit } from '../../api/types';
 import { Loaded } from '../../components/Loaded';
 import { Meter } from '../../components/Meter';
-import { Section } from './AgentPage';
+import { Section } from './Section';
 
 /** The budgets that govern the agent now (used in the current window) and the rate limits that apply to it. */
 export function BudgetsSection({ agentId }: { agentId: string }) {

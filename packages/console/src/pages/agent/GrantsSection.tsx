@@ -5,7 +5,7 @@ import type { Grant } from '../../api/types';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { Loaded } from '../../components/Loaded';
 import { formatTime } from '../../lib/format';
-import { Section } from './AgentPage';
+import { Section } from './Section';
 
 /** Temporary grants from approved access requests; revoking one takes effect at once. */
 export function GrantsSection({ agentId, manage }: { agentId: string; manage: boolean }) {

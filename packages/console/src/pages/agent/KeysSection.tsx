@@ -6,7 +6,7 @@ import type { AgentKey } from '../../api/types';
 import { ConfirmAction } from '../../components/ConfirmAction';
 import { Loaded } from '../../components/Loaded';
 import { formatTime, relative } from '../../lib/format';
-import { Section } from './AgentPage';
+import { Section } from './Section';
 
 interface Issued {
   key: AgentKey;

@@ -11,7 +11,7 @@ import { AgentLink, TaskLink } from '../../components/links';
 import { PageHeader } from '../../components/PageHeader';
 import { countdown, formatAmount, formatTime } from '../../lib/format';
 import { useNames } from '../../lib/names';
-import { useNow } from '../approvals/ApprovalsPage';
+import { useNow } from '../../lib/use-now';
 import { VoteForm } from './VoteForm';
 
 const route = getRouteApi('/approvals/$approvalId');
@@ -122,7 +122,9 @@ function ApprovalBody({ approval }: { approval: Approval }) {
           <Title order={3} size="h5">
             The call (arguments as stored, sensitive values redacted)
           </Title>
-          <Code block>{JSON.stringify(action.args, null, 2)}</Code>
+          <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+            {JSON.stringify(action.args, null, 2)}
+          </Code>
           <Text size="xs" c="dimmed" className="mono">
             digest {action.digest}
           </Text>

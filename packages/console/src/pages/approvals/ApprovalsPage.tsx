@@ -1,6 +1,5 @@
 import { Badge, Table, Tabs, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { Approval } from '../../api/types';
 import { waitingQuery } from '../../app/approval-stream';
@@ -10,6 +9,7 @@ import { ApprovalLink } from '../../components/links';
 import { PageHeader } from '../../components/PageHeader';
 import { argsSummary, countdown, relative } from '../../lib/format';
 import { useNames } from '../../lib/names';
+import { useNow } from '../../lib/use-now';
 
 /** The inbox: what waits for me (live over the approval stream), everything pending, and the history. */
 export function ApprovalsPage() {
@@ -74,17 +74,6 @@ export function ApprovalsPage() {
     </>
   );
 }
-
-function useNow(intervalMs = 1000): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
-
-export { useNow };
 
 function ApprovalTable({ approvals, decided = false }: { approvals: Approval[]; decided?: boolean }) {
   const names = useNames();

@@ -145,7 +145,7 @@ export function AuditPage() {
             <Table.Tr>
               <Table.Th w={170}>When</Table.Th>
               <Table.Th>What happened</Table.Th>
-              <Table.Th w={90}>Effect</Table.Th>
+              <Table.Th w={120}>Effect</Table.Th>
               <Table.Th w={160}>Task</Table.Th>
             </Table.Tr>
           </Table.Thead>
@@ -220,7 +220,9 @@ function StoryRow({ story, names }: { story: Story; names: ReturnType<typeof use
                       {event.id} · seq {event.seq} · rules {event.rules.join(', ') || '—'}
                     </Text>
                     {event.payload ? (
-                      <Code block>{JSON.stringify(event.payload, null, 2)}</Code>
+                      <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+                        {JSON.stringify(event.payload, null, 2)}
+                      </Code>
                     ) : (
                       <Text size="xs" c="dimmed">
                         {event.shredded ? 'Payload shredded after its retention period.' : 'No payload.'}

@@ -174,7 +174,11 @@ function IncidentList() {
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{chainText(incident.detail, names) || '—'}</Text>
-                      {incident.detail && <Code block>{JSON.stringify(incident.detail, null, 2)}</Code>}
+                      {incident.detail && (
+                        <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+                          {JSON.stringify(incident.detail, null, 2)}
+                        </Code>
+                      )}
                     </Table.Td>
                   </Table.Tr>
                 ))}
