@@ -3,6 +3,7 @@ import { agents } from './commands/agents.js';
 import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
+import { consoleCommand } from './commands/console.js';
 import { kill } from './commands/kill.js';
 import { llm } from './commands/llm.js';
 import { mcp } from './commands/mcp.js';
@@ -32,6 +33,8 @@ Commands:
                        (list, show, approve, deny, wait)
   budgets <command>    spend budgets and rate limits, and what an agent has left
                        (list, show, set, update, delete, agent, rate-limits)
+  console link         a one-time sign-in link for the web console
+                       [--human <usr_id or email>]
   kill <command>       the kill switch: stop an agent, an owner's agents or the tenant
                        (agent, owner, tenant, thaw, status)
   mcp connect          serve MCP over stdio for a desktop client (Claude Desktop, Cursor, …),
@@ -77,6 +80,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'approvals') return approvals(io, argv.slice(1), process.env);
   if (command === 'budgets') return budgets(io, argv.slice(1), process.env);
   if (command === 'kill') return kill(io, argv.slice(1), process.env);
+  if (command === 'console') return consoleCommand(io, argv.slice(1), process.env);
   if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
   if (command === 'llm') return llm(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);

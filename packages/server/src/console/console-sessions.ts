@@ -1,6 +1,6 @@
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { forbidden, notFound, WardenError } from '../errors.js';
+import { forbidden, invalidField, notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
 import { isSelfOrAdmin } from '../tenants/human.js';
@@ -173,7 +173,9 @@ export class ConsoleSessions {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', humanId)
         .executeTakeFirst();
-      if (!human) throw notFound('human', humanId);
+      // The human is named in the request's body (or is the caller): one of another tenant is
+      // answered exactly like one that does not exist.
+      if (!human) throw invalidField('body.humanId', `no human ${humanId} in this tenant`);
       if (human.status !== 'active') {
         throw new WardenError('conflict', `human ${humanId} is disabled; enable them first`);
       }

@@ -101,3 +101,22 @@ describe.each(DATABASES)('console sign-in (%s)', (db) => {
     expect(events.map((e) => e.type)).toEqual(['console.sign_in', 'console.sign_out']);
   });
 });
+
+describe('console sign-in behind https (WARDEN_PUBLIC_URL)', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode('sqlite', { settings: { publicUrl: 'https://warden.example.com' } });
+  });
+  afterAll(() => t?.close());
+
+  it('marks the cookie Secure and links to the public address', async () => {
+    const res = await t.node.app.inject({
+      method: 'POST',
+      url: '/v1/console/sign-in',
+      payload: { token: t.adminToken },
+    });
+    expect(String(res.headers['set-cookie'])).toContain('; Secure');
+    const link = await request(t.node, 'POST', '/v1/console/sign-in-links', t.adminToken);
+    expect(link.json().url).toMatch(/^https:\/\/warden\.example\.com\/sign-in#code=wdn_c_/);
+  });
+});
