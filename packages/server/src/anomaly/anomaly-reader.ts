@@ -38,19 +38,51 @@ export class AnomalyReader {
     filter: { readonly agentId?: string; readonly limit: number },
   ): Promise<AnomalyNotice[]> {
     const { tenantId } = principal;
+    const db = this.storage.db;
     const everyAgent = isGuardian(principal) || hasAnyRole(principal.roles, ['auditor']);
-    let query = this.storage.db
-      .selectFrom('audit_events as e')
-      .leftJoin('agents as a', (join) =>
-        join.onRef('a.tenant_id', '=', 'e.tenant_id').onRef('a.id', '=', 'e.agent_id'),
-      )
-      .select(['e.seq', 'e.type', 'e.agent_id', 'e.created_at', 'e.body', 'e.leaf_hash', 'a.name'])
-      .where('e.tenant_id', '=', tenantId)
-      .where('e.type', 'in', [...ANOMALY_EVENT_TYPES]);
-    if (filter.agentId !== undefined) query = query.where('e.agent_id', '=', filter.agentId);
-    if (!everyAgent) query = query.where('a.owner_id', '=', principal.humanId);
-    // The (tenant_id, type, seq) index of migration 0012 answers this newest-first without a scan.
-    const rows = await query.orderBy('e.seq', 'desc').limit(filter.limit).execute();
+    // Anyone else reads the agents they own: those are looked up first, so a human who owns none
+    // costs one small query, not a walk through every notice.
+    let owned: string[] | undefined;
+    if (!everyAgent) {
+      const mine = await db
+        .selectFrom('agents')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('owner_id', '=', principal.humanId)
+        .execute();
+      owned = mine.map((a) => a.id);
+      if (filter.agentId !== undefined) owned = owned.filter((id) => id === filter.agentId);
+      if (owned.length === 0) return [];
+    }
+    // One walk per type down the (tenant_id, type, seq) index of migration 0012, newest first, then
+    // merged: an `in` over both types would make the planner sort or walk the whole log instead.
+    const perType = await Promise.all(
+      ANOMALY_EVENT_TYPES.map((type) => {
+        let query = db
+          .selectFrom('audit_events')
+          .select(['seq', 'type', 'agent_id', 'created_at', 'body', 'leaf_hash'])
+          .where('tenant_id', '=', tenantId)
+          .where('type', '=', type);
+        if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+        if (owned !== undefined) query = query.where('agent_id', 'in', owned);
+        return query.orderBy('seq', 'desc').limit(filter.limit).execute();
+      }),
+    );
+    const rows = perType
+      .flat()
+      .sort((a, b) => Number(b.seq) - Number(a.seq))
+      .slice(0, filter.limit);
+    const names = new Map<string, string>();
+    const agentIds = [...new Set(rows.map((r) => r.agent_id).filter((id) => id !== null))];
+    if (agentIds.length > 0) {
+      const agents = await db
+        .selectFrom('agents')
+        .select(['id', 'name'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', agentIds)
+        .execute();
+      for (const agent of agents) names.set(agent.id, agent.name);
+    }
     const notices: AnomalyNotice[] = [];
     for (const row of rows) {
       const event = await openEvent(this.sealer, tenantId, row);
@@ -59,7 +91,7 @@ export class AnomalyReader {
       notices.push({
         eventId: event.id,
         agentId: row.agent_id ?? event.subject.id,
-        agentName: row.name ?? null,
+        agentName: names.get(row.agent_id ?? '') ?? null,
         kind,
         metric: kind === 'anomaly' && typeof payload.metric === 'string' ? payload.metric : null,
         detail: kind === 'anomaly' ? anomalyDetail(payload) : breakerDetail(payload),

@@ -2,7 +2,14 @@ import type { AgentPrincipal, HumanPrincipal } from '../credentials/principal.js
 import { notFound } from '../errors.js';
 import type { Storage } from '../storage/database.js';
 import type { ApprovalRequest } from './approval.js';
-import { type ApprovalFilter, findApproval, listApprovals, votesOf } from './approval-store.js';
+import {
+  type ApprovalFilter,
+  findApproval,
+  listApprovals,
+  type Reader,
+  votesOf,
+  votesOfMany,
+} from './approval-store.js';
 import { type ApprovalView, canSee, viewOf } from './approval-view.js';
 import type { ApprovalWatch } from './approval-watch.js';
 import { Directory } from './directory.js';
@@ -47,15 +54,23 @@ export class ApprovalReader {
         { ...filter, ...(cursor ? { cursor } : {}) },
         batch,
       );
+      // The batch's votes and its agents' owners in one query each, not one per request.
+      const [votes, batchOwners] = await Promise.all([
+        votesOfMany(
+          db,
+          principal.tenantId,
+          rows.map((r) => r.id),
+        ),
+        ownersOf(
+          db,
+          principal.tenantId,
+          [...new Set(rows.map((r) => r.agentId))].filter((id) => !owners.has(id)),
+        ),
+      ]);
+      for (const [agentId, ownerId] of batchOwners) owners.set(agentId, ownerId);
       for (const request of rows) {
-        const view = viewOf(
-          request,
-          await votesOf(db, principal.tenantId, request.id),
-          directory,
-          this.options,
-        );
+        const view = viewOf(request, votes.get(request.id) ?? [], directory, this.options);
         if (filter.mine && !view.eligible.includes(principal.humanId)) continue;
-        if (!owners.has(request.agentId)) owners.set(request.agentId, await this.ownerOf(request));
         if (!canSee(principal, view, owners.get(request.agentId))) continue;
         items.push(view);
         if (items.length > filter.limit) break;
@@ -104,12 +119,22 @@ export class ApprovalReader {
   }
 
   private async ownerOf(request: ApprovalRequest): Promise<string | undefined> {
-    const row = await this.storage.db
-      .selectFrom('agents')
-      .select('owner_id')
-      .where('tenant_id', '=', request.tenantId)
-      .where('id', '=', request.agentId)
-      .executeTakeFirst();
-    return row?.owner_id;
+    return (await ownersOf(this.storage.db, request.tenantId, [request.agentId])).get(request.agentId);
   }
+}
+
+/** The owners of agents, by agent id (an agent not found has none). */
+async function ownersOf(
+  db: Reader,
+  tenantId: string,
+  agentIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (agentIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('agents')
+    .select(['id', 'owner_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...agentIds])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.owner_id]));
 }

@@ -4,7 +4,7 @@ import type { Dialect, Trx } from '../storage/database.js';
 import type { ApprovalStatus, Database } from '../storage/schema.js';
 import { type ApprovalRequest, approvalFromRow, approvalToRow, type Vote, voteFromRow } from './approval.js';
 
-type Reader = Pick<Kysely<Database>, 'selectFrom'>;
+export type Reader = Pick<Kysely<Database>, 'selectFrom'>;
 
 export async function findApproval(
   db: Reader,
@@ -71,6 +71,29 @@ export async function votesOf(db: Reader, tenantId: string, requestId: string): 
     .orderBy('created_at')
     .execute();
   return rows.map(voteFromRow);
+}
+
+/** The votes of several requests, by request id, each in the order cast. */
+export async function votesOfMany(
+  db: Reader,
+  tenantId: string,
+  requestIds: readonly string[],
+): Promise<Map<string, Vote[]>> {
+  const votes = new Map<string, Vote[]>();
+  if (requestIds.length === 0) return votes;
+  const rows = await db
+    .selectFrom('approval_votes')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('request_id', 'in', [...requestIds])
+    .orderBy('created_at')
+    .execute();
+  for (const row of rows) {
+    const list = votes.get(row.request_id) ?? [];
+    list.push(voteFromRow(row));
+    votes.set(row.request_id, list);
+  }
+  return votes;
 }
 
 export async function insertVote(trx: Trx, tenantId: string, requestId: string, vote: Vote): Promise<void> {

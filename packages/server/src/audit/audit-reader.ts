@@ -77,20 +77,33 @@ export class AuditReader {
     page: EventPageRequest,
   ): Promise<{ events: AuditEventView[]; nextCursor: string | null }> {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, page.order);
-    let query = this.storage.db
-      .selectFrom('audit_events')
-      .select(['seq', 'body', 'leaf_hash'])
-      .where('tenant_id', '=', tenantId);
+    // Two steps: the filter picks the page's sequence numbers from the indexes alone (the time, task,
+    // type and agent indexes end in seq, so they also hand them over in order), then only those
+    // rows are read whole. Reading the bodies in the first step would carry every matching row's
+    // body through the sort of a time range.
+    let query = this.storage.db.selectFrom('audit_events').select('seq').where('tenant_id', '=', tenantId);
     const filter = page.filter;
     if (hasConditions(filter))
       query = query.where((eb) => eb.and(conditions(eb, filter, this.storage.dialect)));
     if (after !== undefined) query = query.where('seq', page.order === 'asc' ? '>' : '<', after);
     // One row more than asked tells whether another page follows.
-    const rows = await query
+    const picked = await query
       .orderBy('seq', page.order)
       .limit(page.limit + 1)
       .execute();
-    const shown = rows.slice(0, page.limit);
+    const seqs = picked.map((row) => Number(row.seq));
+    const bodies =
+      seqs.length === 0
+        ? []
+        : await this.storage.db
+            .selectFrom('audit_events')
+            .select(['seq', 'body', 'leaf_hash'])
+            .where('tenant_id', '=', tenantId)
+            .where('seq', 'in', seqs.slice(0, page.limit))
+            .execute();
+    const bySeq = new Map(bodies.map((row) => [Number(row.seq), row]));
+    // Events are never deleted (the log is append-only), so every picked seq has its row.
+    const shown = seqs.slice(0, page.limit).flatMap((seq) => bySeq.get(seq) ?? []);
     // One at a time: a page's events share few keys, and the first read of each fills the cache
     // that the rest then use, instead of all of them missing it at once.
     const events: AuditEventView[] = [];
@@ -98,7 +111,7 @@ export class AuditReader {
     const last = shown.at(-1);
     return {
       events,
-      nextCursor: rows.length > page.limit && last ? encodeCursor(page.order, last.seq) : null,
+      nextCursor: seqs.length > page.limit && last ? encodeCursor(page.order, Number(last.seq)) : null,
     };
   }
 }
