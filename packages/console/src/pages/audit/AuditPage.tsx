@@ -100,7 +100,16 @@ export function AuditPage() {
         }}
       >
         <Group align="flex-end" mb="md">
-          {text('agent', 'Agent (agt_ id)')}
+          <Select
+            label="Agent"
+            data={names.agents}
+            value={draft.agent ?? null}
+            onChange={(v) => setDraft({ ...draft, agent: v ?? undefined })}
+            searchable
+            clearable
+            w={200}
+            error={fieldError('agent')}
+          />
           {text('tool', 'Tool', 'payments.* or exact')}
           {text('type', 'Event type', 'decision.*')}
           <Select

@@ -99,31 +99,29 @@ function KillSwitch() {
   );
 }
 
+/** The accountable chain the node records with each incident: agent → owner → invoker → approver. */
 function chainText(detail: Record<string, unknown> | undefined, names: ReturnType<typeof useNames>): string {
-  if (!detail) return '';
+  const accountable = detail?.accountable;
+  if (!accountable || typeof accountable !== 'object') return '';
+  const chain = accountable as Record<string, unknown>;
+  const name = (value: unknown) =>
+    typeof value !== 'string' || !value
+      ? undefined
+      : value.startsWith('agt_')
+        ? names.agent(value)
+        : value.startsWith('usr_')
+          ? names.human(value)
+          : value;
   const parts: string[] = [];
-  const label = (key: string, value: unknown) => {
-    if (typeof value !== 'string' || !value) return;
-    const name = value.startsWith('agt_')
-      ? names.agent(value)
-      : value.startsWith('usr_')
-        ? names.human(value)
-        : value;
-    parts.push(`${key} ${name}`);
-  };
-  for (const key of [
-    'agent',
-    'agentId',
-    'owner',
-    'ownerId',
-    'invoker',
-    'initiator',
-    'onBehalfOf',
-    'approver',
-    'approverId',
-    'decidedBy',
-  ])
-    label(key, detail[key]);
+  for (const [key, label] of [
+    ['agent', 'agent'],
+    ['owner', 'owned by'],
+    ['invoker', 'started by'],
+    ['approver', 'approved by'],
+  ] as const) {
+    const who = name(chain[key]);
+    if (who) parts.push(`${label} ${who}`);
+  }
   return parts.join(' → ');
 }
 

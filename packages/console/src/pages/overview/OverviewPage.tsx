@@ -56,7 +56,7 @@ function OverviewBody({ data }: { data: Overview }) {
         {data.waiting && (
           <Stat
             label="Waiting for you"
-            value={String(data.waiting.approvals)}
+            value={`${data.waiting.approvals}${data.waiting.more ? '+' : ''}`}
             to="/approvals"
             testId="waiting-count"
           />
