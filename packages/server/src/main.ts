@@ -5,6 +5,8 @@ import type { AuditTrail } from './audit/audit-trail.js';
 import { applyBudgetsFile } from './budgets/apply-budgets-file.js';
 import type { Config } from './config/config.js';
 import type { ConsoleSessions } from './console/console-sessions.js';
+import { consoleDir } from './console/static/console-dir.js';
+import { consolePageFallback } from './console/static/serve-console.js';
 import type { LastUsedTracker } from './credentials/last-used.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
@@ -103,7 +105,12 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     const app = await createApp({
       logger: log,
       authenticator: services.authenticator,
-      ...(config.console === 'on' ? { sessions: services.sessionAuthenticator } : {}),
+      ...(config.console === 'on'
+        ? {
+            sessions: services.sessionAuthenticator,
+            pages: consolePageFallback(consoleDir(config.consoleDir)),
+          }
+        : {}),
       version: WARDEN_VERSION,
       onRoute: options.onRoute,
     });

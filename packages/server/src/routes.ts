@@ -8,7 +8,7 @@ import type { Config } from './config/config.js';
 import { registerConsoleReadRoutes } from './console/read-routes.js';
 import { registerConsoleSessionRoutes } from './console/routes/register.js';
 import { consoleDir } from './console/static/console-dir.js';
-import { registerConsolePages } from './console/static/serve-console.js';
+import { registerConsoleAssets } from './console/static/serve-console.js';
 import { registerAgentKeyRoutes } from './credentials/routes/register.js';
 import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
@@ -88,6 +88,6 @@ export async function registerRoutes(
       humans: services.tenants.humans,
       httpsPublicUrl: config.publicUrl?.startsWith('https:') ?? false,
     });
-    await registerConsolePages(app, consoleDir(config.consoleDir));
+    await registerConsoleAssets(app, consoleDir(config.consoleDir));
   }
 }

@@ -87,7 +87,7 @@ describe('the console served by the node', () => {
       '/v1/nothing-here',
       '/v1/agents/agt_x/nope',
       '/llm/nothing',
-      '/mcp/x',
+      '/mcp/x/y',
       '/healthz/x',
       '/metrics/x',
     ]) {
@@ -96,6 +96,9 @@ describe('the console served by the node', () => {
       expect(res.json().error.code, url).toBe('not_found');
     }
     expect((await t.node.app.inject({ method: 'POST', url: '/agents' })).json().error.code).toBe('not_found');
+    const overlong = await get(`/v1/agents/agt_${'a'.repeat(1_000)}`);
+    expect(overlong.statusCode).toBe(414);
+    expect(overlong.json().error.code).toBe('uri_too_long');
   });
 
   it('signs in and reads the session from the same origin', async () => {
@@ -130,7 +133,10 @@ describe('the console when it is not built', () => {
     }
     // Built while the node runs: picked up at once.
     writeFileSync(join(empty, 'index.html'), INDEX);
+    mkdirSync(join(empty, 'assets'));
+    writeFileSync(join(empty, 'assets', 'app-3f2a.js'), 'console.log("warden")');
     expect((await t.node.app.inject({ method: 'GET', url: '/' })).body).toBe(INDEX);
+    expect((await t.node.app.inject({ method: 'GET', url: '/assets/app-3f2a.js' })).statusCode).toBe(200);
   });
 });
 

@@ -73,8 +73,8 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   // configured, 401 without the right token when one is). Names no tenant's data but its slug.
   'GET /metrics': { auth: METRICS, request: () => ({ url: '/metrics' }), foreign: null },
 
-  // The web console: its pages (public; the API behind them is what is protected), sign-in, sessions
-  'GET /*': { auth: PUBLIC, request: () => ({ url: '/agents/agt_x' }), foreign: null },
+  // The web console: its files (public; the API behind them is what is protected; its pages are the
+  // not-found handler's, outside the API's paths), sign-in, sessions
   'GET /assets/*': {
     auth: PUBLIC,
     request: () => ({ url: '/assets/none-1234.js' }),
