@@ -1,4 +1,4 @@
-import type { Policy, PolicyRule } from '../../api/types';
+import type { Policy, PolicyRule } from '../../api/types.js';
 
 /** What changed between two versions, rule by rule (added, removed, changed), keyed by policy and rule id. */
 export interface RuleChange {
