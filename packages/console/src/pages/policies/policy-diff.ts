@@ -1,3 +1,4 @@
+// `.js`: the root project's tests (NodeNext) compile this file too; the bundler maps it to the .ts.
 import type { Policy, PolicyRule } from '../../api/types.js';
 
 /** What changed between two versions, rule by rule (added, removed, changed), keyed by policy and rule id. */
