@@ -137,14 +137,18 @@ export class ConsoleSessions {
     if (all && !principal.roles.includes('admin')) throw forbidden('only an admin may list every session');
     const now = this.deps.clock();
     let query = this.deps.storage.db
-      .selectFrom('console_sessions')
-      .selectAll()
-      .where('tenant_id', '=', principal.tenantId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where('last_used_at', '>', now - this.deps.settings.idleMs);
-    if (!all) query = query.where('human_id', '=', principal.humanId);
-    const rows = await query.orderBy('id', 'desc').limit(1000).execute();
+      .selectFrom('console_sessions as s')
+      .leftJoin('human_tokens as t', 't.id', 's.token_id')
+      .selectAll('s')
+      .where('s.tenant_id', '=', principal.tenantId)
+      .where('s.revoked_at', 'is', null)
+      .where('s.expires_at', '>', now)
+      .where('s.last_used_at', '>', now - this.deps.settings.idleMs)
+      // A session ends with the token it was opened with (see SessionAuthenticator).
+      .where((eb) => eb.or([eb('t.revoked_at', 'is', null), eb('t.revoked_at', '>', now)]))
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now)]));
+    if (!all) query = query.where('s.human_id', '=', principal.humanId);
+    const rows = await query.orderBy('s.id', 'desc').limit(1000).execute();
     return rows.map(sessionFromRow);
   }
 

@@ -128,8 +128,14 @@ describe.each(DATABASES)('console sessions: security (%s)', (db) => {
       .select('id')
       .where('human_id', '=', holder.id)
       .executeTakeFirstOrThrow();
+    const listed = async () =>
+      (await request(t.node, 'GET', '/v1/console/sessions?all=true', t.adminToken))
+        .json()
+        .sessions.map((s: { id: string }) => s.id);
+    expect(await listed()).toContain(withToken.sessionId);
     await request(t.node, 'DELETE', `/v1/tokens/${token.id}`, t.adminToken);
     await expectSignedOut(t, withToken);
+    expect(await listed()).not.toContain(withToken.sessionId);
   });
 
   it('lists and revokes sessions: own ones, an admin any of the tenant, never another tenant', async () => {
