@@ -3,7 +3,7 @@
  * events, on SQLite (PostgreSQL with BENCH_CONSOLE_POSTGRES=1).
  *
  * - Seeds a node with bench/console-seed.ts, or reuses the seeded data directory kept under the
- *   system's temporary directory (`warden-console-bench-…`, dropped after 12 hours or with
+ *   system's temporary directory (`warden-console-bench-v…`, dropped after 12 hours or with
  *   BENCH_CONSOLE_RESEED=1), since seeding takes minutes.
  * - Measures p50/p95 of each call over BENCH_CONSOLE_ROUNDS rounds (default 12) over real HTTP; every
  *   round runs every call once, in a shuffled order, so the calls share the machine's moments alike.
@@ -32,6 +32,8 @@ const POSTGRES = process.env.BENCH_CONSOLE_POSTGRES === '1';
 const POSTGRES_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET_MS = 300;
 const CACHE_HOURS = 12;
+/** Bumped when the seed or the schema it is measured on changes, so an older seeded directory is not reused. */
+const SEED_FORMAT = 2;
 const CONSOLE_DIST = fileURLToPath(new URL('../packages/console/dist', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -231,11 +233,14 @@ async function seededNode(): Promise<{ node: WardenNode; seed: SeedResult; seede
     const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     const node = await startSeedNode(url);
     const seed = await seedConsole(node, { agents: AGENTS, events: EVENTS });
-    // The schema goes when the process ends; the node is closed by the caller first.
-    process.on('beforeExit', () => void pgQuery(`drop schema if exists ${schema} cascade`));
+    // The schema and the node's key files go when the process ends; the node is closed first.
+    process.once('beforeExit', () => {
+      rmSync(node.config.dataDir, { recursive: true, force: true });
+      void pgQuery(`drop schema if exists ${schema} cascade`);
+    });
     return { node, seed, seeded: true };
   }
-  const dir = join(tmpdir(), `warden-console-bench-${AGENTS}-${EVENTS}`);
+  const dir = join(tmpdir(), `warden-console-bench-v${SEED_FORMAT}-${AGENTS}-${EVENTS}`);
   const manifest = join(dir, 'seed.json');
   const fresh = existsSync(manifest) && Date.now() - statSync(manifest).mtimeMs < CACHE_HOURS * 3_600_000;
   if (fresh && process.env.BENCH_CONSOLE_RESEED !== '1') {

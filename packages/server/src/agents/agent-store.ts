@@ -155,7 +155,7 @@ export async function listAgents(
  * Membership in a JSON array column of plain strings, portable across both databases. Values are
  * pattern-checked (no quotes), and LIKE's wildcards are escaped, so the match is exact.
  */
-function jsonArrayHas(column: 'environments' | 'roles', value: string) {
+export function jsonArrayHas(column: 'environments' | 'roles' | 'a.roles', value: string) {
   const pattern = `%${JSON.stringify(value).replace(/[\\%_]/g, '\\$&')}%`;
   return sql<SqlBool>`${sql.ref(column)} like ${pattern} escape '\\'`;
 }

@@ -48,8 +48,8 @@ export class BudgetUsageReader {
     const budget = await budgets.get(tenantId, id);
     const now = clock();
     const today = now - (now % DAY_MS);
-    const [agents, [top], window] = await Promise.all([
-      this.coveredAgents(tenantId, budget),
+    const agents = this.coveredAgents(budget);
+    const [[top], window] = await Promise.all([
       budgets.counters(tenantId, budget, 1),
       budgets.currentWindow(tenantId, budget),
     ]);
@@ -80,28 +80,11 @@ export class BudgetUsageReader {
     };
   }
 
-  /** The agents whose usage counts toward the budget (every agent for tenant and untargeted budgets). */
-  private async coveredAgents(tenantId: string, budget: Budget): Promise<UsageAgents> {
+  private coveredAgents(budget: Budget): UsageAgents {
     if (budget.scope === 'tenant') return { all: true };
-    if (budget.scope === 'role') {
-      const rows = await this.deps.storage.db
-        .selectFrom('agents')
-        .select(['id', 'roles'])
-        .where('tenant_id', '=', tenantId)
-        .execute();
-      const role = budget.role ?? '';
-      return { ids: rows.filter((r) => (JSON.parse(r.roles) as string[]).includes(role)).map((r) => r.id) };
-    }
+    if (budget.scope === 'role') return { role: budget.role ?? '' };
     if (budget.agentId !== null) return { ids: [budget.agentId] };
-    if (budget.tier !== null) {
-      const rows = await this.deps.storage.db
-        .selectFrom('agents')
-        .select('id')
-        .where('tenant_id', '=', tenantId)
-        .where('tier', '=', budget.tier)
-        .execute();
-      return { ids: rows.map((r) => r.id) };
-    }
+    if (budget.tier !== null) return { tier: budget.tier };
     return { all: true };
   }
 }

@@ -1,3 +1,5 @@
+import { type SqlBool, sql } from 'kysely';
+import { jsonArrayHas } from '../agents/agent-store.js';
 import type { Storage } from '../storage/database.js';
 
 export const DAY_MS = 86_400_000;
@@ -5,8 +7,12 @@ export const DAY_MS = 86_400_000;
 /** What a day's usage is summed in: the columns of `agent_usage` a budget unit counts. */
 export type UsageMeasure = 'cost_usd' | 'tokens' | 'calls' | 'records';
 
-/** Which agents' usage to sum: every agent of the tenant, or the listed ones. */
-export type UsageAgents = { readonly all: true } | { readonly ids: readonly string[] };
+/** Which agents' usage to sum: every agent of the tenant, the listed ones, a tier's or a role's. */
+export type UsageAgents =
+  | { readonly all: true }
+  | { readonly ids: readonly string[] }
+  | { readonly tier: string }
+  | { readonly role: string };
 
 export interface DailyUsage {
   /** UTC midnight of the day, epoch ms. */
@@ -32,35 +38,26 @@ export async function dailyUsage(
   const sums = new Map<number, number>();
   if (!('ids' in agents) || agents.ids.length > 0) {
     let query = storage.db
-      .selectFrom('agent_usage')
-      .select((eb) => ['window_start', eb.fn.sum<number>(measure).as('amount')])
-      .where('tenant_id', '=', tenantId)
-      .where('span', '=', 'day')
-      .where('window_start', '>=', first)
-      .where('window_start', '<', to);
-    // A long list of agents (a tier or a role of hundreds) is filtered here rather than bound as
-    // hundreds of parameters; a short one narrows the query on the primary key.
-    const filterInMemory = 'ids' in agents && agents.ids.length > 200;
-    if ('ids' in agents && !filterInMemory) query = query.where('agent_id', 'in', [...agents.ids]);
-    if (filterInMemory) {
-      const wanted = new Set(agents.ids);
-      const rows = await storage.db
-        .selectFrom('agent_usage')
-        .select(['agent_id', 'window_start', measure])
-        .where('tenant_id', '=', tenantId)
-        .where('span', '=', 'day')
-        .where('window_start', '>=', first)
-        .where('window_start', '<', to)
-        .execute();
-      for (const row of rows) {
-        if (!wanted.has(row.agent_id)) continue;
-        const start = Number(row.window_start);
-        sums.set(start, (sums.get(start) ?? 0) + Number((row as Record<string, unknown>)[measure]));
-      }
-    } else {
-      const rows = await query.groupBy('window_start').execute();
-      for (const row of rows) sums.set(Number(row.window_start), Number(row.amount ?? 0));
+      .selectFrom('agent_usage as u')
+      .select((eb) => ['u.window_start', eb.fn.sum<number>(`u.${measure}`).as('amount')])
+      .where('u.tenant_id', '=', tenantId)
+      .where('u.span', '=', 'day')
+      .where('u.window_start', '>=', first)
+      .where('u.window_start', '<', to);
+    if ('ids' in agents) query = query.where('u.agent_id', 'in', [...agents.ids]);
+    if ('tier' in agents || 'role' in agents) {
+      // A tier's or a role's agents are joined, not listed: a role of hundreds of agents would be
+      // hundreds of parameters, or every day row of the tenant read back to be filtered here.
+      query = query
+        .innerJoin('agents as a', (join) =>
+          join.onRef('a.tenant_id', '=', 'u.tenant_id').onRef('a.id', '=', 'u.agent_id'),
+        )
+        .where(
+          'tier' in agents ? sql<SqlBool>`a.tier = ${agents.tier}` : jsonArrayHas('a.roles', agents.role),
+        );
     }
+    const rows = await query.groupBy('u.window_start').execute();
+    for (const row of rows) sums.set(Number(row.window_start), Number(row.amount ?? 0));
   }
   const days: DailyUsage[] = [];
   for (let day = first; day < to; day += DAY_MS) days.push({ day, amount: sums.get(day) ?? 0 });

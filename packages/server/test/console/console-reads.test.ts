@@ -447,6 +447,38 @@ describe.each(DATABASES)('console read APIs (%s)', (kind) => {
       expect((await get(`/v1/budgets/${budgetId}/usage`, t.adminToken)).json().series).toHaveLength(30);
     });
 
+    it("sums a role's and a tier's agents", async () => {
+      const role = await request(t.node, 'POST', '/v1/budgets', t.adminToken, {
+        name: 'helpers-daily',
+        scope: 'role',
+        role: 'helper',
+        period: 'day',
+        unit: 'usd',
+        limit: 100,
+      });
+      expect(role.statusCode).toBe(201);
+      const today = new Date().toISOString().slice(0, 10);
+      const byRole = (await get(`/v1/budgets/${role.json().id}/usage?days=2`, t.adminToken)).json();
+      expect(byRole.series).toEqual([
+        { day: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), used: 0 },
+        { day: today, used: 1.5 },
+      ]);
+      // Made after the spend: its counter starts empty, the history is the agents' usage.
+      expect(byRole.projection).toMatchObject({ counter: null, used: 0, exhaustsAt: null });
+      const budgets = (await get('/v1/budgets', t.adminToken)).json().budgets as {
+        id: string;
+        name: string;
+      }[];
+      const sandbox = budgets.find((b) => b.name === 'sandbox-daily-usd');
+      const monitored = budgets.find((b) => b.name === 'monitored-daily-usd');
+      expect((await get(`/v1/budgets/${monitored?.id}/usage?days=1`, t.adminToken)).json().series).toEqual([
+        { day: today, used: 1.5 },
+      ]);
+      expect((await get(`/v1/budgets/${sandbox?.id}/usage?days=1`, t.adminToken)).json().series).toEqual([
+        { day: today, used: 0 },
+      ]);
+    });
+
     it('refuses bad days, another tenant and unknown budgets', async () => {
       for (const [query, field] of [
         ['days=0', 'querystring.days'],
