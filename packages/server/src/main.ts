@@ -52,6 +52,8 @@ export interface WardenNode {
   readonly lastUsed: LastUsedTracker;
   /** Settles stale budget reservations now (the background sweep does it every interval). */
   sweepReservations(): Promise<number>;
+  /** Runs the daily trust evaluation now (the background sweep does it every interval). */
+  sweepTrust(): Promise<number>;
   /** The MCP gateway (its upstreams, and `idle()` for the outcomes still being written). */
   readonly mcp: McpGateway;
   /** The LLM proxy (providers, outcomes still being written). */
@@ -118,6 +120,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       bootstrap,
       lastUsed: services.lastUsed,
       sweepReservations: () => services.reservationSweeper.run(),
+      sweepTrust: () => services.trustSweep.run(),
       mcp: services.mcp,
       llm: services.llm,
       telemetry: services.telemetry,

@@ -24,6 +24,7 @@ import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
+import { registerTrustRoutes } from './trust/routes/register.js';
 
 /** Every route of the node, on the services built once in services.ts. */
 export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
@@ -71,4 +72,5 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
+  registerTrustRoutes(app, services.trust);
 }
