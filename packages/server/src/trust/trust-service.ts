@@ -6,7 +6,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { BudgetCrossing } from '../budgets/budget-ledger.js';
 import { describeCrossing } from '../budgets/budget-ledger.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
-import { notFound } from '../errors.js';
+import { invalidField, notFound } from '../errors.js';
 import { type IncidentSeverity, recordIncident } from '../incidents/record-incident.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Signals } from '../signals/signals.js';
@@ -99,7 +99,7 @@ export class TrustService {
     const actor = actorOf(principal);
     const result = await writeTransaction(storage, async (trx) => {
       const agent = await findAgentForWrite(trx, storage.dialect, principal.tenantId, report.agentId);
-      if (!agent) throw notFound('agent', report.agentId);
+      if (!agent) throw invalidField('body.agentId', `no agent ${report.agentId} in this tenant`);
       const incident = await recordIncident(trx, {
         tenantId: agent.tenantId,
         kind: 'reported',
