@@ -76,7 +76,7 @@ function checksFor(c: TierCriteria, e: TrustEvidence): CriterionCheck[] {
       needs: budgetMet
         ? null
         : e.activeDays === 0
-          ? 'no active day yet'
+          ? 'at least one active day (none yet)'
           : budgetNeeds(daysWithinBudgetNeeded(e, c.withinBudgetDaysPercent)),
     },
     {
@@ -97,7 +97,7 @@ function checksFor(c: TierCriteria, e: TrustEvidence): CriterionCheck[] {
       needs: rateMet
         ? null
         : judged === 0
-          ? 'no judged action yet'
+          ? 'at least one judged action (none yet)'
           : `${successesNeeded(e, c.maxFailureRatePercent)} more successful actions without a failure`,
     },
   ];
