@@ -49,7 +49,11 @@ describe('warden agents trust against a real server', () => {
 
   it('explains where an agent stands: each criterion met or not, with its figures and what it needs', async () => {
     const { agent, key } = await seedAgent(t.node, { name: 'explained', tier: 'sandbox', ownerId });
-    await t.node.storage.db.updateTable('agents').set({ created_at: clock.now() }).where('id', '=', agent.id).execute();
+    await t.node.storage.db
+      .updateTable('agents')
+      .set({ created_at: clock.now() })
+      .where('id', '=', agent.id)
+      .execute();
     await act(t.node, key, 3);
     clock.advanceDays(12);
     const shown = await cli('agents', 'trust', agent.id);
@@ -59,12 +63,18 @@ describe('warden agents trust against a real server', () => {
     expect(shown.out).toContain('next tier:      monitored');
     expect(shown.out).toContain('last evaluated: never');
     expect(shown.out).toMatch(/not met {2}days_in_tier: 12 days .*\n +needs 18 more days/);
-    expect(shown.out).toMatch(/not met {2}successful_actions: 3 successful actions \(at least 100 .*\n +needs 97 more/);
+    expect(shown.out).toMatch(
+      /not met {2}successful_actions: 3 successful actions \(at least 100 .*\n +needs 97 more/,
+    );
     expect(shown.out).toMatch(/met {6}critical_incidents: 0 critical incidents/);
 
     const json = await cli('agents', 'trust', agent.id, '--json');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ agentId: agent.id, tier: 'sandbox', evidence: { successes: 3 } });
+    expect(JSON.parse(json.out)).toMatchObject({
+      agentId: agent.id,
+      tier: 'sandbox',
+      evidence: { successes: 3 },
+    });
 
     const bad = await cli('agents', 'trust', 'agt_nope');
     expect(bad.code).toBe(2);
@@ -85,7 +95,10 @@ describe('warden agents trust against a real server', () => {
     const file = join(dir, 'criteria.json');
     const wanted = {
       ...DEFAULT_CRITERIA,
-      promoteTo: { ...DEFAULT_CRITERIA.promoteTo, trusted: { ...DEFAULT_CRITERIA.promoteTo.trusted, minDaysInTier: 60 } },
+      promoteTo: {
+        ...DEFAULT_CRITERIA.promoteTo,
+        trusted: { ...DEFAULT_CRITERIA.promoteTo.trusted, minDaysInTier: 60 },
+      },
     };
     await writeFile(file, JSON.stringify({ criteria: wanted }));
     const fromFile = await cli('agents', 'trust-criteria', '--file', file, '--json');

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Agent } from '../agents/agent.js';
 import { sendNotifications } from '../agents/agent-notify.js';
 import { findAgent, findAgentForWrite } from '../agents/agent-store.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
 import type { BudgetCrossing } from '../budgets/budget-ledger.js';
 import { describeCrossing } from '../budgets/budget-ledger.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
@@ -10,7 +10,7 @@ import { invalidField, notFound } from '../errors.js';
 import { type IncidentSeverity, recordIncident } from '../incidents/record-incident.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Signals } from '../signals/signals.js';
-import { type Storage, writeTransaction } from '../storage/database.js';
+import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
 import { type Assessment, assess } from './assessment.js';
 import { criteriaOf, saveCriteria, type TrustCriteria } from './criteria.js';
 import { demoteFor } from './demotion.js';
@@ -134,10 +134,9 @@ export class TrustService {
   }
 
   /**
-   * After the commit that crossed budget lines: an agent's own hard budget (scope agent or task,
-   * on limit: deny) reaching its limit, or refusing a call for lack of room, is an overrun: a
-   * `budget_overrun` incident and a demotion, in one transaction. Shared budgets (role, tenant)
-   * are not one agent's doing. Best effort like the other effects of a crossing: logged on failure.
+   * After the commit that crossed budget lines: a hard budget overrun of the agent's own (below)
+   * is a critical incident and a demotion, in one transaction. Best effort like the other effects
+   * of a crossing: logged on failure.
    */
   async afterBudgetCrossings(tenantId: string, crossings: readonly BudgetCrossing[], now: number) {
     for (const c of crossings) {
@@ -159,20 +158,7 @@ export class TrustService {
       const agent = await findAgentForWrite(trx, storage.dialect, tenantId, c.agentId);
       if (!agent) return undefined;
       const summary = describeCrossing(c);
-      const incident = await recordIncident(trx, {
-        tenantId,
-        kind: 'budget_overrun',
-        agentId: agent.id,
-        decisionId: c.decisionId,
-        summary: `${summary} — agent ${agent.name}`,
-        detail: {
-          accountable: { agent: agent.id, owner: agent.ownerId },
-          budgetId: c.budget.id,
-          budget: c.budget.name,
-        },
-        actor: BUDGETS_ACTOR,
-        now,
-      });
+      const incident = await this.overrunIncident(trx, agent, c, summary, now);
       const change = await demoteFor(
         trx,
         storage.dialect,
@@ -186,10 +172,53 @@ export class TrustService {
         },
         now,
       );
-      await audit.append(trx, tenantId, [incident.event, ...(change?.events ?? [])]);
+      await audit.append(trx, tenantId, [
+        ...(incident.event ? [incident.event] : []),
+        ...(change?.events ?? []),
+      ]);
       return change;
     });
     if (demotion) await this.announce(demotion);
+  }
+
+  /**
+   * The incident behind an overrun: a budget that suspends its agent already recorded one
+   * (`budget_exceeded`) in the commit that crossed its limit, so the demotion names that one;
+   * otherwise a `budget_overrun` incident is recorded now.
+   */
+  private async overrunIncident(
+    trx: Trx,
+    agent: Agent,
+    c: BudgetCrossing,
+    summary: string,
+    now: number,
+  ): Promise<{ id: string; event?: AuditEventInput }> {
+    if (c.budget.suspendAgent) {
+      const recorded = await trx
+        .selectFrom('incidents')
+        .select('id')
+        .where('tenant_id', '=', agent.tenantId)
+        .where('agent_id', '=', agent.id)
+        .where('kind', '=', 'budget_exceeded')
+        .$if(c.decisionId !== null, (qb) => qb.where('decision_id', '=', c.decisionId))
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      if (recorded) return { id: recorded.id };
+    }
+    return recordIncident(trx, {
+      tenantId: agent.tenantId,
+      kind: 'budget_overrun',
+      agentId: agent.id,
+      decisionId: c.decisionId,
+      summary: `${summary} — agent ${agent.name}`,
+      detail: {
+        accountable: { agent: agent.id, owner: agent.ownerId },
+        budgetId: c.budget.id,
+        budget: c.budget.name,
+      },
+      actor: BUDGETS_ACTOR,
+      now,
+    });
   }
 
   private async announce(change: TierChange): Promise<void> {
@@ -198,11 +227,19 @@ export class TrustService {
   }
 }
 
-/** The agent's own hard budget ran out (reached, or refused a call). */
+/**
+ * A hard budget overrun: one of the agent's own hard budgets (scope agent or task, on limit: deny)
+ * ran over its limit — the actual cost an outcome reported took it past what admission allowed —
+ * or reached the limit of a budget whose owner declared that an incident (`suspendAgent`).
+ * Reaching a hard limit, or being refused at it, is the budget doing its job: it counts against
+ * the day (`evidence.ts`), not as an overrun. Shared budgets (role, tenant) are not one agent's
+ * doing; soft budgets only alert.
+ */
 export function isOverrun(c: BudgetCrossing): boolean {
   return (
     c.kind === 'limit' &&
     c.budget.onLimit === 'deny' &&
-    (c.budget.scope === 'agent' || c.budget.scope === 'task')
+    (c.budget.scope === 'agent' || c.budget.scope === 'task') &&
+    (c.used > c.budget.limit || c.budget.suspendAgent)
   );
 }

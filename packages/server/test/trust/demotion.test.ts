@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, hourStart } from '../../src/anomaly/ewma.js';
 import type { TrustTier } from '../../src/agents/agent.js';
+import { HOUR_MS, hourStart } from '../../src/anomaly/ewma.js';
 import { addUsage, monitorOn } from '../anomaly/anomaly-fixtures.js';
 import { RecordingNotifier } from '../approvals/approvals-fixtures.js';
 import { addHuman, request } from '../helpers/api.js';
@@ -51,10 +51,25 @@ describe.each(DATABASES)('trust tiers: demotion (%s)', (kind) => {
     await rm(policyDir, { recursive: true, force: true });
   });
 
-  const agentIn = (name: string, tier: TrustTier) => seedAgent(t.node, { name, tier, ownerId: owner.id });
+  /** An agent in `tier`, registered at the clock's time (its time in the tier starts then). */
+  async function agentIn(name: string, tier: TrustTier) {
+    const seeded = await seedAgent(t.node, { name, tier, ownerId: owner.id });
+    await t.node.storage.db
+      .updateTable('agents')
+      .set({ created_at: clock.now() })
+      .where('id', '=', seeded.agent.id)
+      .execute();
+    return seeded;
+  }
 
   /** The one demotion of the agent, its incident, and the owner's notice. */
-  async function expectDemoted(agentId: string, from: TrustTier, to: TrustTier, trigger: string, incidentKind: string) {
+  async function expectDemoted(
+    agentId: string,
+    from: TrustTier,
+    to: TrustTier,
+    trigger: string,
+    incidentKind: string,
+  ) {
     await expect.poll(() => tierOf(t.node, agentId)).toBe(to);
     const demotions = await trustEvents(t.node, agentId, 'agent.trust_demote');
     expect(demotions).toHaveLength(1);
@@ -66,7 +81,7 @@ describe.each(DATABASES)('trust tiers: demotion (%s)', (kind) => {
       .where('kind', '=', incidentKind)
       .executeTakeFirstOrThrow();
     expect(incident.severity).toBe('critical');
-    expect((demotions[0]?.payload?.evidence as { incidentId?: string }).incidentId).toBe(incident.id);
+    expect(demotions[0]?.payload?.evidence).toMatchObject({ incidentId: incident.id });
     const told = notifier.sent.filter((n) => n.type === 'agent.trust_demote' && n.subject.id === agentId);
     expect(told.map((n) => n.recipient.humanId)).toEqual([owner.id]);
     expect(told[0]?.data).toMatchObject({ from, to, trigger });
@@ -77,9 +92,9 @@ describe.each(DATABASES)('trust tiers: demotion (%s)', (kind) => {
 
   it('demotes one tier at once on a critical incident a person reports, and the decide path sees it', async () => {
     const { agent, key } = await agentIn('incident-demoted', 'monitored');
-    expect((await request(t.node, 'POST', '/v1/decide', key, { tool: 'crm.update', args: {} })).json().effect).toBe(
-      'allow',
-    );
+    expect(
+      (await request(t.node, 'POST', '/v1/decide', key, { tool: 'crm.update', args: {} })).json().effect,
+    ).toBe('allow');
     const reported = await request(t.node, 'POST', '/v1/incidents', security.token, {
       agentId: agent.id,
       severity: 'critical',
@@ -92,7 +107,10 @@ describe.each(DATABASES)('trust tiers: demotion (%s)', (kind) => {
     });
     await expectDemoted(agent.id, 'monitored', 'sandbox', 'critical_incident', 'reported');
     await expect
-      .poll(async () => (await request(t.node, 'POST', '/v1/decide', key, { tool: 'crm.update', args: {} })).json().effect)
+      .poll(
+        async () =>
+          (await request(t.node, 'POST', '/v1/decide', key, { tool: 'crm.update', args: {} })).json().effect,
+      )
       .toBe('deny');
   });
 
@@ -114,37 +132,81 @@ describe.each(DATABASES)('trust tiers: demotion (%s)', (kind) => {
     expect(await tierOf(t.node, agent.id)).toBe('monitored');
   });
 
-  it('demotes on a hard budget overrun (its own hard budget ran out), and counts that day as over budget', async () => {
+  it('demotes on a hard budget overrun: an outcome costing more than its own hard budget had left', async () => {
     const { agent, key } = await agentIn('budget-overrun', 'monitored');
+    const exhausted = await agentIn('budget-exhausted', 'monitored');
     const soft = await agentIn('soft-budget', 'monitored');
-    for (const [who, onLimit] of [
-      [agent, 'deny'],
-      [soft.agent, 'alert'],
+    for (const [who, unit, limit, onLimit] of [
+      [agent, 'usd', 1, 'deny'],
+      [exhausted.agent, 'calls', 3, 'deny'],
+      [soft.agent, 'calls', 3, 'alert'],
     ] as const) {
       const budget = await request(t.node, 'POST', '/v1/budgets', t.adminToken, {
-        name: `calls-${who.name}`,
+        name: `${unit}-${who.name}`,
         scope: 'agent',
         agentId: who.id,
         period: 'day',
-        unit: 'calls',
-        limit: 3,
+        unit,
+        limit,
         onLimit,
       });
       expect(budget.statusCode, budget.body).toBe(201);
     }
-    await act(t.node, key, 3);
-    await act(t.node, soft.key, 4);
+    // Admitted at its estimate ($0.50 of $1.00), the call reports $1.50: the budget ran over.
+    const decided = await request(t.node, 'POST', '/v1/decide', key, {
+      tool: 'kb.search',
+      args: {},
+      estimate: { usd: 0.5 },
+    });
+    expect(decided.json().effect).toBe('allow');
+    const outcome = await request(t.node, 'POST', `/v1/decisions/${decided.json().decisionId}/outcome`, key, {
+      status: 'succeeded',
+      costUsd: 1.5,
+    });
+    expect(outcome.statusCode, outcome.body).toBe(200);
     await expectDemoted(agent.id, 'monitored', 'sandbox', 'budget_overrun', 'budget_overrun');
-    // A soft budget reaching its limit alerts; it demotes nobody.
-    expect(await tierOf(t.node, soft.agent.id)).toBe('monitored');
 
-    // Refused calls later that day do not demote again (the limit is announced once per window),
-    // but the day is over budget for the promotion criteria.
-    const refused = await request(t.node, 'POST', '/v1/decide', key, { tool: 'kb.search', args: {} });
+    // Reaching a hard limit, or being refused at it, is the budget doing its job: no demotion, but
+    // the day counts as over budget for the promotion criteria. A soft limit only alerts.
+    await act(t.node, exhausted.key, 3);
+    await act(t.node, soft.key, 4);
+    const refused = await request(t.node, 'POST', '/v1/decide', exhausted.key, {
+      tool: 'kb.search',
+      args: {},
+    });
     expect(refused.json()).toMatchObject({ effect: 'deny', code: 'budget_exceeded' });
-    expect(await trustEvents(t.node, agent.id, 'agent.trust_demote')).toHaveLength(1);
-    const shown = await standing(t.node, owner.token, agent.id);
-    expect(criterion(shown, 'within_budget')).toMatchObject({ met: false, actual: '0% (0 of 1 active days)' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await tierOf(t.node, exhausted.agent.id)).toBe('monitored');
+    expect(await tierOf(t.node, soft.agent.id)).toBe('monitored');
+    expect(await trustEvents(t.node, exhausted.agent.id, 'agent.trust_demote')).toHaveLength(0);
+    const shown = await standing(t.node, owner.token, exhausted.agent.id);
+    expect(criterion(shown, 'within_budget')).toMatchObject({
+      met: false,
+      actual: '0% (0 of 1 active days)',
+    });
+  });
+
+  it('demotes when a budget that suspends its agent reaches its limit, naming the incident it recorded', async () => {
+    const { agent, key } = await agentIn('suspending-budget', 'trusted');
+    const budget = await request(t.node, 'POST', '/v1/budgets', t.adminToken, {
+      name: 'calls-suspending',
+      scope: 'agent',
+      agentId: agent.id,
+      period: 'day',
+      unit: 'calls',
+      limit: 2,
+      onLimit: 'deny',
+      suspendAgent: true,
+    });
+    expect(budget.statusCode, budget.body).toBe(201);
+    await act(t.node, key, 2);
+    await expectDemoted(agent.id, 'trusted', 'monitored', 'budget_overrun', 'budget_exceeded');
+    const incidents = await t.node.storage.db
+      .selectFrom('incidents')
+      .select('kind')
+      .where('agent_id', '=', agent.id)
+      .execute();
+    expect(incidents.map((i) => i.kind)).toEqual(['budget_exceeded']);
   });
 
   it('demotes when the circuit breaker trips', async () => {

@@ -72,7 +72,11 @@ describe.each(DATABASES)('trust tiers: promotion by approval (%s)', (kind) => {
       to: 'monitored',
       evidence: { successes: 5, daysInTier: 31 },
     });
-    expect(notifier.sent.some((n) => n.type === 'approval.request' && n.subject.id === id && n.recipient.humanId === owner.id)).toBe(true);
+    expect(
+      notifier.sent.some(
+        (n) => n.type === 'approval.request' && n.subject.id === id && n.recipient.humanId === owner.id,
+      ),
+    ).toBe(true);
 
     // Security cannot skip the owner's step; the next day's sweep does not ask twice.
     const early = await request(t.node, 'POST', `/v1/approvals/${id}/approve`, security.token, {});
@@ -81,7 +85,9 @@ describe.each(DATABASES)('trust tiers: promotion by approval (%s)', (kind) => {
     await t.node.sweepTrust();
     expect(await promotionRequests(agent.id)).toHaveLength(1);
 
-    const byOwner = await request(t.node, 'POST', `/v1/approvals/${id}/approve`, owner.token, { comment: 'earned it' });
+    const byOwner = await request(t.node, 'POST', `/v1/approvals/${id}/approve`, owner.token, {
+      comment: 'earned it',
+    });
     expect(byOwner.statusCode, byOwner.body).toBe(200);
     expect(byOwner.json().status).toBe('pending');
     expect(await tierOf(t.node, agent.id)).toBe('sandbox');

@@ -15,7 +15,8 @@ function expectError(
   field?: string,
 ) {
   expect(res.statusCode).toBe(status);
-  const error = (res.json() as { error: { code: string; message: string; details?: { field?: string } } }).error;
+  const error = (res.json() as { error: { code: string; message: string; details?: { field?: string } } })
+    .error;
   expect(error.code).toBe(code);
   if (field) expect(error.details?.field).toBe(field);
 }
@@ -43,8 +44,7 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
     await rm(policyDir, { recursive: true, force: true });
   });
 
-  const criteriaRow = () =>
-    t.node.storage.db.selectFrom('trust_criteria').selectAll().execute();
+  const criteriaRow = () => t.node.storage.db.selectFrom('trust_criteria').selectAll().execute();
 
   it('shows the defaults until set; security replaces them, audited with before and after', async () => {
     const shown = await request(t.node, 'GET', '/v1/trust/criteria', auditor.token);
@@ -61,7 +61,9 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
     const saved = await request(t.node, 'PUT', '/v1/trust/criteria', security.token, wanted);
     expect(saved.statusCode, saved.body).toBe(200);
     expect(saved.json().criteria).toEqual(wanted);
-    expect((await request(t.node, 'GET', '/v1/trust/criteria', t.adminToken)).json().criteria).toEqual(wanted);
+    expect((await request(t.node, 'GET', '/v1/trust/criteria', t.adminToken)).json().criteria).toEqual(
+      wanted,
+    );
     // Another tenant still has the defaults.
     expect((await request(t.node, 'GET', '/v1/trust/criteria', other.adminToken)).json().criteria).toEqual(
       DEFAULT_CRITERIA,
@@ -82,7 +84,10 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
       [
         {
           ...DEFAULT_CRITERIA,
-          promoteTo: { ...DEFAULT_CRITERIA.promoteTo, trusted: { ...DEFAULT_CRITERIA.promoteTo.trusted, minDaysInTier: -1 } },
+          promoteTo: {
+            ...DEFAULT_CRITERIA.promoteTo,
+            trusted: { ...DEFAULT_CRITERIA.promoteTo.trusted, minDaysInTier: -1 },
+          },
         },
         'body.promoteTo.trusted.minDaysInTier',
       ],
@@ -111,9 +116,9 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
     for (const [body, field] of bad) {
       const res = await request(t.node, 'PUT', '/v1/trust/criteria', security.token, body as object);
       expectError(res, 400, 'invalid_request');
-      expect((res.json() as { error: { details?: { field?: string } } }).error.details?.field ?? '').toContain(
-        field,
-      );
+      expect(
+        (res.json() as { error: { details?: { field?: string } } }).error.details?.field ?? '',
+      ).toContain(field);
     }
     expect(await criteriaRow()).toEqual(before);
   });
@@ -139,22 +144,43 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
       'failure_rate',
     ]);
     const top = await seedAgent(t.node, { tier: 'trusted', ownerId: owner.id });
-    expect((await request(t.node, 'GET', `/v1/agents/${top.agent.id}/trust`, owner.token)).json()).toMatchObject({
+    expect(
+      (await request(t.node, 'GET', `/v1/agents/${top.agent.id}/trust`, owner.token)).json(),
+    ).toMatchObject({
       tier: 'trusted',
       nextTier: null,
       eligible: false,
       criteria: [],
     });
-    expectError(await request(t.node, 'GET', `/v1/agents/${UNKNOWN_AGENT}/trust`, owner.token), 404, 'not_found');
-    expectError(await request(t.node, 'GET', `/v1/agents/${agent.id}/trust`, other.adminToken), 404, 'not_found');
-    expectError(await request(t.node, 'GET', '/v1/agents/nope/trust', owner.token), 400, 'invalid_request', 'params.id');
+    expectError(
+      await request(t.node, 'GET', `/v1/agents/${UNKNOWN_AGENT}/trust`, owner.token),
+      404,
+      'not_found',
+    );
+    expectError(
+      await request(t.node, 'GET', `/v1/agents/${agent.id}/trust`, other.adminToken),
+      404,
+      'not_found',
+    );
+    expectError(
+      await request(t.node, 'GET', '/v1/agents/nope/trust', owner.token),
+      400,
+      'invalid_request',
+      'params.id',
+    );
     expectError(await request(t.node, 'GET', `/v1/agents/${agent.id}/trust`), 401, 'unauthenticated');
   });
 
   it('records a reported incident with its severity; refuses bad reports naming the field', async () => {
     const { agent } = await seedAgent(t.node, { tier: 'sandbox', ownerId: owner.id });
     const count = async () =>
-      (await t.node.storage.db.selectFrom('incidents').select('id').where('agent_id', '=', agent.id).execute()).length;
+      (
+        await t.node.storage.db
+          .selectFrom('incidents')
+          .select('id')
+          .where('agent_id', '=', agent.id)
+          .execute()
+      ).length;
     const cases: [object, string][] = [
       [{ agentId: agent.id, severity: 'catastrophic', summary: 's' }, 'body.severity'],
       [{ agentId: agent.id, severity: 'major', summary: '' }, 'body.summary'],
@@ -163,10 +189,19 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
       [{ severity: 'major', summary: 's' }, 'body.agentId'],
     ];
     for (const [body, field] of cases) {
-      expectError(await request(t.node, 'POST', '/v1/incidents', security.token, body), 400, 'invalid_request', field);
+      expectError(
+        await request(t.node, 'POST', '/v1/incidents', security.token, body),
+        400,
+        'invalid_request',
+        field,
+      );
     }
     expectError(
-      await request(t.node, 'POST', '/v1/incidents', owner.token, { agentId: agent.id, severity: 'major', summary: 's' }),
+      await request(t.node, 'POST', '/v1/incidents', owner.token, {
+        agentId: agent.id,
+        severity: 'major',
+        summary: 's',
+      }),
       403,
       'forbidden',
     );
@@ -180,7 +215,11 @@ describe.each(DATABASES)('trust routes (%s)', (kind) => {
     expect(made.json()).toMatchObject({ incident: { agentId: agent.id, severity: 'major' }, demotion: null });
     const listed = await request(t.node, 'GET', `/v1/incidents?agentId=${agent.id}`, security.token);
     expect(listed.json().incidents).toEqual([
-      expect.objectContaining({ kind: 'reported', severity: 'major', summary: 'answered a customer in the wrong language' }),
+      expect.objectContaining({
+        kind: 'reported',
+        severity: 'major',
+        summary: 'answered a customer in the wrong language',
+      }),
     ]);
   });
 });

@@ -51,7 +51,12 @@ describe('the trust sweep across two server processes (postgres)', () => {
       // Evaluated today already: neither sweeping node touches it until the test clears this.
       await seeder.node.storage.db
         .insertInto('agent_trust')
-        .values({ tenant_id: agent.tenantId, agent_id: agent.id, tier_since: agent.createdAt, checked_at: now })
+        .values({
+          tenant_id: agent.tenantId,
+          agent_id: agent.id,
+          tier_since: agent.createdAt,
+          checked_at: now,
+        })
         .execute();
     }
     await seeder.close();
@@ -60,7 +65,9 @@ describe('the trust sweep across two server processes (postgres)', () => {
       startProcess({ databaseUrl: database.url, policyDir, keyDir, env }),
       startProcess({ databaseUrl: database.url, policyDir, keyDir, env }),
     ]);
-    storage = openStorage(loadConfig({ overrides: { databaseUrl: database.url, dataDir: database.dataDir } }));
+    storage = openStorage(
+      loadConfig({ overrides: { databaseUrl: database.url, dataDir: database.dataDir } }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -72,13 +79,19 @@ describe('the trust sweep across two server processes (postgres)', () => {
   });
 
   const tiers = async () =>
-    (await storage.db.selectFrom('agents').select('tier').where('id', 'in', agentIds).execute()).map((r) => r.tier);
+    (await storage.db.selectFrom('agents').select('tier').where('id', 'in', agentIds).execute()).map(
+      (r) => r.tier,
+    );
 
   it('promotes each agent that becomes due exactly once though both nodes sweep', async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(new Set(await tiers())).toEqual(new Set(['sandbox']));
 
-    await storage.db.updateTable('agent_trust').set({ checked_at: null }).where('agent_id', 'in', agentIds).execute();
+    await storage.db
+      .updateTable('agent_trust')
+      .set({ checked_at: null })
+      .where('agent_id', 'in', agentIds)
+      .execute();
     await expect.poll(tiers, { timeout: 15_000, interval: 50 }).toEqual(agentIds.map(() => 'monitored'));
     // Let both nodes run many more passes: nothing more happens today.
     await new Promise((resolve) => setTimeout(resolve, 300));
