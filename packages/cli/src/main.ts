@@ -31,7 +31,7 @@ Commands:
   policy eval <dir>    decide one tool call and print the Decision
   agents <command>     register and govern agents on a Warden server
                        (create, list, show, update, activate, suspend, resume, retire,
-                       keys, rotate-key, revoke-key)
+                       keys, rotate-key, revoke-key, reset-breaker, trust, trust-criteria)
   audit <command>      search, export, verify and shred the audit log
                        (query, export, verify, shred)
   approvals <command>  review requests waiting for a human decision

@@ -399,7 +399,7 @@ describe('warden approvals against a real server', () => {
         ['list', '--status', 'done'],
         '--status: expected one of pending, approved, denied, expired, cancelled',
       ],
-      [['list', '--kind', 'tool'], '--kind: expected one of action, access, registration'],
+      [['list', '--kind', 'tool'], '--kind: expected one of action, access, registration, promotion'],
       [['list', '--agent', 'usr_x'], '--agent: expected agt_'],
       [['list', '--limit', '0'], '--limit: expected a positive integer'],
       [['list', '--mine', '--status', 'approved'], '--mine lists pending requests'],

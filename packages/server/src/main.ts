@@ -57,6 +57,8 @@ export interface WardenNode {
   readonly consoleSessions: ConsoleSessions;
   /** Settles stale budget reservations now (the background sweep does it every interval). */
   sweepReservations(): Promise<number>;
+  /** Runs the daily trust evaluation now (the background sweep does it every interval). */
+  sweepTrust(): Promise<number>;
   /** The MCP gateway (its upstreams, and `idle()` for the outcomes still being written). */
   readonly mcp: McpGateway;
   /** The LLM proxy (providers, outcomes still being written). */
@@ -130,6 +132,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       lastUsed: services.lastUsed,
       consoleSessions: services.consoleSessions,
       sweepReservations: () => services.reservationSweeper.run(),
+      sweepTrust: () => services.trustSweep.run(),
       mcp: services.mcp,
       llm: services.llm,
       telemetry: services.telemetry,

@@ -31,6 +31,7 @@ import type { Services } from './services.js';
 import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
+import { registerTrustRoutes } from './trust/routes/register.js';
 
 /** Every route of the node, on the services built once in services.ts. */
 export async function registerRoutes(
@@ -96,4 +97,5 @@ export async function registerRoutes(
   registerDriftRoutes(app, services.drift, services.storage);
   registerRecertRoutes(app, services.recert);
   registerConsoleReadRoutes(app, services.consoleReads);
+  registerTrustRoutes(app, services.trust);
 }

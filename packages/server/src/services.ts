@@ -107,6 +107,8 @@ import { GroupService } from './tenants/group-service.js';
 import { HumanService } from './tenants/human-service.js';
 import type { TenantRouteServices } from './tenants/routes/common.js';
 import { TokenService } from './tenants/token-service.js';
+import { TrustService } from './trust/trust-service.js';
+import { trustSweep } from './trust/trust-sweep.js';
 import { UsageStore } from './usage/usage-store.js';
 import { WARDEN_VERSION } from './version.js';
 
@@ -173,6 +175,10 @@ export interface Services {
   readonly drift: DriftService;
   /** Recertification campaigns, their export and the tenant's settings. */
   readonly recert: RecertRouteServices;
+  /** Trust tiers: criteria, standing, reported incidents, demotion on a hard budget overrun. */
+  readonly trust: TrustService;
+  /** The daily trust evaluation (promotions). */
+  readonly trustSweep: PeriodicWorker<number>;
   /** The node's metrics registry and tracer (each may be off). */
   readonly telemetry: Telemetry;
   /** In start order; createNode stops them in reverse. */
@@ -280,7 +286,8 @@ export async function buildServices(
   closers.push('decision recorder', () => recorder.idle());
   const kill = new KillService({ storage, audit, signals, notifier, log, clock });
   const budgetCache = new BudgetCache(storage, signals, config.credentialCacheTtlMs, clock);
-  const crossings = new CrossingNotices({ storage, notifier, suspender: kill, log });
+  const trust = new TrustService({ storage, audit, signals, notifier, log, clock });
+  const crossings = new CrossingNotices({ storage, notifier, suspender: kill, log, trust });
   const reservations = new Reservations(budgetCache);
   const budgets = new BudgetService({
     storage,
@@ -440,6 +447,18 @@ export async function buildServices(
     intervalMs: config.budgetSweepIntervalMs,
     log,
   });
+  const trustSweeper = trustSweep({
+    storage,
+    audit,
+    signals,
+    notifier,
+    approvals,
+    approvalOptions,
+    securityGroup: config.approvalSecurityGroup,
+    clock,
+    intervalMs: config.trustSweepIntervalMs,
+    log,
+  });
   // The queue first: the jobs after it notify through it, so it must stop after them.
   const workers: Worker[] = [
     auditTrail.checkpointer,
@@ -476,6 +495,7 @@ export async function buildServices(
     }),
     recertDeadlines({ storage, audit, signals, notifier, log, clock }, config.recertSweepIntervalMs),
     driftNotices({ storage, audit, drift, notifier, log, clock }),
+    trustSweeper,
   ];
 
   return {
@@ -560,6 +580,8 @@ export async function buildServices(
     reservationSweeper: sweeper,
     drift,
     recert,
+    trust,
+    trustSweep: trustSweeper,
     telemetry,
     workers,
   };

@@ -7,6 +7,7 @@ import { keys, revokeKey, rotateKey } from './agents-keys.js';
 import { activate, resume, retire, suspend } from './agents-lifecycle.js';
 import { list } from './agents-list.js';
 import { show } from './agents-show.js';
+import { trust, trustCriteria } from './agents-trust.js';
 import { update } from './agents-update.js';
 import { runCheckedGroup } from './subcommand.js';
 
@@ -23,6 +24,8 @@ const COMMANDS: Readonly<Record<string, AgentsCommand>> = {
   'rotate-key': rotateKey,
   'revoke-key': revokeKey,
   'reset-breaker': resetBreaker,
+  trust,
+  'trust-criteria': trustCriteria,
 };
 
 const CONNECTION_HELP = `
@@ -49,6 +52,8 @@ Commands:
   rotate-key <agt_id>         issue a new key (shown once); the old ones expire after an overlap
   revoke-key <agt_id> <key>   revoke one key
   reset-breaker <agt_id>      close a tripped circuit breaker (--comment <text>)
+  trust <agt_id>              explain its trust tier: each criterion, met or not, and what it needs
+  trust-criteria              show or change the tenant's trust-tier criteria
 ${CONNECTION_HELP}
 Run "warden agents <command> --help" for a command's options.
 `;

@@ -6,7 +6,7 @@ import type { CheckedCommand } from './subcommand.js';
 export type ApprovalsCommand = CheckedCommand<Connection>;
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
-export const APPROVAL_KINDS = ['action', 'access', 'registration'] as const;
+export const APPROVAL_KINDS = ['action', 'access', 'registration', 'promotion'] as const;
 
 /** The server's own limit on a vote's comment; checked here so a long one is a usage error. */
 const MAX_COMMENT = 2000;

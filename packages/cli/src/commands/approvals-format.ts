@@ -36,9 +36,16 @@ export function agentName(approval: Json): string {
   return text(agent.name, text(approval.agentId));
 }
 
-/** The tool of an action, the tools an access request asks for, nothing for a registration. */
+/**
+ * The tool of an action, the tools an access request asks for, the tiers of a promotion, nothing
+ * for a registration.
+ */
 export function toolOf(approval: Json): string {
   if (approval.kind === 'access') return text(record(record(approval.context).access).tools);
+  if (approval.kind === 'promotion') {
+    const trust = record(record(approval.context).trust);
+    return `tier ${text(trust.from)} -> ${text(trust.to)}`;
+  }
   return text(approval.tool);
 }
 

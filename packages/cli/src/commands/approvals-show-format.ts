@@ -101,6 +101,16 @@ function subjectLines(approval: Json, context: Json): Line[] {
   }
   if (approval.kind === 'registration')
     return [['asks', 'to register the agent above; approval makes it active']];
+  if (approval.kind === 'promotion') {
+    const trust = record(context.trust);
+    const criteria = Array.isArray(trust.criteria) ? trust.criteria.map(record) : [];
+    return [
+      ['asks', `to promote the agent from ${text(trust.from)} to ${text(trust.to)}; approval promotes it`],
+      ...criteria.map(
+        (c): Line => [text(c.name), `${c.met ? 'met' : 'not met'}: ${text(c.actual)} (${text(c.required)})`],
+      ),
+    ];
+  }
   const action = record(context.action);
   const rule = record(context.rule);
   const spend = record(context.spend);

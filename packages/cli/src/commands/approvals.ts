@@ -19,8 +19,8 @@ Connection (every approvals command):
 
 export const APPROVALS_HELP = `Usage: warden approvals <command> [options]
 
-Reviews the requests that wait for a human decision: reviewed tool calls, access requests and
-agent registrations.
+Reviews the requests that wait for a human decision: reviewed tool calls, access requests,
+agent registrations and trust-tier promotions.
 
 Commands:
   list                        list requests (--mine: the ones waiting for you)

@@ -7,6 +7,7 @@ import { toIso } from '../http/schemas.js';
 import { newId } from '../ids.js';
 import type { Notification } from '../notify/notifier.js';
 import { writeTransaction } from '../storage/database.js';
+import { restartTierWindow } from '../trust/trust-store.js';
 import { type Agent, agentToRow, type Environment, type RiskClass, riskLevel } from './agent.js';
 import { assertCanManage, isGuardian } from './agent-access.js';
 import { type AgentPatch, applyPatch, type Changes } from './agent-changes.js';
@@ -175,6 +176,8 @@ export class AgentService {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', agentId)
         .execute();
+      // A tier set by hand starts the agent's time in that tier (the trust evidence window) now.
+      if (changes.tier) await restartTierWindow(trx, tenantId, agentId, now);
       await audit.append(trx, tenantId, [
         {
           type: 'agent.update',

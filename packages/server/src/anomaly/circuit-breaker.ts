@@ -11,6 +11,7 @@ import { recordIncident } from '../incidents/record-incident.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Signals } from '../signals/signals.js';
 import { type Storage, writeTransaction } from '../storage/database.js';
+import { demoteFor } from '../trust/demotion.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { watcherNotices, watchersOf } from './anomaly-notices.js';
 import { baselineOf, findBaseline } from './baseline-store.js';
@@ -127,6 +128,13 @@ export class CircuitBreaker {
         actor: ACTOR,
         now,
       });
+      // A trip is also a demotion trigger: one trust tier down, in this transaction.
+      const demotion = await demoteFor(
+        trx,
+        storage.dialect,
+        { tenantId, agentId, trigger: 'circuit_breaker', actor: ACTOR, reason, incidentId: incident.id },
+        now,
+      );
       await audit.append(trx, tenantId, [
         {
           type: 'agent.breaker_trip',
@@ -136,9 +144,15 @@ export class CircuitBreaker {
           at: now,
         },
         incident.event,
+        ...(demotion?.events ?? []),
       ]);
       const next: Agent = { ...agent, breaker: { trippedAt: now, reason }, updatedAt: now };
-      return { agent: next, incidentId: incident.id, watchers: await watchersOf(trx, agent) };
+      return {
+        agent: next,
+        incidentId: incident.id,
+        watchers: await watchersOf(trx, agent),
+        demotionNotices: demotion?.notices ?? [],
+      };
     });
     if (!tripped) return;
     await signals.publish({ type: 'agent.changed', tenantId, agentId });
@@ -155,6 +169,7 @@ export class CircuitBreaker {
         now,
       ),
     );
+    sendNotifications(this.deps, tripped.demotionNotices);
   }
 
   /**

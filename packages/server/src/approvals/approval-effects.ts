@@ -3,8 +3,12 @@ import type { Agent } from '../agents/agent.js';
 import type { AuditActor, AuditEventInput } from '../audit/audit-log.js';
 import { newId } from '../ids.js';
 import { recordIncident } from '../incidents/record-incident.js';
+import type { Notification } from '../notify/notifier.js';
 import type { Signal } from '../signals/signals.js';
-import type { Trx } from '../storage/database.js';
+import type { Dialect, Trx } from '../storage/database.js';
+import { demoteFor } from '../trust/demotion.js';
+import { settlePromotion } from '../trust/promotion-requests.js';
+import type { TierChange } from '../trust/tier-change.js';
 import type { ApprovalRequest } from './approval.js';
 import { initiatorOf } from './stage-routing.js';
 
@@ -20,20 +24,30 @@ export interface Settlement {
   readonly events: AuditEventInput[];
   readonly signals: Signal[];
   readonly rollbacks: RollbackCall[];
+  /** Told after commit (a trust tier that changed: the agent's owner). */
+  readonly notices: Notification[];
 }
 
 /**
  * What a settled request changes, in the transaction that settles it: an approved access request
  * becomes a grant, an approved registration activates the agent, a rejected or missed after-the-fact
- * review becomes an incident (and a rollback call when the agent has a rollback webhook).
+ * review becomes an incident (and a rollback call when the agent has a rollback webhook) and demotes
+ * the agent's trust tier, an approved promotion promotes it.
  */
 export async function settle(
   trx: Trx,
   request: ApprovalRequest,
   agent: Agent,
   now: number,
+  dialect: Dialect,
 ): Promise<Settlement> {
-  const out: Settlement = { events: [], signals: [], rollbacks: [] };
+  const out: Settlement = { events: [], signals: [], rollbacks: [], notices: [] };
+  const applyTierChange = (change: TierChange | undefined) => {
+    if (!change) return;
+    out.events.push(...change.events);
+    out.signals.push(...change.signals);
+    out.notices.push(...change.notices);
+  };
   const actor: AuditActor =
     request.decidedBy && request.decidedBy !== 'system'
       ? { type: 'human', id: request.decidedBy }
@@ -90,6 +104,7 @@ export async function settle(
     });
     out.signals.push({ type: 'agent.changed', tenantId: request.tenantId, agentId: agent.id });
   }
+  applyTierChange(await settlePromotion(trx, dialect, request, actor, now));
   const incident = incidentKind(request);
   if (incident) {
     const detail = {
@@ -121,6 +136,23 @@ export async function settle(
       now,
     });
     out.events.push(event);
+    if (incident !== 'review_missed') {
+      applyTierChange(
+        await demoteFor(
+          trx,
+          dialect,
+          {
+            tenantId: request.tenantId,
+            agentId: agent.id,
+            trigger: 'review_rejected',
+            actor,
+            reason: summary,
+            incidentId: id,
+          },
+          now,
+        ),
+      );
+    }
     if (incident !== 'review_missed' && request.mode === 'post' && agent.rollbackUrl) {
       out.rollbacks.push({
         tenantId: request.tenantId,

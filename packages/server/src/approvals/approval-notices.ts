@@ -21,6 +21,10 @@ export function describeRequest(request: ApprovalRequest): string {
     const risk = (context.agent as { risk?: string } | undefined)?.risk ?? '';
     return `Agent ${agent} (${risk} data) awaits approval of its registration`;
   }
+  if (request.kind === 'promotion') {
+    const trust = context.trust as { from?: string; to?: string } | undefined;
+    return `Agent ${agent} earned promotion from ${trust?.from ?? '?'} to ${trust?.to ?? '?'}: the evidence meets the criteria`;
+  }
   const rule = context.rule as { reason?: string } | undefined;
   const what =
     request.mode === 'sample'

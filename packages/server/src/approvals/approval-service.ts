@@ -469,10 +469,11 @@ export class ApprovalService {
     if (next.status !== 'pending') {
       after.decided = next;
       events.push(outcomeEvent(next, now));
-      const settlement = await settle(trx, next, agent, now);
+      const settlement = await settle(trx, next, agent, now, this.deps.storage.dialect);
       events.push(...settlement.events);
       after.signals.push(...settlement.signals);
       after.rollbacks.push(...settlement.rollbacks);
+      notices.push(...settlement.notices);
       const told = [agent.ownerId, next.requester.type === 'human' ? next.requester.id : null].filter(
         (h, i, all): h is string => h !== null && all.indexOf(h) === i,
       );

@@ -55,11 +55,18 @@ export interface AgentSuspender {
   suspendAgent(actor: AuditActor, tenantId: string, agentId: string, reason: string): Promise<unknown>;
 }
 
+/** What else a crossing causes: an agent's own hard budget running out demotes its trust tier. */
+export interface CrossingConsequences {
+  afterBudgetCrossings(tenantId: string, crossings: readonly BudgetCrossing[], now: number): Promise<void>;
+}
+
 export interface CrossingNoticeDeps {
   readonly storage: Storage;
   readonly notifier: Notifier;
   readonly suspender: AgentSuspender;
   readonly log: FastifyBaseLogger;
+  /** The trust tiers' demotion on a hard budget overrun (`trust/`). */
+  readonly trust?: CrossingConsequences;
 }
 
 /**
@@ -78,6 +85,7 @@ export class CrossingNotices {
         this.deps.log.warn({ err: error, budgetId: c.budget.id }, 'budget notice failed');
       }
     }
+    await this.deps.trust?.afterBudgetCrossings(tenantId, crossings, now);
   }
 
   private async announceOne(tenantId: string, c: BudgetCrossing, now: number): Promise<void> {

@@ -181,6 +181,11 @@ const settings = {
     schema: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
     default: 60_000,
   },
+  trustSweepIntervalMs: {
+    env: 'WARDEN_TRUST_SWEEP_INTERVAL_MS',
+    schema: Type.Integer({ minimum: 10, maximum: 86_400_000 }),
+    default: 3_600_000,
+  },
   onCallFirstSeconds: {
     env: 'WARDEN_ONCALL_FIRST_SECONDS',
     schema: Type.Integer({ minimum: 0, maximum: 86_400 }),

@@ -12,6 +12,7 @@ import { llmProviders } from './migrations/0009-llm-providers.js';
 import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
 import { consoleSessions } from './migrations/0011-console-sessions.js';
 import { consoleReadIndexes } from './migrations/0012-console-read-indexes.js';
+import { trustTiers } from './migrations/0013-trust-tiers.js';
 import { stepUp } from './migrations/0015-step-up.js';
 import { recertification } from './migrations/0017-recertification.js';
 
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0010-llm-shadow-runs': llmShadowRuns,
   '0011-console-sessions': consoleSessions,
   '0012-console-read-indexes': consoleReadIndexes,
+  '0013-trust-tiers': trustTiers,
   '0015-step-up': stepUp,
   '0017-recertification': recertification,
 };

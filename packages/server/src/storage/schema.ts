@@ -46,6 +46,8 @@ export interface Database {
   recert_items: RecertItemsTable;
   recert_settings: RecertSettingsTable;
   drift_notices: DriftNoticesTable;
+  trust_criteria: TrustCriteriaTable;
+  agent_trust: AgentTrustTable;
 }
 
 export interface TenantsTable {
@@ -283,7 +285,7 @@ export interface AuditKeysTable {
   destroyed_at: number | null;
 }
 
-export type ApprovalKind = 'action' | 'access' | 'registration';
+export type ApprovalKind = 'action' | 'access' | 'registration' | 'promotion';
 export type ApprovalMode = 'pre' | 'post' | 'sample';
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
 
@@ -384,6 +386,8 @@ export interface IncidentsTable {
   /** JSON: the accountable chain (agent, owner, invoker, approver) and what happened. */
   detail: string;
   created_at: number;
+  /** critical (demotes the agent's trust tier, blocks its promotion), major or minor. */
+  severity: Generated<string>;
 }
 
 export interface NotificationDeliveriesTable {
@@ -695,4 +699,24 @@ export interface DriftNoticesTable {
   sent_at: number;
   /** How many owners were told. */
   owners: number;
+}
+
+/** A tenant's trust-tier criteria (`trust/criteria.ts`); no row: the defaults. */
+export interface TrustCriteriaTable {
+  tenant_id: string;
+  /** JSON: the checked criteria. */
+  criteria: string;
+  updated_at: number;
+  /** `<actor type>:<id>`. */
+  updated_by: string;
+}
+
+/** Where an agent stands in its trust tier; no row: in its tier since it was created, never evaluated. */
+export interface AgentTrustTable {
+  tenant_id: string;
+  agent_id: string;
+  /** When the agent entered its tier (or its time there started again): the evidence window's start. */
+  tier_since: number;
+  /** When the daily trust sweep last evaluated it. */
+  checked_at: number | null;
 }

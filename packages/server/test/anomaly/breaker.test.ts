@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CircuitBreaker } from '../../src/anomaly/circuit-breaker.js';
+import { DEFAULT_CRITERIA } from '../../src/trust/criteria.js';
 import { RecordingNotifier } from '../approvals/approvals-fixtures.js';
 import { addHuman, createOtherTenant, request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
@@ -82,6 +83,9 @@ describe.each(DATABASES)('circuit breaker (%s)', (kind) => {
     security = await addHuman(t.node, ['security']);
     viewer = await addHuman(t.node, ['viewer', 'approver']);
     other = await createOtherTenant(t.node);
+    // The breaker alone here: the demotion a trip causes is tested in trust/demotion.test.ts.
+    const off = { ...DEFAULT_CRITERIA, demotion: 'off' };
+    expect((await request(t.node, 'PUT', '/v1/trust/criteria', t.adminToken, off)).statusCode).toBe(200);
     await tracked('burst', 1);
     await tracked('below-min', 1);
     await tracked('big-baseline', 10);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CRITERIA } from '../../src/trust/criteria.js';
 import { request } from '../helpers/api.js';
 import { seedAgent } from '../helpers/seed-agent.js';
 import { DATABASES, startTestNode, type TestNode } from '../helpers/test-node.js';
@@ -22,6 +23,9 @@ describe.each(DATABASES)('budget windows, settlement and stale reservations (%s)
       .where('id', '=', t.node.bootstrap.tenant.id)
       .execute();
     await t.node.signals.publish({ type: 'budgets.changed', tenantId: t.node.bootstrap.tenant.id });
+    // Budgets alone here: the demotion an overrun causes is tested in trust/demotion.test.ts.
+    const off = { ...DEFAULT_CRITERIA, demotion: 'off' };
+    expect((await request(t.node, 'PUT', '/v1/trust/criteria', t.adminToken, off)).statusCode).toBe(200);
   });
   afterAll(() => t.close());
 

@@ -1,5 +1,6 @@
 import type { RouteAuth } from '../../src/http/auth.js';
 import type { HumanRole } from '../../src/tenants/roles.js';
+import { DEFAULT_CRITERIA } from '../../src/trust/criteria.js';
 
 /**
  * Ids of resources that live in one tenant (the victim). The route-security test calls every route
@@ -706,6 +707,29 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     auth: human(),
     request: (v) => ({ url: `/v1/agents/${v.agentId}/delegations/${v.delegationId}` }),
     foreign: 404,
+  },
+  'GET /v1/trust/criteria': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/trust/criteria' }),
+    foreign: null,
+  },
+  'PUT /v1/trust/criteria': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/trust/criteria', body: DEFAULT_CRITERIA }),
+    foreign: null,
+  },
+  'GET /v1/agents/:id/trust': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/agents/${v.agentId}/trust` }),
+    foreign: 404,
+  },
+  'POST /v1/incidents': {
+    auth: SECURITY,
+    request: (v) => ({
+      url: '/v1/incidents',
+      body: { agentId: v.agentId, severity: 'critical', summary: 'route security check' },
+    }),
+    foreign: 400,
   },
 };
 

@@ -9,7 +9,7 @@ import { ApprovalSchema } from './approval-schemas.js';
 const Query = Type.Object(
   {
     status: Type.Optional(Type.Enum(['pending', 'approved', 'denied', 'expired', 'cancelled'])),
-    kind: Type.Optional(Type.Enum(['action', 'access', 'registration'])),
+    kind: Type.Optional(Type.Enum(['action', 'access', 'registration', 'promotion'])),
     agentId: Type.Optional(IdOf('agt')),
     mine: Type.Optional(Type.Boolean({ description: 'only requests waiting for my decision' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),

@@ -7,6 +7,7 @@ import type { Storage } from '../../storage/database.js';
 const Incident = Type.Object({
   id: Type.String(),
   kind: Type.String(),
+  severity: Type.String(),
   agentId: Type.String(),
   approvalId: Type.Union([Type.String(), Type.Null()]),
   decisionId: Type.Union([Type.String(), Type.Null()]),
@@ -48,6 +49,7 @@ export function registerListIncidents(app: App, storage: Storage): void {
         incidents: rows.map((r) => ({
           id: r.id,
           kind: r.kind,
+          severity: r.severity,
           agentId: r.agent_id,
           approvalId: r.approval_id,
           decisionId: r.decision_id,
