@@ -12,6 +12,7 @@ export type {
   CompiledCondition,
   CompileResult,
   ConditionEngine,
+  ConditionReads,
   ConditionVariables,
 } from './conditions/condition-engine.js';
 export { ConditionError } from './conditions/condition-engine.js';
@@ -26,6 +27,19 @@ export {
   validateInput,
 } from './decide/validate-input.js';
 export type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from './decision.js';
+export {
+  checkSignals,
+  MAX_SIGNAL_STRING,
+  MAX_SIGNALS,
+  SIGNAL_NAME,
+  type SignalDeclaration,
+  type SignalProblem,
+  type Signals,
+  type SignalType,
+  type SignalValue,
+  withDefaults,
+} from './signals/signals.js';
+export { EMPTY_TASK, sameTaskFacts, type TaskFacts } from './task/task-facts.js';
 export type {
   AgentFacts,
   ContextFacts,
