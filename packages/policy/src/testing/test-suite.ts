@@ -10,7 +10,7 @@ import type {
   UsageFacts,
 } from '../input.js';
 import type { Signals, SignalValue } from '../signals/signals.js';
-import type { TaskFacts } from '../task/task-facts.js';
+import { EMPTY_TASK, type TaskFacts } from '../task/task-facts.js';
 import type { PolicyIssue } from '../issues.js';
 import { FieldChecker, isPlainObject } from '../load/field-checker.js';
 import { API_VERSION, parseApprover, TOOL_PATTERN } from '../load/policy-schema.js';
@@ -184,7 +184,8 @@ function readInputFields(
       );
   }
   const signals = raw.signals === undefined ? undefined : readSignals(checker, [...path, 'signals'], raw.signals);
-  const task = raw.task === undefined ? undefined : readTask(checker, [...path, 'task'], raw.task);
+  // Without a history, a case is a task's first call (or a call outside any task), as on the server.
+  const task = raw.task === undefined ? EMPTY_TASK : readTask(checker, [...path, 'task'], raw.task);
   if (checker.issues.length !== before || !agent || !tool) return undefined;
   return {
     agent,

@@ -8,6 +8,7 @@ import {
   type RedemptionClaim,
 } from '../approvals/redemption.js';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
+import type { TaskFacts } from '@warden/policy';
 import type { ChargeResult } from '../budgets/budget-ledger.js';
 import { applyCharges } from '../budgets/budget-ledger.js';
 import { budgetIncidents, crossingEvents } from '../budgets/crossing-effects.js';
@@ -18,8 +19,10 @@ import { GroupCommit } from '../storage/group-commit.js';
 import type { BudgetReservationsTable, DecisionsTable, TasksTable } from '../storage/schema.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { type ApprovalRef, type Decided, refOf } from './decision.js';
-import { type Call, type DecisionWrite, decisionWrite } from './decision-write.js';
+import { type Call, type DecisionWrite, decisionWrite, taskRowOf } from './decision-write.js';
+import { type HistoryCheck, recheckedDecision } from './history-check.js';
 import { budgetDeny, redemptionDeny, refusalPayload } from './late-denies.js';
+import { addToTaskHistory, readTaskFacts, type TaskIncrement, withCall } from './task-history.js';
 
 /** A decided call, ready to record: what can still turn it into a deny travels with it as data. */
 export interface DecisionPlan {
@@ -31,6 +34,8 @@ export interface DecisionPlan {
   readonly redemption?: RedemptionClaim;
   /** What the call asks of its budgets, charged in the same transaction. */
   readonly budget?: BudgetAdmission;
+  /** The task history the verdict read, re-checked against the history the call follows. */
+  readonly history?: HistoryCheck;
 }
 
 /** What was committed for one call. */
@@ -108,6 +113,26 @@ const insertReservations = compiledInsert<BudgetReservationsTable>(
   (db, rows) => db.insertInto('budget_reservations').values(rows),
 );
 
+/** What each recorded call adds to its task's history: a call, a deny, the labels of an allow. */
+function taskIncrements(plans: readonly DecisionPlan[], recorded: readonly RecordedPlan[]): TaskIncrement[] {
+  const increments: TaskIncrement[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const { taskId } = plan.call;
+    const decision = recorded[i]?.decision;
+    if (!taskId || !decision) continue;
+    increments.push({
+      tenantId: plan.call.tenantId,
+      taskId,
+      tool: plan.call.tool,
+      calls: 1,
+      denied: decision.effect === 'deny' ? 1 : 0,
+      failures: 0,
+      labels: decision.effect === 'allow' ? (decision.labels ?? []) : [],
+    });
+  }
+  return increments;
+}
+
 /**
  * The decide path's writes, group-committed: a decision's answer leaves only after the transaction
  * holding it (its row, task, approval use, budget charge, usage and audit event) has committed, but
@@ -140,12 +165,26 @@ export class DecisionRecorder {
   private async write(trx: Trx, plans: readonly DecisionPlan[]): Promise<RecordedPlan[]> {
     let now = 0;
     for (const plan of plans) if (plan.call.now > now) now = plan.call.now;
+    const { dialect } = this.storage;
+    // Tasks first: upserting a task's row locks it until this transaction ends, so the decisions of
+    // one task are recorded one transaction at a time, on every node, and the history a re-check
+    // reads is the history the call follows. One row per task (a statement may not upsert the same
+    // row twice), in key order so two nodes' batches do not lock rows in opposite orders.
+    const tasks = new Map<string, TasksTable>();
+    for (const plan of plans) {
+      const task = taskRowOf(plan.call);
+      if (task) tasks.set(`${task.tenant_id}|${task.id}`, task);
+    }
+    const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
+    await upsertTasks(trx, dialect, sortedTasks);
+    const checked = await this.checkHistories(trx, plans);
     const redemptions = await this.checkRedemptions(trx, plans);
     const claimed = plans.map((plan, i) => {
       const redemption = redemptions[i];
-      return redemption && !redemption.ok
-        ? redemptionDeny(plan.decision, redemption.code, redemption.reason)
-        : plan.decision;
+      const decision = checked[i] as Decided;
+      return redemption && !redemption.ok && decision.effect !== 'deny'
+        ? redemptionDeny(decision, redemption.code, redemption.reason)
+        : decision;
     });
     // Budgets next: a call a hard budget has no room for becomes a deny before anything is written.
     const requests = plans.map((plan, i) =>
@@ -182,18 +221,11 @@ export class DecisionRecorder {
       recorded.push({ decision, approvalRef, opened, charge });
     }
 
-    const { dialect } = this.storage;
     await insertDecisions(
       trx,
       dialect,
       writes.map((w) => w.decision),
     );
-    // One row per task: a statement may not upsert the same row twice. Key order keeps two nodes'
-    // batches from locking the same rows in opposite orders.
-    const tasks = new Map<string, TasksTable>();
-    for (const w of writes) if (w.task) tasks.set(`${w.task.tenant_id}|${w.task.id}`, w.task);
-    const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
-    await upsertTasks(trx, dialect, sortedTasks);
     for (const w of writes) if (w.approval) await insertApproval(trx, w.approval.request);
     const reservations = plans.flatMap((plan, i) =>
       recorded[i]?.charge?.admitted && recorded[i].decision.effect !== 'deny' && plan.budget?.reservation
@@ -205,6 +237,8 @@ export class DecisionRecorder {
       trx,
       writes.map((w) => w.usage),
     );
+    // After the budget and usage counters, the order an outcome's transaction takes them in.
+    await addToTaskHistory(trx, dialect, taskIncrements(plans, recorded), now);
     const byTenant = new Map<string, AuditEventInput[]>();
     for (const [i, w] of writes.entries()) {
       const tenantId = w.decision.tenant_id;
@@ -222,6 +256,36 @@ export class DecisionRecorder {
     }
     for (const [tenantId, events] of byTenant) await this.audit.append(trx, tenantId, events);
     return recorded;
+  }
+
+  /**
+   * The batch's decisions once every verdict that read its task's history has been re-checked
+   * against the history it follows: what was committed before this transaction (the task's row is
+   * locked, so nothing else is being added), plus the calls of the same task earlier in the batch.
+   */
+  private async checkHistories(trx: Trx, plans: readonly DecisionPlan[]): Promise<Decided[]> {
+    const keyOf = (call: Call) => `${call.tenantId}|${call.taskId}`;
+    const checkedTasks = new Map<string, { tenantId: string; taskId: string }>();
+    for (const plan of plans) {
+      const { call } = plan;
+      if (plan.history && call.taskId) checkedTasks.set(keyOf(call), { tenantId: call.tenantId, taskId: call.taskId });
+    }
+    if (checkedTasks.size === 0) return plans.map((plan) => plan.decision);
+    const facts = new Map<string, TaskFacts>();
+    for (const [key, { tenantId, taskId }] of checkedTasks) {
+      facts.set(key, await readTaskFacts(trx, this.storage.dialect, tenantId, taskId));
+    }
+    return plans.map((plan) => {
+      const key = keyOf(plan.call);
+      const current = facts.get(key);
+      if (!current) return plan.decision;
+      const decision = plan.history ? recheckedDecision(plan.decision, plan.history, current) : plan.decision;
+      // The batch's next call of this task follows this one. (A budget or an approval that cannot be
+      // used may still deny it below; the next call sees that deny from the next transaction on.)
+      const labels = decision.effect === 'allow' ? (decision.labels ?? []) : [];
+      facts.set(key, withCall(current, plan.call.tool, decision.effect === 'deny', labels));
+      return decision;
+    });
   }
 
   /**

@@ -94,20 +94,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
       outcome: null,
       outcome_at: null,
     },
-    task: taskId
-      ? {
-          tenant_id: call.tenantId,
-          id: taskId,
-          agent_id: call.agentId,
-          parent_task_id: context.parentTaskId ?? null,
-          initiator: context.initiator ?? null,
-          on_behalf_of: context.onBehalfOf ?? null,
-          interface: context.interface ?? null,
-          environment: call.environment,
-          created_at: call.now,
-          last_action_at: call.now,
-        }
-      : null,
+    task: taskRowOf(call),
     // Denied calls do not happen, so they do not count as calls.
     usage: {
       tenantId: call.tenantId,
@@ -148,6 +135,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         ...(decision.approval ? { approval: decision.approval as unknown as JsonObject } : {}),
         ...(ref ? { approvalRequest: { id: ref.id, mode: ref.mode, status: ref.status } } : {}),
         ...(extras.budgetRefusal ? { budget: extras.budgetRefusal } : {}),
+        ...(context.signals ? { signals: { ...context.signals } } : {}),
         environment: call.environment,
         ...versionsOf(context),
         evaluationMicros: decision.evaluationMicros,
@@ -158,6 +146,25 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
     },
     ...(extras.opened ? { approval: extras.opened } : {}),
   };
+}
+
+/** The row of the call's task (created by its first call, touched by every later one); null without a task. */
+export function taskRowOf(call: Call): TasksTable | null {
+  const { context, taskId } = call;
+  return taskId
+    ? {
+        tenant_id: call.tenantId,
+        id: taskId,
+        agent_id: call.agentId,
+        parent_task_id: context.parentTaskId ?? null,
+        initiator: context.initiator ?? null,
+        on_behalf_of: context.onBehalfOf ?? null,
+        interface: context.interface ?? null,
+        environment: call.environment,
+        created_at: call.now,
+        last_action_at: call.now,
+      }
+    : null;
 }
 
 /** The model, prompt and tool versions the agent reported, when it did. */

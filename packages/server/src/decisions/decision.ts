@@ -13,7 +13,9 @@ import type { BudgetView } from '../budgets/decision-budgets.js';
  * - `limits_unavailable`: the rate-limit store cannot be reached and the fail mode is closed;
  * - `unpriced_model`: the LLM proxy knows no price for the model, so its budgets could not hold;
  * - `hosted_tool_refused`: the LLM proxy call asks the provider to run a tool Warden cannot see
- *   (a hosted MCP server) and no rule that allowed the call reads `args.hosted_tools`.
+ *   (a hosted MCP server) and no rule that allowed the call reads `args.hosted_tools`;
+ * - `task_history_changed`: the task's history changed while the call was decided (a concurrent
+ *   call or outcome of the task) and the policy now asks a human to review it: call again.
  */
 export type ServerDecisionCode =
   | Decision['code']
@@ -28,6 +30,7 @@ export type ServerDecisionCode =
   | 'limits_unavailable'
   | 'unpriced_model'
   | 'hosted_tool_refused'
+  | 'task_history_changed'
   | 'approved'
   | RedemptionCode;
 

@@ -36,6 +36,8 @@ export interface Database {
   mcp_servers: ManagedEntriesTable;
   llm_providers: ManagedEntriesTable;
   llm_shadow_runs: LlmShadowRunsTable;
+  task_tool_counts: TaskToolCountsTable;
+  task_labels: TaskLabelsTable;
 }
 
 export interface TenantsTable {
@@ -530,4 +532,22 @@ export interface LlmShadowRunsTable {
   tools_differ: number | null;
   /** Text similarity of the two answers, 0 to 1. */
   similarity: number | null;
+}
+
+/** Per task and tool: calls decided, of them denied, and failed outcomes (`task.*` in conditions). */
+export interface TaskToolCountsTable {
+  tenant_id: string;
+  task_id: string;
+  tool: string;
+  calls: number;
+  denied: number;
+  failures: number;
+}
+
+/** The labels (data classes) rules gave a task: `task.labels`. */
+export interface TaskLabelsTable {
+  tenant_id: string;
+  task_id: string;
+  label: string;
+  created_at: number;
 }
