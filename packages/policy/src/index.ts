@@ -27,19 +27,6 @@ export {
   validateInput,
 } from './decide/validate-input.js';
 export type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from './decision.js';
-export {
-  checkSignals,
-  MAX_SIGNAL_STRING,
-  MAX_SIGNALS,
-  SIGNAL_NAME,
-  type SignalDeclaration,
-  type SignalProblem,
-  type Signals,
-  type SignalType,
-  type SignalValue,
-  withDefaults,
-} from './signals/signals.js';
-export { EMPTY_TASK, sameTaskFacts, type TaskFacts } from './task/task-facts.js';
 export type {
   AgentFacts,
   ContextFacts,
@@ -69,6 +56,19 @@ export {
 } from './load/load-bundle.js';
 export { parseApprover } from './load/policy-schema.js';
 export type * from './model.js';
+export {
+  checkSignals,
+  MAX_SIGNAL_STRING,
+  MAX_SIGNALS,
+  SIGNAL_NAME,
+  type SignalDeclaration,
+  type SignalProblem,
+  type Signals,
+  type SignalType,
+  type SignalValue,
+  withDefaults,
+} from './signals/signals.js';
+export { EMPTY_TASK, sameTaskFacts, type TaskFacts } from './task/task-facts.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
 export type {

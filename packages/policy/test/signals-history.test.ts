@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type LoadResult, loadBundleFromFiles, type PolicyBundle, readTestFile, runCase } from '../src/index.js';
+import {
+  decide,
+  type LoadResult,
+  loadBundleFromFiles,
+  type PolicyBundle,
+  readTestFile,
+  runCase,
+} from '../src/index.js';
 
 const SIGNALS = `apiVersion: warden/v1
 kind: Signals
@@ -87,7 +94,12 @@ describe('agent signals', () => {
     const d = decide(bundle(), { agent, tool: 'payments.refund', args: {}, task: fresh });
     expect(d).toMatchObject({ effect: 'deny', code: 'condition_error', decidingRule: 'risky' });
     expect(d.conditionErrors[0]?.message).toContain('risk_score');
-    const given = decide(bundle(), { agent, tool: 'payments.refund', signals: { risk_score: 0.1 }, task: fresh });
+    const given = decide(bundle(), {
+      agent,
+      tool: 'payments.refund',
+      signals: { risk_score: 0.1 },
+      task: fresh,
+    });
     expect(given.effect).toBe('allow');
   });
 
@@ -114,7 +126,10 @@ describe('agent signals', () => {
     });
     expect(wrongType.ok).toBe(false);
     if (!wrongType.ok) expect(wrongType.issues[0]?.message).toMatch(/low-confidence.*does not type-check/);
-    const undeclared = load({ 's.yaml': SIGNALS, 'p.yaml': POLICY.replace('signals.risk_score', 'signals.risk') });
+    const undeclared = load({
+      's.yaml': SIGNALS,
+      'p.yaml': POLICY.replace('signals.risk_score', 'signals.risk'),
+    });
     expect(undeclared.ok).toBe(false);
     if (!undeclared.ok) expect(undeclared.issues[0]?.message).toContain("signal 'risk' is not declared");
     const none = load({ 'p.yaml': POLICY });
@@ -168,13 +183,23 @@ describe('task history', () => {
 
   it('escalates the third failure of a tool to a review; other tools read as 0', () => {
     const b = bundle();
-    const failed = { ...empty, calls: 3, tool_calls: { 'payments.refund': 3 }, failures: { 'payments.refund': 3 } };
+    const failed = {
+      ...empty,
+      calls: 3,
+      tool_calls: { 'payments.refund': 3 },
+      failures: { 'payments.refund': 3 },
+    };
     const input = { agent, tool: 'payments.refund', signals: { risk_score: 0.1 } };
-    expect(decide(b, { ...input, task: failed })).toMatchObject({ effect: 'review', decidingRule: 'three-failures' });
-    expect(decide(b, { ...input, task: { ...failed, failures: { 'payments.refund': 2 } } }).effect).toBe('allow');
-    expect(decide(b, { ...input, tool: 'email.send', args: { to: 'x@example.com' }, task: failed }).effect).toBe(
+    expect(decide(b, { ...input, task: failed })).toMatchObject({
+      effect: 'review',
+      decidingRule: 'three-failures',
+    });
+    expect(decide(b, { ...input, task: { ...failed, failures: { 'payments.refund': 2 } } }).effect).toBe(
       'allow',
     );
+    expect(
+      decide(b, { ...input, tool: 'email.send', args: { to: 'x@example.com' }, task: failed }).effect,
+    ).toBe('allow');
   });
 
   it('labels a task with the labels of matched rules, and a labelled task may not email outside', () => {
@@ -195,7 +220,10 @@ describe('task history', () => {
   });
 
   it('refuses a condition looking for a label no rule sets', () => {
-    const result = load({ 's.yaml': SIGNALS, 'p.yaml': POLICY.replace('"pii" in task.labels', '"phi" in task.labels') });
+    const result = load({
+      's.yaml': SIGNALS,
+      'p.yaml': POLICY.replace('"pii" in task.labels', '"phi" in task.labels'),
+    });
     expect(result.ok).toBe(false);
     if (!result.ok)
       expect(result.issues[0]?.message).toBe(

@@ -61,7 +61,8 @@ export function signals(value: unknown, field: string): Record<string, number | 
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new WardenInputError(field, 'must be an object of numbers, booleans or strings');
   const entries = Object.entries(value);
-  if (entries.length > MAX_SIGNALS) throw new WardenInputError(field, `must hold at most ${MAX_SIGNALS} signals`);
+  if (entries.length > MAX_SIGNALS)
+    throw new WardenInputError(field, `must hold at most ${MAX_SIGNALS} signals`);
   for (const [name, item] of entries) {
     const at = `${field}.${name}`;
     if (!SIGNAL_NAME.test(name)) throw new WardenInputError(at, 'must be named with letters, digits and _');
@@ -70,7 +71,8 @@ export function signals(value: unknown, field: string): Record<string, number | 
     } else if (typeof item === 'string') {
       if (item.length > MAX_SIGNAL_STRING)
         throw new WardenInputError(at, `must be at most ${MAX_SIGNAL_STRING} characters`);
-    } else if (typeof item !== 'boolean') throw new WardenInputError(at, 'must be a number, a boolean or a string');
+    } else if (typeof item !== 'boolean')
+      throw new WardenInputError(at, 'must be a number, a boolean or a string');
   }
   return value as Record<string, number | boolean | string>;
 }

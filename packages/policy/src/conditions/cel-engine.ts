@@ -259,7 +259,12 @@ function readsOf(root: unknown): { task: boolean; signals: Set<string>; labels: 
 }
 
 function isId(node: unknown, name: string): boolean {
-  return typeof node === 'object' && node !== null && (node as ASTNode).op === 'id' && (node as ASTNode).args === name;
+  return (
+    typeof node === 'object' &&
+    node !== null &&
+    (node as ASTNode).op === 'id' &&
+    (node as ASTNode).args === name
+  );
 }
 
 function isField(node: unknown, variable: string, field: string): boolean {
@@ -316,7 +321,12 @@ function engineOn(
       const own = base.clone();
       own.registerType('warden.signals', { ctor: Signals, fields });
       own.registerVariable('signals', 'warden.signals');
-      return engineOn(own, new Map(declarations.map((d) => [d.name, d])), base, (values) => new Signals(values));
+      return engineOn(
+        own,
+        new Map(declarations.map((d) => [d.name, d])),
+        base,
+        (values) => new Signals(values),
+      );
     },
   };
 }

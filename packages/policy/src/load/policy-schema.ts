@@ -15,8 +15,8 @@ import {
   type TrustTier,
 } from '../model.js';
 import { parseDuration } from './duration.js';
-import { readSignalsDocument } from './signals-schema.js';
 import { describe, type FieldChecker, isPlainObject } from './field-checker.js';
+import { readSignalsDocument } from './signals-schema.js';
 import type { YamlDocument, YamlPath } from './yaml-file.js';
 
 export const API_VERSION = 'warden/v1';

@@ -44,7 +44,10 @@ export function readSignalsDocument(
   }
   const entries = Object.entries(spec.signals);
   if (entries.length > MAX_SIGNALS) {
-    checker.error(['spec', 'signals'], `declares ${entries.length} signals; at most ${MAX_SIGNALS} are allowed`);
+    checker.error(
+      ['spec', 'signals'],
+      `declares ${entries.length} signals; at most ${MAX_SIGNALS} are allowed`,
+    );
     return undefined;
   }
   const signals: SignalDeclaration[] = [];

@@ -9,13 +9,13 @@ import type {
   TimeFacts,
   UsageFacts,
 } from '../input.js';
-import type { Signals, SignalValue } from '../signals/signals.js';
-import { EMPTY_TASK, type TaskFacts } from '../task/task-facts.js';
 import type { PolicyIssue } from '../issues.js';
 import { FieldChecker, isPlainObject } from '../load/field-checker.js';
 import { API_VERSION, parseApprover, TOOL_PATTERN } from '../load/policy-schema.js';
 import { parseYamlFile, type YamlPath } from '../load/yaml-file.js';
 import { EFFECTS, type Effect, TRUST_TIERS } from '../model.js';
+import type { Signals, SignalValue } from '../signals/signals.js';
+import { EMPTY_TASK, type TaskFacts } from '../task/task-facts.js';
 
 export interface PolicyTestCase {
   readonly name: string;
@@ -183,7 +183,8 @@ function readInputFields(
         (item, i) => readAgent(checker, [...path, 'delegation', i], item, fixtures) ?? [],
       );
   }
-  const signals = raw.signals === undefined ? undefined : readSignals(checker, [...path, 'signals'], raw.signals);
+  const signals =
+    raw.signals === undefined ? undefined : readSignals(checker, [...path, 'signals'], raw.signals);
   // Without a history, a case is a task's first call (or a call outside any task), as on the server.
   const task = raw.task === undefined ? EMPTY_TASK : readTask(checker, [...path, 'task'], raw.task);
   if (checker.issues.length !== before || !agent || !tool) return undefined;
@@ -212,7 +213,8 @@ function readSignals(checker: FieldChecker, path: YamlPath, value: unknown): Sig
   }
   const signals: Record<string, SignalValue> = {};
   for (const [name, item] of Object.entries(value)) {
-    if (typeof item === 'number' || typeof item === 'boolean' || typeof item === 'string') signals[name] = item;
+    if (typeof item === 'number' || typeof item === 'boolean' || typeof item === 'string')
+      signals[name] = item;
     else checker.error([...path, name], 'expected a number, a boolean or a string');
   }
   return signals;

@@ -45,7 +45,9 @@ export function callContext(
   }
   const signals = headers?.get(SIGNALS_HEADER);
   const withSignals: Record<string, unknown> =
-    signals === null || signals === undefined ? fromHeaders : { ...fromHeaders, signals: signalsHeader(signals) };
+    signals === null || signals === undefined
+      ? fromHeaders
+      : { ...fromHeaders, signals: signalsHeader(signals) };
   checked(withSignals, (key) =>
     key.startsWith('signals')
       ? `header ${SIGNALS_HEADER}${key.slice('signals'.length)}`
@@ -63,7 +65,10 @@ function signalsHeader(value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw invalidField(`header ${SIGNALS_HEADER}`, 'expected a JSON object of signals, such as {"confidence": 0.62}');
+    throw invalidField(
+      `header ${SIGNALS_HEADER}`,
+      'expected a JSON object of signals, such as {"confidence": 0.62}',
+    );
   }
 }
 

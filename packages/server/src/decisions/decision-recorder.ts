@@ -1,3 +1,4 @@
+import type { TaskFacts } from '@warden/policy';
 import type { Insertable } from 'kysely';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import { insertApproval } from '../approvals/approval-store.js';
@@ -8,7 +9,6 @@ import {
   type RedemptionClaim,
 } from '../approvals/redemption.js';
 import type { AuditEventInput, AuditLog } from '../audit/audit-log.js';
-import type { TaskFacts } from '@warden/policy';
 import type { ChargeResult } from '../budgets/budget-ledger.js';
 import { applyCharges } from '../budgets/budget-ledger.js';
 import { budgetIncidents, crossingEvents } from '../budgets/crossing-effects.js';
@@ -268,7 +268,8 @@ export class DecisionRecorder {
     const checkedTasks = new Map<string, { tenantId: string; taskId: string }>();
     for (const plan of plans) {
       const { call } = plan;
-      if (plan.history && call.taskId) checkedTasks.set(keyOf(call), { tenantId: call.tenantId, taskId: call.taskId });
+      if (plan.history && call.taskId)
+        checkedTasks.set(keyOf(call), { tenantId: call.tenantId, taskId: call.taskId });
     }
     if (checkedTasks.size === 0) return plans.map((plan) => plan.decision);
     const facts = new Map<string, TaskFacts>();

@@ -10,8 +10,8 @@ import type { AgentPrincipal } from '../credentials/principal.js';
 import { WardenError } from '../errors.js';
 import type { Storage, Trx } from '../storage/database.js';
 import { GroupCommit } from '../storage/group-commit.js';
-import { addToTaskHistory } from './task-history.js';
 import type { UsageStore } from '../usage/usage-store.js';
+import { addToTaskHistory } from './task-history.js';
 
 export interface OutcomeReport {
   readonly status: 'succeeded' | 'failed';

@@ -73,8 +73,7 @@ export async function policyDecision(
   };
   const decision = decide(bundle, task ? { ...input, task } : input);
   // A call outside any task reads an empty history, which nothing else can change.
-  const history =
-    task && call.taskId ? { history: { bundle, input, task, effect: decision.effect } } : {};
+  const history = task && call.taskId ? { history: { bundle, input, task, effect: decision.effect } } : {};
   return { decision, usage, ...history };
 }
 

@@ -122,7 +122,12 @@ export function factsOf(
 }
 
 /** `facts` with one more decision of `tool` added: what the next call of the task reads. Pure. */
-export function withCall(facts: TaskFacts, tool: string, denied: boolean, labels: readonly string[]): TaskFacts {
+export function withCall(
+  facts: TaskFacts,
+  tool: string,
+  denied: boolean,
+  labels: readonly string[],
+): TaskFacts {
   const toolCalls = { ...facts.tool_calls, [tool]: (facts.tool_calls[tool] ?? 0) + 1 };
   return {
     calls: facts.calls + 1,
