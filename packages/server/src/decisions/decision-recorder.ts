@@ -179,9 +179,8 @@ export class DecisionRecorder {
     await upsertTasks(trx, dialect, sortedTasks);
     const checked = await this.checkHistories(trx, plans);
     const redemptions = await this.checkRedemptions(trx, plans);
-    const claimed = plans.map((plan, i) => {
+    const claimed = checked.map((decision, i) => {
       const redemption = redemptions[i];
-      const decision = checked[i] as Decided;
       return redemption && !redemption.ok && decision.effect !== 'deny'
         ? redemptionDeny(decision, redemption.code, redemption.reason)
         : decision;
