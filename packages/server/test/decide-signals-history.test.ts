@@ -142,7 +142,22 @@ describe.each(DATABASES)('agent signals and task history in decisions (%s)', (db
       expect(d.body.effect).toBe('allow');
       expect((await outcome(d.body.decisionId, 'failed')).statusCode).toBe(200);
     }
-    expect((await refund(taskId)).body).toMatchObject({ effect: 'review', decidingRule: 'third-failure' });
+    const fourth = await refund(taskId);
+    expect(fourth.body).toMatchObject({ effect: 'review', decidingRule: 'third-failure' });
+    // The decision keeps the history it stands on.
+    const row = await t.node.storage.db
+      .selectFrom('decisions')
+      .select('detail')
+      .where('id', '=', fourth.body.decisionId)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(row.detail).task).toEqual({
+      calls: 3,
+      denied: 0,
+      tool_calls: { 'payments.refund': 3 },
+      failures: { 'payments.refund': 3 },
+      tools: ['payments.refund'],
+      labels: [],
+    });
     expect((await refund(`${taskId}-other`)).body.effect).toBe('allow');
     const email = await decide({ tool: 'email.send', args: { to: 'a@shop.example' }, context: { taskId } });
     expect(email.body.effect).toBe('allow');

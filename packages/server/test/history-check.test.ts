@@ -34,7 +34,7 @@ const withCalls = (calls: number): TaskFacts => ({
 function checkAt(calls: number): { check: HistoryCheck; decided: ReturnType<typeof decide> } {
   const task = withCalls(calls);
   const decided = decide(bundle, { ...input, task });
-  return { decided, check: { bundle, input, task, effect: decided.effect } };
+  return { decided, check: { bundle, input, task, seq: calls, effect: decided.effect } };
 }
 
 describe('re-checking a verdict against the history the call follows', () => {

@@ -74,7 +74,8 @@ const insertDecisions = compiledInsert<Insertable<DecisionsTable>>(
   ]),
   (db, rows) => db.insertInto('decisions').values(rows),
 );
-const upsertTasks = compiledInsert<TasksTable>(
+/** Creates or touches the batch's tasks, counting their new decisions; answers each task's count. */
+const upsertTasks = compiledInsert<TasksTable, { tenant_id: string; id: string; history_seq: number }>(
   allColumns<TasksTable>()([
     'tenant_id',
     'id',
@@ -86,16 +87,19 @@ const upsertTasks = compiledInsert<TasksTable>(
     'environment',
     'created_at',
     'last_action_at',
+    'history_seq',
   ]),
   (db, rows) =>
     db
       .insertInto('tasks')
       .values(rows)
       .onConflict((oc) =>
-        oc
-          .columns(['tenant_id', 'id'])
-          .doUpdateSet((eb) => ({ last_action_at: eb.ref('excluded.last_action_at') })),
-      ),
+        oc.columns(['tenant_id', 'id']).doUpdateSet((eb) => ({
+          last_action_at: eb.ref('excluded.last_action_at'),
+          history_seq: eb('tasks.history_seq', '+', eb.ref('excluded.history_seq')),
+        })),
+      )
+      .returning(['tenant_id', 'id', 'history_seq']),
 );
 const insertReservations = compiledInsert<BudgetReservationsTable>(
   allColumns<BudgetReservationsTable>()([
@@ -173,13 +177,23 @@ export class DecisionRecorder {
     const tasks = new Map<string, TasksTable>();
     for (const plan of plans) {
       const task = taskRowOf(plan.call);
-      if (task) tasks.set(`${task.tenant_id}|${task.id}`, task);
+      if (!task) continue;
+      const key = `${task.tenant_id}|${task.id}`;
+      const earlier = tasks.get(key);
+      // The same row once, counting every decision of the batch in it.
+      tasks.set(key, earlier ? { ...task, history_seq: earlier.history_seq + 1 } : task);
     }
     const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
-    await upsertTasks(trx, dialect, sortedTasks);
-    const checked = await this.checkHistories(trx, plans);
+    const counted = await upsertTasks(trx, dialect, sortedTasks);
+    // Each task's count before this batch: what a verdict that read an unchanged history read.
+    const before = new Map<string, number>();
+    for (const row of counted) {
+      const key = `${row.tenant_id}|${row.id}`;
+      before.set(key, Number(row.history_seq) - (tasks.get(key)?.history_seq ?? 0));
+    }
+    const checked = await this.checkHistories(trx, plans, before);
     const redemptions = await this.checkRedemptions(trx, plans);
-    const claimed = checked.map((decision, i) => {
+    const claimed = checked.map(({ decision }, i) => {
       const redemption = redemptions[i];
       return redemption && !redemption.ok && decision.effect !== 'deny'
         ? redemptionDeny(decision, redemption.code, redemption.reason)
@@ -210,11 +224,13 @@ export class DecisionRecorder {
       // A refused call opens no approval request.
       const opened = decision.effect === 'deny' ? undefined : plan.opened;
       if (opened) approvalRef = refOf(opened.request);
+      const task = checked[i]?.task;
       writes.push(
         decisionWrite(plan.call, decision, {
           approvalRef,
           ...(opened ? { opened } : {}),
           ...(refused ? { budgetRefusal: refusalPayload(charge) } : {}),
+          ...(task ? { task } : {}),
         }),
       );
       recorded.push({ decision, approvalRef, opened, charge });
@@ -260,31 +276,43 @@ export class DecisionRecorder {
   /**
    * The batch's decisions once every verdict that read its task's history has been re-checked
    * against the history it follows: what was committed before this transaction (the task's row is
-   * locked, so nothing else is being added), plus the calls of the same task earlier in the batch.
+   * locked, so no other decision is being added), plus the calls of the same task earlier in the
+   * batch. What was committed is what a verdict read when the task's decision count it read is the
+   * count before this batch; only otherwise is the history read again, here.
    */
-  private async checkHistories(trx: Trx, plans: readonly DecisionPlan[]): Promise<Decided[]> {
+  private async checkHistories(
+    trx: Trx,
+    plans: readonly DecisionPlan[],
+    before: ReadonlyMap<string, number>,
+  ): Promise<{ decision: Decided; task?: TaskFacts }[]> {
     const keyOf = (call: Call) => `${call.tenantId}|${call.taskId}`;
-    const checkedTasks = new Map<string, { tenantId: string; taskId: string }>();
-    for (const plan of plans) {
-      const { call } = plan;
-      if (plan.history && call.taskId)
-        checkedTasks.set(keyOf(call), { tenantId: call.tenantId, taskId: call.taskId });
-    }
-    if (checkedTasks.size === 0) return plans.map((plan) => plan.decision);
     const facts = new Map<string, TaskFacts>();
-    for (const [key, { tenantId, taskId }] of checkedTasks) {
+    const stale = new Map<string, { tenantId: string; taskId: string }>();
+    for (const plan of plans) {
+      const { call, history } = plan;
+      if (!history || !call.taskId) continue;
+      const key = keyOf(call);
+      if (facts.has(key)) continue;
+      if (history.seq === before.get(key)) {
+        facts.set(key, history.task);
+        stale.delete(key);
+      } else stale.set(key, { tenantId: call.tenantId, taskId: call.taskId });
+    }
+    for (const [key, { tenantId, taskId }] of stale) {
       facts.set(key, await readTaskFacts(trx, this.storage.dialect, tenantId, taskId));
     }
+    if (facts.size === 0) return plans.map((plan) => ({ decision: plan.decision }));
     return plans.map((plan) => {
       const key = keyOf(plan.call);
       const current = facts.get(key);
-      if (!current) return plan.decision;
+      if (!current) return { decision: plan.decision };
       const decision = plan.history ? recheckedDecision(plan.decision, plan.history, current) : plan.decision;
       // The batch's next call of this task follows this one. (A budget or an approval that cannot be
       // used may still deny it below; the next call sees that deny from the next transaction on.)
       const labels = decision.effect === 'allow' ? (decision.labels ?? []) : [];
       facts.set(key, withCall(current, plan.call.tool, decision.effect === 'deny', labels));
-      return decision;
+      // The history the verdict stands on, kept with the decision (it explains it, and replays it).
+      return plan.history ? { decision, task: current } : { decision };
     });
   }
 

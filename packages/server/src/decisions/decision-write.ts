@@ -1,4 +1,4 @@
-import type { JsonObject } from '@warden/policy';
+import type { JsonObject, TaskFacts } from '@warden/policy';
 import type { Insertable } from 'kysely';
 import type { Environment } from '../agents/agent.js';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
@@ -49,6 +49,8 @@ export interface WriteExtras {
   readonly approvalRef: ApprovalRef | null;
   /** For a budget deny: what the refusing budget had and the call asked. */
   readonly budgetRefusal?: JsonObject;
+  /** The task history the verdict stands on, when the policy read it. */
+  readonly task?: TaskFacts;
 }
 
 /**
@@ -86,6 +88,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         environment: call.environment,
         context: storedContext,
         source: call.source,
+        ...(extras.task ? { task: extras.task } : {}),
       }),
       policy_version: decision.policyVersion,
       evaluation_micros: decision.evaluationMicros,
@@ -163,6 +166,7 @@ export function taskRowOf(call: Call): TasksTable | null {
         environment: call.environment,
         created_at: call.now,
         last_action_at: call.now,
+        history_seq: 1,
       }
     : null;
 }

@@ -21,6 +21,8 @@ export interface HistoryCheck {
   readonly input: DecisionInput;
   /** The history it read. */
   readonly task: TaskFacts;
+  /** How many decisions the task counted when it was read (`tasks.history_seq`). */
+  readonly seq: number;
   /** The policy's verdict (before an approval the call uses made it `approved`). */
   readonly effect: Effect;
 }

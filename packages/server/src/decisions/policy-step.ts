@@ -6,7 +6,6 @@ import {
   EMPTY_TASK,
   type JsonObject,
   type PolicyBundle,
-  type TaskFacts,
   type UsageFacts,
 } from '@warden/policy';
 import type { GrantCache } from '../access/grant-cache.js';
@@ -15,7 +14,7 @@ import type { UsageStore } from '../usage/usage-store.js';
 import type { DecideContext } from './decide-request.js';
 import type { Decided } from './decision.js';
 import type { HistoryCheck } from './history-check.js';
-import type { TaskHistory } from './task-history.js';
+import type { TaskHistory, TaskHistoryRead } from './task-history.js';
 
 export interface PolicyDeps {
   readonly usage: UsageStore;
@@ -71,9 +70,12 @@ export async function policyDecision(
     ...(delegation ? { delegation } : {}),
     ...(context.signals ? { signals: context.signals } : {}),
   };
-  const decision = decide(bundle, task ? { ...input, task } : input);
+  const decision = decide(bundle, task ? { ...input, task: task.facts } : input);
   // A call outside any task reads an empty history, which nothing else can change.
-  const history = task && call.taskId ? { history: { bundle, input, task, effect: decision.effect } } : {};
+  const history =
+    task && call.taskId
+      ? { history: { bundle, input, task: task.facts, seq: task.seq, effect: decision.effect } }
+      : {};
   return { decision, usage, ...history };
 }
 
@@ -83,9 +85,9 @@ async function historyOf(
   bundle: PolicyBundle,
   tenantId: string,
   taskId: string | null,
-): Promise<TaskFacts | undefined> {
+): Promise<TaskHistoryRead | undefined> {
   if (!bundle.readsTask) return undefined;
-  return taskId ? deps.history.read(tenantId, taskId) : EMPTY_TASK;
+  return taskId ? deps.history.read(tenantId, taskId) : { facts: EMPTY_TASK, seq: 0 };
 }
 
 /** What the policy engine knows of an agent acting now: its facts and its unexpired grants. */

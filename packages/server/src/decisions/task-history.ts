@@ -32,6 +32,14 @@ const readCounts = compiledQuery((db, param) =>
     .where('task_id', '=', param('taskId')),
 );
 
+const readSeq = compiledQuery((db, param) =>
+  db
+    .selectFrom('tasks')
+    .select(['history_seq'])
+    .where('tenant_id', '=', param('tenantId'))
+    .where('id', '=', param('taskId')),
+);
+
 const readLabels = compiledQuery((db, param) =>
   db
     .selectFrom('task_labels')
@@ -64,12 +72,25 @@ const addLabels = compiledInsert<TaskLabelsTable>(
       .onConflict((oc) => oc.columns(['tenant_id', 'task_id', 'label']).doNothing()),
 );
 
+/** A task's history as read, and how many decisions it counted then (`tasks.history_seq`). */
+export interface TaskHistoryRead {
+  readonly facts: TaskFacts;
+  readonly seq: number;
+}
+
 export class TaskHistory {
   constructor(private readonly storage: Storage) {}
 
-  /** The task's history as committed now (outside any transaction: the policy step's read). */
-  read(tenantId: string, taskId: string): Promise<TaskFacts> {
-    return readTaskFacts(this.storage.db, this.storage.dialect, tenantId, taskId);
+  /**
+   * The task's history as committed now (outside any transaction: the policy step's read). The count
+   * is read first: a decision committed in between then shows in the facts and not in the count,
+   * which only makes the record step read the history again, never trust a stale one.
+   */
+  async read(tenantId: string, taskId: string): Promise<TaskHistoryRead> {
+    const { db, dialect } = this.storage;
+    const { rows } = await readSeq(db, dialect, { tenantId, taskId });
+    const seq = Number(rows[0]?.history_seq ?? 0);
+    return { facts: await readTaskFacts(db, dialect, tenantId, taskId), seq };
   }
 }
 

@@ -167,6 +167,8 @@ export interface TasksTable {
   environment: string;
   created_at: number;
   last_action_at: number;
+  /** How many decisions were recorded in the task (each adds to its history). */
+  history_seq: number;
 }
 
 export interface DecisionsTable {

@@ -5,9 +5,15 @@ import type { Kysely, Migration } from 'kysely';
  * denied and the failed outcomes (`task_tool_counts`), and the labels rules gave the task
  * (`task_labels`). Counters are only ever incremented inside the transaction that records the
  * decision or the outcome, so they stay exact with concurrent calls and several nodes.
+ * `tasks.history_seq` counts the decisions recorded in the task: a verdict that read the history
+ * with the same count as its task's row holds when it is recorded needs no second read.
  */
 export const taskHistory: Migration = {
   async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('history_seq', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema
       .createTable('task_tool_counts')
       .addColumn('tenant_id', 'text', (c) => c.notNull())
