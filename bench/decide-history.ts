@@ -6,8 +6,9 @@
  * verdict re-checked when recorded, and the support assistant's calls report `confidence`. The
  * persona workload (every call in one of 500 tasks per agent) runs at concurrency 64 in alternating
  * rounds (A B, B A, …), so drift of a shared machine hits both alike; the ratio is history / plain
- * (medians of the rounds). Both sides write the task history: what that costs every bundle shows in
- * `decide-http --baseline`.
+ * (medians of the rounds). The server's CPU time per decision is measured too: on a machine shared
+ * with other work it moves far less than throughput does. Both sides write the task history: what
+ * that costs every bundle shows in `decide-http --baseline`.
  * Flags: --rounds N (default 4), --measure-ms N (default 6000), --quick (2 rounds of 2 s).
  * Last line: one JSON object.
  */
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { type BenchAgent, createPersonaAgents, personaCall } from './decide-workload.js';
 import { type LoadResult, ROOT, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
+import { cpuMs } from './proc-stats.js';
 
 const CONCURRENCY = 64;
 const WARMUP_MS = 1_500;
@@ -64,6 +66,7 @@ function callOf(side: Side, agents: readonly BenchAgent[]) {
 async function main() {
   const plainDir = plainPolicies();
   const runs: Record<Side, LoadResult[]> = { plain: [], history: [] };
+  const cpuPerDecision: Record<Side, number[]> = { plain: [], history: [] };
   try {
     const servers = {
       plain: await startBenchServer('sqlite', { WARDEN_POLICY_DIR: plainDir }),
@@ -77,16 +80,23 @@ async function main() {
       for (let round = 0; round < ROUNDS; round++) {
         const order: Side[] = round % 2 === 0 ? ['history', 'plain'] : ['plain', 'history'];
         for (const side of order) {
-          const result = await runDecideLoad({
-            url: servers[side].url,
-            concurrency: CONCURRENCY,
-            warmupMs: WARMUP_MS,
-            measureMs: MEASURE_MS,
-            call: callOf(side, agents[side]),
-          });
+          const load = (measureMs: number) =>
+            runDecideLoad({
+              url: servers[side].url,
+              concurrency: CONCURRENCY,
+              warmupMs: 0,
+              measureMs,
+              call: callOf(side, agents[side]),
+            });
+          await load(WARMUP_MS);
+          const cpuBefore = cpuMs(servers[side].pid);
+          const result = await load(MEASURE_MS);
+          const decisions = (result.rps * MEASURE_MS) / 1_000;
+          const cpu = ((cpuMs(servers[side].pid) - cpuBefore) * 1_000) / decisions;
+          cpuPerDecision[side].push(cpu);
           runs[side].push(result);
           console.log(
-            `round ${round + 1} ${side.padEnd(7)} c=${CONCURRENCY} p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  ${result.rps} decisions/s  errors ${result.errors}`,
+            `round ${round + 1} ${side.padEnd(7)} c=${CONCURRENCY} p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  ${result.rps} decisions/s  server CPU ${Math.round(cpu)} µs/decision  errors ${result.errors}`,
           );
         }
       }
@@ -97,8 +107,8 @@ async function main() {
   } finally {
     rmSync(plainDir, { recursive: true, force: true });
   }
-  const median = (side: Side, pick: (r: LoadResult) => number) => {
-    const sorted = runs[side].map(pick).sort((a, b) => a - b);
+  const medianOf = (values: readonly number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
     const mid = sorted.length / 2;
     const value =
       sorted.length % 2 === 1
@@ -106,7 +116,9 @@ async function main() {
         : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
     return Math.round(value * 1000) / 1000;
   };
+  const median = (side: Side, pick: (r: LoadResult) => number) => medianOf(runs[side].map(pick));
   const figure = (side: Side) => ({
+    cpu_us_per_decision: Math.round(medianOf(cpuPerDecision[side])),
     rps: Math.round(median(side, (r) => r.rps)),
     p50_ms: median(side, (r) => r.p50_ms),
     p99_ms: median(side, (r) => r.p99_ms),
@@ -115,6 +127,7 @@ async function main() {
   const plain = figure('plain');
   const history = figure('history');
   const slower = Math.round((1 - history.rps / plain.rps) * 1000) / 10;
+  const cpuCost = Math.round((history.cpu_us_per_decision / plain.cpu_us_per_decision - 1) * 1000) / 10;
   const summary = {
     bench: 'decide-history',
     concurrency: CONCURRENCY,
@@ -124,13 +137,14 @@ async function main() {
     history,
     ratio_rps: Math.round((history.rps / plain.rps) * 1000) / 1000,
     slower_percent: slower,
+    cpu_cost_percent: cpuCost,
   };
   recordResult(
     `decide-history: signals and task-history rules against the same bundle without them, SQLite synchronous=FULL, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds of ${MEASURE_MS / 1000} s, medians`,
     [
-      `without (plain): ${plain.rps} decisions/s, p50 ${plain.p50_ms} ms, p99 ${plain.p99_ms} ms (${plain.errors} errors)`,
-      `with signals and task history: ${history.rps} decisions/s, p50 ${history.p50_ms} ms, p99 ${history.p99_ms} ms (${history.errors} errors)`,
-      `cost: ${slower} % fewer decisions/s (target ≤ 10 %)`,
+      `without (plain): ${plain.rps} decisions/s, p50 ${plain.p50_ms} ms, p99 ${plain.p99_ms} ms, server CPU ${plain.cpu_us_per_decision} µs per decision (${plain.errors} errors)`,
+      `with signals and task history: ${history.rps} decisions/s, p50 ${history.p50_ms} ms, p99 ${history.p99_ms} ms, server CPU ${history.cpu_us_per_decision} µs per decision (${history.errors} errors)`,
+      `cost: ${slower} % fewer decisions/s, ${cpuCost} % more server CPU per decision (target ≤ 10 %)`,
       `JSON: \`${JSON.stringify(summary)}\``,
     ],
   );

@@ -72,7 +72,7 @@ async function readTokenFile(cwd: string): Promise<string | undefined> {
   }
 }
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiClient {
   readonly url: string;

@@ -5,6 +5,12 @@ export interface CliIo {
   /** Colour and progress only on an interactive terminal, and never with NO_COLOR set. */
   readonly color: boolean;
   readonly cwd: string;
+  /**
+   * Asks for a secret (a re-authentication secret, a hook's shared secret): typed at the terminal
+   * without echo, or the first line of stdin when it is not a terminal. Never from a flag, so it
+   * stays out of shell history and process lists.
+   */
+  readonly readSecret?: (prompt: string) => Promise<string>;
 }
 
 export function paint(io: CliIo, code: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string): string {

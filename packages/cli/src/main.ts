@@ -3,13 +3,16 @@ import { agents } from './commands/agents.js';
 import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
+import { groupsCommand } from './commands/groups.js';
 import { kill } from './commands/kill.js';
 import { llm } from './commands/llm.js';
 import { mcp } from './commands/mcp.js';
+import { me } from './commands/me.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
 import { migrate, up } from './commands/server.js';
+import { stepUp } from './commands/step-up.js';
 import { type CliIo, EXIT, UsageError } from './io.js';
 import { VERSION } from './version.js';
 
@@ -20,7 +23,7 @@ Usage: warden <command> [options]
 Commands:
   up [--demo]          start a Warden node (SQLite in ./.warden by default)
   migrate              bring the database schema up to date
-  policy lint <dir>    load, type-check and lint a policy bundle
+  policy lint <dir>    load, type-check and lint a policy bundle (--server: against a tenant)
   policy test <dir>    run the bundle's *.test.yaml policy tests
   policy eval <dir>    decide one tool call and print the Decision
   agents <command>     register and govern agents on a Warden server
@@ -32,6 +35,12 @@ Commands:
                        (list, show, approve, deny, wait)
   budgets <command>    spend budgets and rate limits, and what an agent has left
                        (list, show, set, update, delete, agent, rate-limits)
+  groups <command>     the tenant's groups of approvers
+                       (list, create, members, delete)
+  me reauth-secret     set your re-authentication secret (for steps that ask you to re-authenticate)
+  step-up hook <command>
+                       how Warden asks your product to re-authenticate an end customer
+                       (show, set, remove)
   kill <command>       the kill switch: stop an agent, an owner's agents or the tenant
                        (agent, owner, tenant, thaw, status)
   mcp connect          serve MCP over stdio for a desktop client (Claude Desktop, Cursor, …),
@@ -43,7 +52,7 @@ Commands:
                        (providers, shadow report)
 
 Run "warden policy <command> --help", "warden agents --help", "warden audit --help",
-"warden approvals --help", "warden mcp connect --help", "warden mcp servers --help" or
+"warden approvals --help", "warden groups --help", "warden mcp connect --help", "warden mcp servers --help" or
 "warden llm --help" for a command's options.
 `;
 
@@ -77,6 +86,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'approvals') return approvals(io, argv.slice(1), process.env);
   if (command === 'budgets') return budgets(io, argv.slice(1), process.env);
   if (command === 'kill') return kill(io, argv.slice(1), process.env);
+  if (command === 'groups') return groupsCommand(io, argv.slice(1), process.env);
+  if (command === 'me') return me(io, argv.slice(1), process.env);
+  if (command === 'step-up') return stepUp(io, argv.slice(1), process.env);
   if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
   if (command === 'llm') return llm(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);
@@ -94,6 +106,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     strict: true,
     options: {
       help: { type: 'boolean', short: 'h' },
+      ...(sub === 'lint'
+        ? { server: { type: 'boolean' }, url: { type: 'string' }, token: { type: 'string' } }
+        : {}),
       ...(sub === 'eval'
         ? {
             agent: { type: 'string' },
@@ -117,7 +132,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [dir, extra] = positionals;
   if (dir === undefined) throw new UsageError(`policy ${sub}: missing the bundle directory\n\n${help}`);
   if (extra !== undefined) throw new UsageError(`policy ${sub}: unexpected argument "${extra}"`);
-  if (sub === 'lint') return policyLint(io, dir);
+  if (sub === 'lint') {
+    const { server, url, token } = values as { server?: boolean; url?: string; token?: string };
+    if (!server && (url !== undefined || token !== undefined)) {
+      throw new UsageError('policy lint: --url and --token only apply with --server');
+    }
+    return policyLint(io, dir, server ? { url, token, env: process.env } : undefined);
+  }
   if (sub === 'test') return policyTest(io, dir);
   return policyEval(io, dir, values as Record<string, string | undefined>);
 }

@@ -38,7 +38,9 @@ export type {
   UsageFacts,
 } from './input.js';
 export { fieldPath, formatIssue, type PolicyIssue } from './issues.js';
+export { lintApproversAgainst, type TenantDirectory } from './lint/approver-directory.js';
 export { lintBundle } from './lint/lint.js';
+export { APPROVER_HINT, approverLabel, parseApprover } from './load/approver-entry.js';
 export { parseDuration } from './load/duration.js';
 export {
   isPolicyFile,
@@ -54,7 +56,6 @@ export {
   type SourceFile,
   toBundlePath,
 } from './load/load-bundle.js';
-export { parseApprover } from './load/policy-schema.js';
 export type * from './model.js';
 export {
   checkSignals,

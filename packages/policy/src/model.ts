@@ -9,11 +9,15 @@ export type TrustTier = 'sandbox' | 'monitored' | 'trusted';
 export const EFFECTS: readonly Effect[] = ['allow', 'review', 'deny'];
 export const TRUST_TIERS: readonly TrustTier[] = ['sandbox', 'monitored', 'trusted'];
 
-/** Who may decide a review: a group, a named human, or the human the task runs on behalf of. */
+/**
+ * Who may decide a review: a group, a named human, or the human the task runs on behalf of. An
+ * `initiator` with `reauth` must approve with a fresh proof of identity (step-up re-authentication);
+ * the key is present only when true, so a plain `initiator` reads exactly as it always has.
+ */
 export type Approver =
   | { readonly kind: 'group'; readonly name: string }
   | { readonly kind: 'user'; readonly name: string }
-  | { readonly kind: 'initiator' };
+  | { readonly kind: 'initiator'; readonly reauth?: true };
 
 export interface ApprovalStep {
   readonly name: string;

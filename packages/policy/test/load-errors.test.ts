@@ -122,7 +122,8 @@ describe('loading: parse and schema errors name file, line, field and what was e
       rule(`- id: r\n  effect: review\n  tools: [x]\n  approval: ${approval}`);
     expect(firstError({ 'p.yaml': review('{approvers: [team:leads]}') })).toMatchObject({
       field: 'spec.rules[0].approval.approvers[0]',
-      message: 'expected group:<name>, user:<name> or initiator, got "team:leads"',
+      message:
+        'expected group:<name>, user:<name>, initiator, or {initiator: {reauth: true}}, got "team:leads"',
     });
     expect(firstError({ 'p.yaml': review('{approvers: [group:leads], timeout: soon}') }).message).toBe(
       'expected a duration from 1s to 30d such as 90s, 15m, 1h or 1h30m, got "soon"',

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   forbidden: 403,
   separation_of_duties: 403,
+  reauth_required: 403,
   not_found: 404,
   request_timeout: 408,
   conflict: 409,

@@ -22,6 +22,7 @@ import { registerMcpServerRoutes } from './mcp/routes/server-routes.js';
 import { registerNotificationRoutes } from './notify/routes/register.js';
 import { registerPolicyRoutes } from './policies/routes/policy-routes.js';
 import type { Services } from './services.js';
+import { registerStepUpRoutes } from './stepup/routes/register.js';
 import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 
@@ -39,6 +40,7 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     watch: services.approvalWatch,
     telemetry: services.telemetry,
   });
+  registerStepUpRoutes(app, services.stepUp);
   registerAccessRoutes(app, services.access, services.grants, services.approvalReader);
   registerNotificationRoutes(app, { queue: services.deliveries });
   registerAgentKeyRoutes(app, services.agentKeys);

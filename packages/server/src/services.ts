@@ -86,6 +86,9 @@ import { PolicyService, policySync } from './policies/policy-service.js';
 import { SecretBox } from './secrets/secret-box.js';
 import { PostgresSignals } from './signals/postgres-signals.js';
 import { LocalSignals, type Signals } from './signals/signals.js';
+import { buildStepUp } from './stepup/build-step-up.js';
+import type { StepUpRouteDeps } from './stepup/routes/register.js';
+import { StepUpService } from './stepup/step-up-service.js';
 import { openStorage, type Storage } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { Telemetry } from './telemetry/telemetry.js';
@@ -126,6 +129,7 @@ export interface Services {
   readonly agentKeys: AgentKeyService;
   readonly approvals: ApprovalService;
   readonly approvalReader: ApprovalReader;
+  readonly stepUp: StepUpRouteDeps;
   readonly approvalWatch: ApprovalWatch;
   readonly access: AccessService;
   readonly grants: GrantService;
@@ -205,11 +209,15 @@ export async function buildServices(
     // A security or legal group that does not exist yet falls back to people with the role.
     fallbackRoles: { [config.approvalSecurityGroup]: ['security'], [config.approvalLegalGroup]: ['admin'] },
   };
+  const secretBox = await SecretBox.load(config.secretsKeyFile);
+  const stepUp = buildStepUp({ config, storage, audit, secretBox, approvalOptions, log, clock });
   const approvals = new ApprovalService({
     storage,
     audit,
     signals,
     notifier,
+    freshIdentity: stepUp.gate,
+    stageListener: stepUp.requests,
     rollbacks: new WebhookRollbackCaller(config.webhookSecret, log, config.webhookRetryBaseMs),
     log,
     clock,
@@ -224,6 +232,8 @@ export async function buildServices(
         }
       : {}),
   });
+  // Step-up sends still in flight (retrying a product's hook) finish before storage closes.
+  closers.push('step-up requests', () => stepUp.requests.idle());
   const registrations = new Registrations(approvals, approvalOptions, {
     securityGroup: config.approvalSecurityGroup,
     legalGroup: config.approvalLegalGroup,
@@ -290,7 +300,7 @@ export async function buildServices(
     clock,
   });
 
-  const pool = new UpstreamPool(log, await SecretBox.load(config.secretsKeyFile), process.env, clock);
+  const pool = new UpstreamPool(log, secretBox, process.env, clock);
   const agentTools = new AgentTools({ pool, registry, agents: agentCache, grants: grantCache, log, clock });
   const mcp = new McpGateway(
     {
@@ -430,6 +440,19 @@ export async function buildServices(
     approvals,
     approvalReader,
     approvalWatch,
+    stepUp: {
+      service: new StepUpService({
+        storage,
+        audit,
+        approvals,
+        secrets: stepUp.secrets,
+        requests: stepUp.requests,
+        clock,
+        proofTtlSeconds: config.reauthTtlSeconds,
+      }),
+      secrets: stepUp.secrets,
+      hooks: stepUp.hooks,
+    },
     access: new AccessService({
       storage,
       approvals,

@@ -178,6 +178,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'llm proxy',
       'mcp gateway',
       'decision recorder',
+      'step-up requests',
       'rate limiter',
       'audit trail',
       'signals',

@@ -1,5 +1,5 @@
-import { createClient, isRecord, RequestFailed } from '../http-client.js';
-import { EXIT, paint } from '../io.js';
+import { type ApiClient, createClient, isRecord, RequestFailed } from '../http-client.js';
+import { type CliIo, EXIT, paint } from '../io.js';
 import { printJson } from './agents-format.js';
 import { type ApprovalsCommand, approvalId, commentOf } from './approvals-args.js';
 import { voteOutcome } from './approvals-format.js';
@@ -11,19 +11,24 @@ import { voteOutcome } from './approvals-format.js';
 function vote(verdict: 'approve' | 'deny', help: string): ApprovalsCommand {
   return {
     help,
-    options: { comment: { type: 'string' } },
+    options:
+      verdict === 'approve'
+        ? { comment: { type: 'string' }, reauth: { type: 'boolean' } }
+        : { comment: { type: 'string' } },
     positionals: ['approval id'],
     prepare(values, positionals) {
       const id = approvalId(positionals, verdict);
       const comment = commentOf(values);
-      // Always a JSON object: `{}` is what the route expects when there is nothing to say.
-      const body = comment === undefined ? {} : { comment };
+      const reauth = values.reauth === true;
       return async (connection, io, json) => {
-        const response = await createClient(connection).request(
-          'POST',
-          `/v1/approvals/${id}/${verdict}`,
-          body,
-        );
+        const client = createClient(connection);
+        const proof = reauth ? await reauthenticate(client, io, id) : undefined;
+        // Always a JSON object: `{}` is what the route expects when there is nothing to say.
+        const body = {
+          ...(comment === undefined ? {} : { comment }),
+          ...(proof ? { reauthProof: proof } : {}),
+        };
+        const response = await client.request('POST', `/v1/approvals/${id}/${verdict}`, body);
         if (json) {
           printJson(io, response);
           return EXIT.ok;
@@ -38,15 +43,36 @@ function vote(verdict: 'approve' | 'deny', help: string): ApprovalsCommand {
   };
 }
 
+/**
+ * Step-up re-authentication: asks for the human's re-authentication secret (never a flag), has
+ * the server mint a proof for this request, and answers it for the approval that follows at once.
+ */
+async function reauthenticate(client: ApiClient, io: CliIo, id: string): Promise<string> {
+  if (!io.readSecret)
+    throw new RequestFailed('error: --reauth needs a terminal or stdin to read your secret from');
+  const secret = await io.readSecret('Re-authentication secret: ');
+  if (secret === '') throw new RequestFailed('error: no re-authentication secret given');
+  const minted = await client.request('POST', `/v1/approvals/${id}/reauth`, { secret });
+  const proof = isRecord(minted) && isRecord(minted.reauth) ? minted.reauth.proof : undefined;
+  if (typeof proof !== 'string')
+    throw new RequestFailed('error: unexpected response from the server: no proof');
+  return proof;
+}
+
 export const approve = vote(
   'approve',
-  `Usage: warden approvals approve <apr_id> [--comment <text>]
+  `Usage: warden approvals approve <apr_id> [--comment <text>] [--reauth]
 
 Approves the current step of a request as yourself. The request is approved once its last step
 has its approvals. Refused when you are not an approver of the step (forbidden), when separation
-of duties keeps you out (separation_of_duties), or when it is already settled (conflict).
+of duties keeps you out (separation_of_duties), when the step asks you to re-authenticate and you
+did not (reauth_required), or when it is already settled (conflict).
 
   --comment <text>   why (recorded with your vote and in the audit log; at most 2000 characters)
+  --reauth           re-authenticate first: asks for your re-authentication secret (typed, or the
+                     first line of stdin), then approves with the short-lived proof it gets. Needed
+                     when a step asks the initiator to re-authenticate; set the secret once with
+                     "warden me reauth-secret"
 `,
 );
 

@@ -25,7 +25,7 @@ agent registrations.
 Commands:
   list                        list requests (--mine: the ones waiting for you)
   show <apr_id>               everything needed to decide one request
-  approve <apr_id>            approve its current step [--comment <text>]
+  approve <apr_id>            approve its current step [--comment <text>] [--reauth]
   deny <apr_id>               deny it [--comment <text>]
   wait <apr_id>               as the requesting agent, wait until it is settled [--timeout <s>]
 ${CONNECTION_HELP}

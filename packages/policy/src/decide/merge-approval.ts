@@ -21,7 +21,11 @@ export function mergeApprovals(all: readonly ApprovalRequirement[]): ApprovalReq
       const index = stepIndex.get(key);
       const existing = index === undefined ? undefined : steps[index];
       if (index !== undefined && existing) {
-        if (step.required > existing.required) steps[index] = { ...existing, required: step.required };
+        steps[index] = {
+          ...existing,
+          required: Math.max(existing.required, step.required),
+          approvers: withReauth(existing.approvers, step.approvers),
+        };
       } else {
         stepIndex.set(key, steps.length);
         steps.push(step);
@@ -29,9 +33,12 @@ export function mergeApprovals(all: readonly ApprovalRequirement[]): ApprovalReq
     }
     for (const approver of requirement.escalateTo) {
       const key = approverKey(approver);
+      const at = escalateTo.findIndex((a) => approverKey(a) === key);
       if (!escalateKeys.has(key)) {
         escalateKeys.add(key);
         escalateTo.push(approver);
+      } else if (at >= 0) {
+        escalateTo[at] = withReauth([escalateTo[at] as Approver], [approver])[0] as Approver;
       }
     }
   }
@@ -43,6 +50,15 @@ export function mergeApprovals(all: readonly ApprovalRequirement[]): ApprovalReq
     escalateTo: onTimeout === 'deny' ? [] : escalateTo,
     mode: requirements.some((r) => r.mode === 'pre') ? 'pre' : 'post',
   };
+}
+
+/**
+ * The same people, keeping the stricter form: when either rule asks the initiator to
+ * re-authenticate, the merged step does too (a step never gets weaker by merging).
+ */
+function withReauth(kept: readonly Approver[], other: readonly Approver[]): Approver[] {
+  const reauth = other.some((a) => a.kind === 'initiator' && a.reauth);
+  return kept.map((a) => (a.kind === 'initiator' && reauth ? { kind: 'initiator', reauth: true } : a));
 }
 
 function isSample(requirement: ApprovalRequirement): boolean {

@@ -14,10 +14,13 @@ import {
   TRUST_TIERS,
   type TrustTier,
 } from '../model.js';
+import { readApproverEntry } from './approver-entry.js';
 import { parseDuration } from './duration.js';
 import { describe, type FieldChecker, isPlainObject } from './field-checker.js';
 import { readSignalsDocument } from './signals-schema.js';
 import type { YamlDocument, YamlPath } from './yaml-file.js';
+
+export { parseApprover } from './approver-entry.js';
 
 export const API_VERSION = 'warden/v1';
 export const DOCUMENT_KINDS = ['Policy', 'Guardrail', 'ToolCatalog', 'Signals'] as const;
@@ -398,22 +401,20 @@ function readStep(
 }
 
 function readApprovers(checker: FieldChecker, path: YamlPath, value: unknown): Approver[] | undefined {
-  const entries = checker.stringList(path, value);
-  if (!entries) return undefined;
-  if (entries.length === 0) {
+  if (!Array.isArray(value)) {
+    checker.error(path, `expected a list of approvers, got ${describe(value)}`);
+    return undefined;
+  }
+  if (value.length === 0) {
     checker.error(path, 'must list at least one approver');
     return undefined;
   }
   const approvers: Approver[] = [];
   const seen = new Set<string>();
-  entries.forEach((entry, index) => {
-    const approver = parseApprover(entry);
-    if (!approver) {
-      checker.error(
-        [...path, index],
-        `expected group:<name>, user:<name> or initiator, got ${JSON.stringify(entry)}`,
-      );
-    } else if (seen.has(approverKey(approver))) {
+  value.forEach((entry: unknown, index: number) => {
+    const approver = readApproverEntry(checker, [...path, index], entry);
+    if (!approver) return;
+    if (seen.has(approverKey(approver))) {
       // `required` counts distinct humans; a repeated entry would make the count a lie.
       checker.error([...path, index], `${approverKey(approver)} is listed twice`);
     } else {
@@ -421,15 +422,7 @@ function readApprovers(checker: FieldChecker, path: YamlPath, value: unknown): A
       approvers.push(approver);
     }
   });
-  return approvers.length === entries.length ? approvers : undefined;
-}
-
-export function parseApprover(text: string): Approver | undefined {
-  if (text === 'initiator') return { kind: 'initiator' };
-  const match = /^(group|user):(.+)$/.exec(text);
-  const name = match?.[2]?.trim();
-  if (!match || !name) return undefined;
-  return { kind: match[1] as 'group' | 'user', name };
+  return approvers.length === value.length ? approvers : undefined;
 }
 
 function readCatalog(

@@ -1,7 +1,7 @@
 import type { PolicyBundle } from '../compile/compile-bundle.js';
 import { decide } from '../decide/decide.js';
-import { approverKey } from '../decide/merge-approval.js';
 import type { Decision } from '../decision.js';
+import { approvalFailures, sameSet, setText, stepApproverLabels } from './approval-expectation.js';
 import type { PolicyTestCase } from './test-suite.js';
 
 export interface CaseResult {
@@ -29,13 +29,12 @@ export function runCase(bundle: PolicyBundle, testCase: PolicyTestCase): CaseRes
     );
   }
   if (expect.approvers !== undefined) {
-    const actual = (decision.approval?.steps ?? []).flatMap((step) => step.approvers.map(approverKey));
+    const actual = stepApproverLabels(decision.approval);
     if (!sameSet(expect.approvers, actual)) {
-      failures.push(
-        `expected approvers [${[...expect.approvers].sort().join(', ')}], got [${[...new Set(actual)].sort().join(', ')}]`,
-      );
+      failures.push(`expected approvers ${setText(expect.approvers)}, got ${setText(actual)}`);
     }
   }
+  if (expect.approval !== undefined) failures.push(...approvalFailures(decision, expect.approval));
   if (expect.sampled !== undefined && (decision.sample !== null) !== expect.sampled) {
     failures.push(
       expect.sampled
@@ -57,10 +56,4 @@ export function runCase(bundle: PolicyBundle, testCase: PolicyTestCase): CaseRes
     }
   }
   return { testCase, decision, failures };
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a);
-  const y = new Set(b);
-  return x.size === y.size && [...x].every((item) => y.has(item));
 }

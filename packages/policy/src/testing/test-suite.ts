@@ -1,4 +1,3 @@
-import { approverKey } from '../decide/merge-approval.js';
 import { validateArguments } from '../decide/validate-input.js';
 import type {
   AgentFacts,
@@ -11,11 +10,16 @@ import type {
 } from '../input.js';
 import type { PolicyIssue } from '../issues.js';
 import { FieldChecker, isPlainObject } from '../load/field-checker.js';
-import { API_VERSION, parseApprover, TOOL_PATTERN } from '../load/policy-schema.js';
+import { API_VERSION, TOOL_PATTERN } from '../load/policy-schema.js';
 import { parseYamlFile, type YamlPath } from '../load/yaml-file.js';
 import { EFFECTS, type Effect, TRUST_TIERS } from '../model.js';
 import type { Signals, SignalValue } from '../signals/signals.js';
 import { EMPTY_TASK, type TaskFacts } from '../task/task-facts.js';
+import {
+  type ApprovalExpectation,
+  readApprovalExpectation,
+  readApproverLabels,
+} from './approval-expectation.js';
 
 export interface PolicyTestCase {
   readonly name: string;
@@ -29,6 +33,8 @@ export interface PolicyTestCase {
     readonly rules?: readonly string[];
     /** Compared as a set with every approver of every step of the merged requirement. */
     readonly approvers?: readonly string[];
+    /** The approval's mode, timeout, onTimeout, escalation targets and approvers. */
+    readonly approval?: ApprovalExpectation;
     /** Whether the decision samples the call (`Decision.sample` is set). */
     readonly sampled?: boolean;
     /** Compared as a set with the labels the call marks its task with (`Decision.labels`). */
@@ -397,25 +403,28 @@ function readExpect(
     checker.error(path, 'is required: at least the expected effect');
     return undefined;
   }
-  const raw = checker.object(path, value, ['effect', 'code', 'rules', 'approvers', 'sampled', 'labels']);
+  const raw = checker.object(path, value, [
+    'effect',
+    'code',
+    'rules',
+    'approvers',
+    'approval',
+    'sampled',
+    'labels',
+  ]);
   if (!raw) return undefined;
   const effect = checker.oneOf([...path, 'effect'], raw.effect, EFFECTS);
   const code = raw.code === undefined ? undefined : checker.oneOf([...path, 'code'], raw.code, CODES);
   const rules = raw.rules === undefined ? undefined : checker.stringList([...path, 'rules'], raw.rules);
   const labels = raw.labels === undefined ? undefined : checker.stringList([...path, 'labels'], raw.labels);
-  let approvers: string[] | undefined;
-  if (raw.approvers !== undefined) {
-    const list = checker.stringList([...path, 'approvers'], raw.approvers) ?? [];
-    approvers = list.flatMap((text, i) => {
-      const approver = parseApprover(text);
-      if (!approver)
-        checker.error(
-          [...path, 'approvers', i],
-          `expected group:<name>, user:<name> or initiator, got ${JSON.stringify(text)}`,
-        );
-      return approver ? [approverKey(approver)] : [];
-    });
-  }
+  const approvers =
+    raw.approvers === undefined
+      ? undefined
+      : readApproverLabels(checker, [...path, 'approvers'], raw.approvers);
+  const approval =
+    raw.approval === undefined
+      ? undefined
+      : readApprovalExpectation(checker, [...path, 'approval'], raw.approval);
   let sampled: boolean | undefined;
   if (typeof raw.sampled === 'boolean') sampled = raw.sampled;
   else if (raw.sampled !== undefined) checker.error([...path, 'sampled'], 'expected true or false');
@@ -425,6 +434,7 @@ function readExpect(
     ...(code ? { code } : {}),
     ...(rules ? { rules } : {}),
     ...(approvers ? { approvers } : {}),
+    ...(approval ? { approval } : {}),
     ...(sampled === undefined ? {} : { sampled }),
     ...(labels ? { labels } : {}),
   };

@@ -5,6 +5,7 @@ import type { Notification } from '../notify/notifier.js';
 import type { ApprovalKind, ApprovalMode, ApprovalRequest, Exclusion, Requirement } from './approval.js';
 import { describeRequest, noticesFor } from './approval-notices.js';
 import type { Directory } from './directory.js';
+import { initiatorAnswer, resolveTaskHuman } from './initiator.js';
 import { enterStage, type RoutingOptions } from './stage-routing.js';
 
 export interface NewApproval {
@@ -59,8 +60,8 @@ export function prepareApproval(
   directory: Directory,
   options: RoutingOptions & { readonly publicUrl: string },
 ): PreparedApproval {
-  const initiatorId = directory.resolve(input.initiator) ?? null;
-  const onBehalfOfId = directory.resolve(input.onBehalfOf) ?? null;
+  const initiatorId = resolveTaskHuman(directory, input.initiator);
+  const onBehalfOfId = resolveTaskHuman(directory, input.onBehalfOf);
   const excluded: Exclusion[] = [];
   const exclude = (humanId: string | undefined | null, why: Exclusion['why']) => {
     if (humanId && !excluded.some((e) => e.humanId === humanId && e.why === why))
@@ -140,4 +141,25 @@ export function prepareApproval(
       input.now,
     ),
   };
+}
+
+/**
+ * Why nobody could ever decide this request, or null: a step that only the initiator can decide
+ * (every approver is `initiator`) while nobody answers for the initiator (see initiator.ts). Such a
+ * review is refused when decided (`no_eligible_approver`) instead of waiting for its deadline.
+ */
+export function unanswerable(request: ApprovalRequest, directory: Directory): string | null {
+  const step = request.requirement.steps.find(
+    (s) => s.approvers.length > 0 && s.approvers.every((a) => a.kind === 'initiator'),
+  );
+  if (!step || initiatorAnswer(request, directory).kind !== 'nobody') return null;
+  const named = [request.context.task]
+    .flatMap((task) => (task && typeof task === 'object' && !Array.isArray(task) ? [task] : []))
+    .flatMap((task) => [task.onBehalfOf, task.initiator])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+  const who =
+    named.length > 0
+      ? `the task names ${named.map((n) => JSON.stringify(n)).join(' and ')}, who is not a Warden user of this tenant`
+      : 'the task names no initiator (context.initiator, context.onBehalfOf)';
+  return `step '${step.name}' must be decided by the initiator, and nobody can answer for them: ${who}, and the tenant has no step-up hook to re-authenticate them. Give the task a Warden user as initiator, or set a hook with \`warden step-up hook set\``;
 }

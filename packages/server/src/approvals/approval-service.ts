@@ -1,3 +1,4 @@
+import type { JsonObject } from '@warden/policy';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Agent, riskLevel } from '../agents/agent.js';
 import { findAgent } from '../agents/agent-store.js';
@@ -6,6 +7,7 @@ import type { HumanPrincipal } from '../credentials/principal.js';
 import { forbidden, WardenError } from '../errors.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import type { Signal, Signals } from '../signals/signals.js';
+import type { FreshIdentityGate, VoteEvidence } from '../stepup/fresh-identity.js';
 import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
 import type { ApprovalRequest, Vote } from './approval.js';
 import type { PreparedApproval } from './approval-builder.js';
@@ -44,6 +46,10 @@ export interface ApprovalDeps {
   readonly options: ApprovalOptions;
   /** Told of every request decided (by a human or its deadline) once committed: the wait metric. */
   readonly onDecided?: (request: ApprovalRequest) => void;
+  /** Checks the fresh proof of identity a step asking the initiator to re-authenticate needs. */
+  readonly freshIdentity?: FreshIdentityGate;
+  /** Told when a request enters a stage (the step-up hook sends its re-authentication requests). */
+  readonly stageListener?: StageListener;
 }
 
 /** What a committed change still has to do: tell nodes, humans and agents. */
@@ -53,6 +59,23 @@ interface AfterCommit {
   readonly rollbacks: RollbackCall[];
   /** The request, when this change decided it. */
   decided?: ApprovalRequest;
+  /** The request, when this change moved it into a stage (opened, advanced, escalated). */
+  entered?: ApprovalRequest;
+}
+
+/** What a vote's authorisation sees, inside the vote's transaction. */
+interface VoteContext {
+  readonly trx: Trx;
+  readonly request: ApprovalRequest;
+  readonly agent: Agent;
+  readonly votes: readonly Vote[];
+  readonly directory: Directory;
+  readonly now: number;
+}
+
+/** Told after commit of every request that entered a stage: the step-up hook asks end customers to confirm. */
+export interface StageListener {
+  stageEntered(request: ApprovalRequest): Promise<void>;
 }
 
 export const sod = (message: string) => new WardenError('separation_of_duties', message);
@@ -89,17 +112,110 @@ export class ApprovalService {
       signals: [approvalChanged(request)],
       notices: [...prepared.notices],
       rollbacks: [],
+      entered: request,
     });
   }
 
+  /**
+   * One human's decision. When the current step asks the initiator to re-authenticate and this
+   * human is the initiator, an approval must bring a fresh proof of identity (`evidence`), used up
+   * in this transaction; a deny needs none (refusing is always safe).
+   */
   async vote(
     principal: HumanPrincipal,
     id: string,
     verdict: Vote['verdict'],
     comment: string | undefined,
+    evidence: VoteEvidence = {},
+  ): Promise<ApprovalRequest> {
+    const humanId = principal.humanId;
+    return this.cast(
+      principal.tenantId,
+      id,
+      { type: 'human', id: humanId },
+      verdict,
+      comment,
+      async (ctx): Promise<JsonObject> => {
+        const { trx, request, agent, votes, directory, now } = ctx;
+        checkSeparationOfDuties(humanId, request, agent, votes, verdict);
+        const { eligible } = eligibleFor(request, directory, this.deps.options);
+        const stage = currentStage(request);
+        if (!eligible.includes(humanId)) {
+          throw forbidden(`you are not an approver of step '${stage.name}' of approval request ${id}`);
+        }
+        const asksReauth = stage.approvers.some((a) => a.kind === 'initiator' && a.reauth);
+        if (verdict !== 'approve' || !asksReauth || humanId !== initiatorOf(request)) return {};
+        const gate = this.deps.freshIdentity;
+        if (!gate)
+          throw new WardenError('reauth_required', 'this node has no way to check a re-authentication');
+        const fresh = await gate.require(
+          trx,
+          evidence,
+          { tenantId: request.tenantId, approvalId: id, actionDigest: request.actionDigest, humanId },
+          now,
+        );
+        return { reauth: { source: fresh.source, ...fresh.detail } };
+      },
+    );
+  }
+
+  /**
+   * The initiator's answer through the tenant's step-up hook: the product re-authenticated
+   * `subject` and confirmed (or refused) the action. Counted as the initiator's vote on the step
+   * the hook request was sent for; the caller has checked the product's signature and binding.
+   */
+  async confirmStepUp(
+    tenantId: string,
+    id: string,
+    confirmation: { readonly stage: number; readonly subject: string; readonly requestId: string },
+    verdict: Vote['verdict'],
+    comment: string | undefined,
+    /** Uses the hook request up in the vote's transaction (single use); throws when it cannot. */
+    use: (trx: Trx, now: number) => Promise<void>,
+  ): Promise<ApprovalRequest> {
+    const voter = { type: 'step_up' as const, id: `stepup:${confirmation.subject}` };
+    return this.cast(
+      tenantId,
+      id,
+      voter,
+      verdict,
+      comment,
+      async ({ trx, request, directory, votes, now }) => {
+        if (request.stage !== confirmation.stage) {
+          throw new WardenError(
+            'conflict',
+            `approval request ${id} has moved past the step this confirmation was for`,
+          );
+        }
+        const { stepUp } = eligibleFor(request, directory, this.deps.options);
+        if (stepUp !== confirmation.subject) {
+          throw forbidden(
+            `step '${currentStage(request).name}' of ${id} is not waiting for ${confirmation.subject} through the step-up hook`,
+          );
+        }
+        if (votes.some((v) => v.humanId === voter.id)) {
+          throw new WardenError('separation_of_duties', 'the initiator has already answered this request');
+        }
+        await use(trx, now);
+        return { stepUp: { subject: confirmation.subject, requestId: confirmation.requestId } };
+      },
+    );
+  }
+
+  /**
+   * A vote on the request's current stage, in one transaction on its locked row: a passed deadline
+   * wins first, a settled request is a conflict, `authorize` refuses whoever may not vote (and adds
+   * what the audit event should record), then the vote settles the stage or the request.
+   */
+  private async cast(
+    tenantId: string,
+    id: string,
+    voter: { readonly type: 'human' | 'step_up'; readonly id: string },
+    verdict: Vote['verdict'],
+    comment: string | undefined,
+    authorize: (ctx: VoteContext) => Promise<JsonObject>,
   ): Promise<ApprovalRequest> {
     const { storage, clock } = this.deps;
-    const tenantId = principal.tenantId;
     const result = await writeTransaction(storage, async (trx) => {
       const now = clock();
       const request = await lockApproval(trx, storage.dialect, tenantId, id);
@@ -118,14 +234,10 @@ export class ApprovalService {
       if (!agent) throw new WardenError('internal', `approval ${id} names a missing agent`);
       const votes = await votesOf(trx, tenantId, id);
       const directory = await Directory.load(trx, tenantId);
-      checkSeparationOfDuties(principal.humanId, request, agent, votes, verdict);
-      const { eligible } = eligibleFor(request, directory, this.deps.options);
+      const extra = await authorize({ trx, request, agent, votes, directory, now });
       const stage = currentStage(request);
-      if (!eligible.includes(principal.humanId)) {
-        throw forbidden(`you are not an approver of step '${stage.name}' of approval request ${id}`);
-      }
       const vote: Vote = {
-        humanId: principal.humanId,
+        humanId: voter.id,
         stage: request.stage,
         verdict,
         comment: comment ?? null,
@@ -135,7 +247,10 @@ export class ApprovalService {
       const events: AuditEventInput[] = [
         {
           type: `approval.${verdict}`,
-          actor: { type: 'human', id: principal.humanId },
+          actor:
+            voter.type === 'human'
+              ? { type: 'human', id: voter.id }
+              : { type: 'system', id: 'step-up', onBehalfOf: voter.id.slice('stepup:'.length) },
           subject: { type: 'approval', id },
           ...(request.tool ? { tool: request.tool } : {}),
           payload: {
@@ -143,6 +258,7 @@ export class ApprovalService {
             stage: request.stage,
             comment: comment ?? null,
             agentId: request.agentId,
+            ...extra,
           },
           at: now,
         },
@@ -150,12 +266,13 @@ export class ApprovalService {
       const approvals = votes.filter((v) => v.stage === request.stage && v.verdict === 'approve').length + 1;
       let next: ApprovalRequest;
       let notices: Notification[] = [];
+      let entered: ApprovalRequest | undefined;
       if (verdict === 'deny') {
-        next = decided(request, 'denied', principal.humanId, comment, now);
+        next = decided(request, 'denied', voter.id, comment, now);
       } else if (approvals < stage.required) {
         next = { ...request, updatedAt: now, version: request.version + 1 };
       } else if (isLastStage(request)) {
-        next = decided(request, 'approved', principal.humanId, comment, now);
+        next = decided(request, 'approved', voter.id, comment, now);
         if (request.kind === 'action' && request.mode === 'pre') {
           next = { ...next, grantExpiresAt: now + this.deps.options.grantTtlSeconds * 1000 };
         }
@@ -169,6 +286,7 @@ export class ApprovalService {
           this.deps.options,
         );
         next = { ...entry.request, updatedAt: now, version: request.version + 1 };
+        entered = next;
         events.push({
           type: 'approval.advance',
           actor: { type: 'system', id: 'approvals' },
@@ -191,10 +309,9 @@ export class ApprovalService {
           now,
         );
       }
-      return {
-        late: undefined,
-        settled: await this.commit(trx, request, next, agent, events, notices, directory, now),
-      };
+      const settled = await this.commit(trx, request, next, agent, events, notices, directory, now);
+      if (entered) settled.after.entered = settled.request;
+      return { late: undefined, settled };
     });
     if (result.late) {
       await this.finish(result.late.after);
@@ -269,6 +386,9 @@ export class ApprovalService {
         this.deps.options.publicUrl,
         now,
       );
+      const escalated = await this.commit(trx, request, next, agent, events, notices, directory, now);
+      escalated.after.entered = escalated.request;
+      return escalated;
     } else {
       next = decided(
         request,
@@ -375,6 +495,15 @@ export class ApprovalService {
 
   private async finish(after: AfterCommit): Promise<void> {
     if (after.decided) this.deps.onDecided?.(after.decided);
+    const listener = this.deps.stageListener;
+    if (after.entered && after.entered.status === 'pending' && listener) {
+      const request = after.entered;
+      listener
+        .stageEntered(request)
+        .catch((error: unknown) =>
+          this.deps.log.warn({ err: error, approvalId: request.id }, 'step-up request failed'),
+        );
+    }
     for (const signal of after.signals) await this.deps.signals.publish(signal);
     for (const notice of after.notices) {
       this.deps.notifier

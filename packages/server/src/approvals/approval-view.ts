@@ -1,4 +1,4 @@
-import { approverKey } from '@warden/policy';
+import { approverLabel } from '@warden/policy';
 import type { HumanPrincipal } from '../credentials/principal.js';
 import { toIso } from '../http/schemas.js';
 import { type ApprovalRequest, stagesOf, type Vote } from './approval.js';
@@ -68,7 +68,7 @@ export function approvalJson(view: ApprovalView, links: { self: string }) {
       .filter((_, i) => i < request.requirement.steps.length || i < request.stage + 1)
       .map((stage, i) => ({
         name: stage.name,
-        approvers: stage.approvers.map(approverKey),
+        approvers: stage.approvers.map(approverLabel),
         required: stage.required,
         approvals: votes.filter((v) => v.stage === i && v.verdict === 'approve').length,
         state: (i < request.stage

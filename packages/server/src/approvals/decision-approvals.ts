@@ -2,7 +2,7 @@ import type { ApprovalRequirement, JsonObject, UsageFacts } from '@warden/policy
 import type { Agent } from '../agents/agent.js';
 import type { Storage } from '../storage/database.js';
 import { agentCard } from './agent-card.js';
-import { type PreparedApproval, prepareApproval, requirementOf } from './approval-builder.js';
+import { type PreparedApproval, prepareApproval, requirementOf, unanswerable } from './approval-builder.js';
 import type { ApprovalOptions, ApprovalService } from './approval-service.js';
 import { Directory } from './directory.js';
 
@@ -51,8 +51,11 @@ export class DecisionApprovals {
     return this.deps.random() < rate;
   }
 
-  /** Builds the request for a review (or a sampled allow); the decision's transaction inserts it. */
-  async prepare(review: ActionReview): Promise<PreparedApproval> {
+  /**
+   * Builds the request for a review (or a sampled allow); the decision's transaction inserts it. A
+   * review nobody could ever decide is refused instead (`refused`: why), so the agent hears at once.
+   */
+  async prepare(review: ActionReview): Promise<PreparedApproval | { readonly refused: string }> {
     const directory = await Directory.load(this.deps.storage.db, review.tenantId);
     const { task, usage } = review;
     const context: JsonObject = {
@@ -73,7 +76,7 @@ export class DecisionApprovals {
         : null,
       decisionId: review.decisionId,
     };
-    return prepareApproval(
+    const prepared = prepareApproval(
       {
         tenantId: review.tenantId,
         kind: 'action',
@@ -94,6 +97,9 @@ export class DecisionApprovals {
       directory,
       this.deps.options,
     );
+    // A sampled allow stays allowed: its after-the-fact review waits like any unroutable one.
+    const refused = review.mode === 'sample' ? null : unanswerable(prepared.request, directory);
+    return refused ? { refused } : prepared;
   }
 
   announce(prepared: PreparedApproval): Promise<void> {

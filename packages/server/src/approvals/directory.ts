@@ -25,6 +25,8 @@ export class Directory {
   private constructor(
     readonly humans: ReadonlyMap<string, DirectoryHuman>,
     private readonly groups: ReadonlyMap<string, DirectoryGroup>,
+    /** Whether the tenant has a step-up hook: who re-authenticates initiators who are not Warden users. */
+    readonly stepUpHook: boolean,
   ) {}
 
   static async load(db: Kysely<Database>, tenantId: string): Promise<Directory> {
@@ -56,7 +58,12 @@ export class Directory {
         .map((m) => m.human_id);
       groups.set(row.name, { name: row.name, onCall: row.on_call === 1, members });
     }
-    return new Directory(humans, groups);
+    const hook = await db
+      .selectFrom('step_up_hooks')
+      .select('tenant_id')
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return new Directory(humans, groups, hook !== undefined);
   }
 
   group(name: string): DirectoryGroup | undefined {

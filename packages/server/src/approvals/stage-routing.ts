@@ -1,6 +1,7 @@
 import type { HumanRole } from '../tenants/roles.js';
 import { type ApprovalRequest, isEscalationStage, type Stage, stagesOf } from './approval.js';
 import { audienceOf, type Directory } from './directory.js';
+import { initiatorAnswer } from './initiator.js';
 
 export interface RoutingOptions {
   /** Upper bound for any stage's deadline. */
@@ -10,7 +11,10 @@ export interface RoutingOptions {
   readonly fallbackRoles: Readonly<Record<string, readonly HumanRole[]>>;
 }
 
-/** The human an `initiator` approver stands for: the one the task runs for, else who started it. */
+/**
+ * The human an `initiator` approver stands for: the one the task runs for when they are a Warden
+ * user, else who started it (see initiator.ts for who answers when neither is).
+ */
 export function initiatorOf(request: Pick<ApprovalRequest, 'onBehalfOfId' | 'initiatorId'>): string | null {
   return request.onBehalfOfId ?? request.initiatorId;
 }
@@ -30,9 +34,10 @@ export function eligibleFor(
   request: ApprovalRequest,
   directory: Directory,
   options: RoutingOptions,
-): { eligible: string[]; onCall: string[] } {
+): { eligible: string[]; onCall: string[]; stepUp: string | null } {
   const stage = currentStage(request);
   const initiator = initiatorOf(request);
+  const answer = initiatorAnswer(request, directory);
   const audience = audienceOf(directory, stage.approvers, {
     initiatorId: initiator,
     fallbackRoles: options.fallbackRoles,
@@ -46,6 +51,8 @@ export function eligibleFor(
   return {
     eligible: audience.eligible.filter((id) => !excluded.has(id)),
     onCall: audience.onCall.filter((id) => !excluded.has(id)),
+    // The initiator answers through the tenant's step-up hook: they count as one possible approver.
+    stepUp: confirms && answer.kind === 'step_up_hook' ? answer.subject : null,
   };
 }
 
@@ -85,9 +92,9 @@ export function enterStage(
   };
   let escalated = escalation > request.escalation;
   for (;;) {
-    const { eligible, onCall } = eligibleFor(next, directory, options);
+    const { eligible, onCall, stepUp } = eligibleFor(next, directory, options);
     const needed = currentStage(next).required;
-    if (eligible.length >= needed) {
+    if (eligible.length + (stepUp ? 1 : 0) >= needed) {
       const others = eligible.filter((id) => !onCall.includes(id));
       if (onCall.length > 0 && others.length > 0 && options.onCallFirstSeconds > 0) {
         const window = Math.min(options.onCallFirstSeconds * 1000, Math.floor(timeoutMs / 2));
@@ -100,7 +107,7 @@ export function enterStage(
     const canEscalate =
       request.requirement.onTimeout === 'escalate' && next.escalation < request.requirement.escalateTo.length;
     if (!canEscalate) {
-      const reason = `nobody can decide step '${name}' yet: it needs ${needed} approver(s) and ${eligible.length} eligible human(s) remain after separation of duties; add approvers before ${new Date(next.deadlineAt).toISOString()}`;
+      const reason = `nobody can decide step '${name}' yet: it needs ${needed} approver(s) and ${eligible.length + (stepUp ? 1 : 0)} eligible human(s) remain after separation of duties; add approvers before ${new Date(next.deadlineAt).toISOString()}`;
       const excluded = new Set(next.excluded.map((e) => e.humanId));
       const admins = directory.withRole('admin').filter((id) => !excluded.has(id));
       return { request: next, notify: admins, unroutable: reason, escalated };

@@ -161,6 +161,16 @@ const settings = {
     schema: Type.Integer({ minimum: 1, maximum: 86_400 }),
     default: 900,
   },
+  reauthTtlSeconds: {
+    env: 'WARDEN_REAUTH_TTL_SECONDS',
+    schema: Type.Integer({ minimum: 10, maximum: 3_600 }),
+    default: 300,
+  },
+  stepUpTtlSeconds: {
+    env: 'WARDEN_STEP_UP_TTL_SECONDS',
+    schema: Type.Integer({ minimum: 30, maximum: 86_400 }),
+    default: 900,
+  },
   approvalSweepIntervalMs: {
     env: 'WARDEN_APPROVAL_SWEEP_INTERVAL_MS',
     schema: Type.Integer({ minimum: 10, maximum: 60_000 }),

@@ -6,7 +6,7 @@ import type { RedemptionClaim } from '../approvals/redemption.js';
 import { digest } from './call-args.js';
 import type { Decided } from './decision.js';
 import type { Call } from './decision-write.js';
-import { approvedDecision } from './late-denies.js';
+import { approvedDecision, noApproverDeny } from './late-denies.js';
 
 /** The decision after the approval step, and what its write carries for approvals. */
 export interface ApprovalStep {
@@ -84,6 +84,7 @@ export async function approvalStep(
     ...(input.usage ? { usage: input.usage } : {}),
     now: call.now,
   });
+  if ('refused' in opened) return { decision: noApproverDeny(decision, opened.refused) };
   return { decision, opened };
 }
 

@@ -16,6 +16,8 @@ import type { BudgetView } from '../budgets/decision-budgets.js';
  *   (a hosted MCP server) and no rule that allowed the call reads `args.hosted_tools`;
  * - `task_history_changed`: the task's history changed while the call was decided (a concurrent
  *   call or outcome of the task) and the policy now asks a human to review it: call again.
+ * - `no_eligible_approver`: the review needs the initiator and nobody can answer for them (not a
+ *   Warden user, and the tenant has no step-up hook), so it is refused at once.
  */
 export type ServerDecisionCode =
   | Decision['code']
@@ -31,6 +33,7 @@ export type ServerDecisionCode =
   | 'unpriced_model'
   | 'hosted_tool_refused'
   | 'task_history_changed'
+  | 'no_eligible_approver'
   | 'approved'
   | RedemptionCode;
 

@@ -27,6 +27,18 @@ export function redemptionDeny(decision: Decided, code: RedemptionCode, reason: 
   return { ...decision, effect: 'deny', code, reason, approval: null, sample: null };
 }
 
+/** A review nobody could ever decide (the initiator has no one to answer for them): refused now, not at the deadline. */
+export function noApproverDeny(decision: Decided, why: string): Decided {
+  return {
+    ...decision,
+    effect: 'deny',
+    code: 'no_eligible_approver',
+    reason: `This call needs a review nobody can decide: ${why}.`,
+    approval: null,
+    sample: null,
+  };
+}
+
 /** The deny a hard budget turns a call into when it has no room for it. */
 export function budgetDeny(decision: Decided, charge: ChargeResult): Decided {
   const refusal = charge.refusal;

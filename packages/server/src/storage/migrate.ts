@@ -11,6 +11,7 @@ import { mcpServers } from './migrations/0008-mcp-servers.js';
 import { llmProviders } from './migrations/0009-llm-providers.js';
 import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
 import { taskHistory } from './migrations/0014-task-history.js';
+import { stepUp } from './migrations/0015-step-up.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0009-llm-providers': llmProviders,
   '0010-llm-shadow-runs': llmShadowRuns,
   '0014-task-history': taskHistory,
+  '0015-step-up': stepUp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -38,6 +38,10 @@ export interface Database {
   llm_shadow_runs: LlmShadowRunsTable;
   task_tool_counts: TaskToolCountsTable;
   task_labels: TaskLabelsTable;
+  human_reauth_secrets: HumanReauthSecretsTable;
+  reauth_proofs: ReauthProofsTable;
+  step_up_hooks: StepUpHooksTable;
+  step_up_requests: StepUpRequestsTable;
 }
 
 export interface TenantsTable {
@@ -552,4 +556,55 @@ export interface TaskLabelsTable {
   task_id: string;
   label: string;
   created_at: number;
+}
+
+/** A human's re-authentication secret: scrypt `salt:hash`, locked for a while after repeated failures. */
+export interface HumanReauthSecretsTable {
+  tenant_id: string;
+  human_id: string;
+  hash: string;
+  failed_attempts: number;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A short-lived, single-use re-authentication proof for one approval; only its hash is kept. */
+export interface ReauthProofsTable {
+  tenant_id: string;
+  id: string;
+  hash: string;
+  approval_id: string;
+  action_digest: string | null;
+  human_id: string;
+  /** Which proof source minted it (`reauth_secret`). */
+  source: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Where a tenant's end customers re-authenticate: the product's sign-in hook and its shared secret (sealed). */
+export interface StepUpHooksTable {
+  tenant_id: string;
+  url: string;
+  secret: string;
+  updated_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A signed re-authentication request sent through the hook; its confirmation uses it up. */
+export interface StepUpRequestsTable {
+  tenant_id: string;
+  id: string;
+  approval_id: string;
+  stage: number;
+  subject: string;
+  action_digest: string | null;
+  created_at: number;
+  expires_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+  used_at: number | null;
 }

@@ -186,6 +186,51 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     request: (v) => ({ url: `/v1/approvals/${v.approvalId}/approve`, body: {} }),
     foreign: 404,
   },
+  'POST /v1/approvals/:id/reauth': {
+    auth: { kind: 'human', decides: true },
+    request: (v) => ({
+      url: `/v1/approvals/${v.approvalId}/reauth`,
+      body: { secret: 'a secret of some length' },
+    }),
+    foreign: 404,
+  },
+  'GET /v1/me/reauth-secret': {
+    auth: human(),
+    request: () => ({ url: '/v1/me/reauth-secret' }),
+    foreign: null,
+  },
+  'PUT /v1/me/reauth-secret': {
+    auth: human(),
+    // Too short: refused before anything is written, so the route changes nothing for any caller.
+    request: () => ({ url: '/v1/me/reauth-secret', body: { secret: 'short' } }),
+    foreign: null,
+  },
+  'DELETE /v1/humans/:id/reauth-secret': {
+    auth: ADMIN,
+    request: (v) => ({ url: `/v1/humans/${v.humanId}/reauth-secret` }),
+    foreign: 404,
+  },
+  'GET /v1/step-up/hook': { auth: ADMIN, request: () => ({ url: '/v1/step-up/hook' }), foreign: null },
+  'PUT /v1/step-up/hook': {
+    auth: ADMIN,
+    request: () => ({ url: '/v1/step-up/hook', body: { url: 'ftp://refused.example', secret: 'short' } }),
+    foreign: null,
+  },
+  'DELETE /v1/step-up/hook': { auth: ADMIN, request: () => ({ url: '/v1/step-up/hook' }), foreign: null },
+  'POST /v1/step-up/callback': {
+    auth: PUBLIC,
+    request: (v) => ({
+      url: '/v1/step-up/callback',
+      body: {
+        requestId: 'sur_00000000000000000000000000',
+        approvalId: v.approvalId,
+        subject: 'cus_1',
+        actionDigest: null,
+        verdict: 'approve',
+      },
+    }),
+    foreign: null,
+  },
   'POST /v1/approvals/:id/deny': {
     auth: { kind: 'human', decides: true },
     request: (v) => ({ url: `/v1/approvals/${v.approvalId}/deny`, body: {} }),

@@ -7,7 +7,11 @@ import type { ApprovalService } from '../approval-service.js';
 import { approvalJson } from '../approval-view.js';
 import { ApprovalParams, ApprovalSchema, Comment } from './approval-schemas.js';
 
-const Body = StrictObject({ comment: Type.Optional(Comment) });
+const Body = StrictObject({
+  comment: Type.Optional(Comment),
+  /** From POST /v1/approvals/:id/reauth, when the step asks the initiator to re-authenticate. */
+  reauthProof: Type.Optional(Type.String({ maxLength: 100 })),
+});
 
 /**
  * POST /v1/approvals/:id/approve and /deny: one human's decision. The first decision that settles
@@ -25,12 +29,25 @@ export function registerDecideApproval(app: App, service: ApprovalService, reade
           params: ApprovalParams,
           body: Body,
           response: { 200: ApprovalSchema, ...errorResponses(404, 409) },
+          ...(verdict === 'approve'
+            ? {
+                description:
+                  'A step that asks the initiator to re-authenticate refuses their approval with 403 `reauth_required` unless `reauthProof` (from POST /v1/approvals/:id/reauth) is fresh, unused and minted for this request.',
+              }
+            : {}),
         },
         preValidation: absentBodyAsEmpty,
       },
       async (request) => {
         const principal = humanOf(request);
-        await service.vote(principal, request.params.id, verdict, request.body.comment);
+        const { comment, reauthProof } = request.body;
+        await service.vote(
+          principal,
+          request.params.id,
+          verdict,
+          comment,
+          reauthProof ? { reauthProof } : {},
+        );
         const view = await reader.get(principal, request.params.id);
         return approvalJson(view, { self: `/v1/approvals/${view.request.id}` });
       },
