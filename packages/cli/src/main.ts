@@ -3,6 +3,7 @@ import { agents } from './commands/agents.js';
 import { approvals } from './commands/approvals.js';
 import { audit } from './commands/audit.js';
 import { budgets } from './commands/budgets.js';
+import { consoleCommand } from './commands/console.js';
 import { groupsCommand } from './commands/groups.js';
 import { kill } from './commands/kill.js';
 import { llm } from './commands/llm.js';
@@ -41,6 +42,8 @@ Commands:
   step-up hook <command>
                        how Warden asks your product to re-authenticate an end customer
                        (show, set, remove)
+  console link         a one-time sign-in link for the web console
+                       [--human <usr_id or email>]
   kill <command>       the kill switch: stop an agent, an owner's agents or the tenant
                        (agent, owner, tenant, thaw, status)
   mcp connect          serve MCP over stdio for a desktop client (Claude Desktop, Cursor, …),
@@ -89,6 +92,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === 'groups') return groupsCommand(io, argv.slice(1), process.env);
   if (command === 'me') return me(io, argv.slice(1), process.env);
   if (command === 'step-up') return stepUp(io, argv.slice(1), process.env);
+  if (command === 'console') return consoleCommand(io, argv.slice(1), process.env);
   if (command === 'mcp') return mcp(io, argv.slice(1), process.env);
   if (command === 'llm') return llm(io, argv.slice(1), process.env);
   if (command === 'up') return up(io, argv.slice(1), process.env);

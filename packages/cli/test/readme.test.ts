@@ -88,6 +88,18 @@ describe('README', () => {
     expect(banner).toContain('data:      SQLite in ./.warden');
     expect(banner).toContain('policies:  ./examples/policies (version ');
     expect(banner).toContain(`admin:     ${token}  (shown once; saved in ./.warden/admin-token)`);
+    expect(banner).toContain(`console:   ${url}/`);
+    // The admin's one-time console link: it signs in once.
+    const link = /sign in: +(\S+)/.exec(banner)?.[1] ?? '';
+    expect(link).toMatch(new RegExp(`^${url}/sign-in#code=wdn_c_[A-Za-z0-9_-]{43}$`));
+    const signIn = () =>
+      fetch(`${url}/v1/console/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: new URL(link).hash.slice('#code='.length) }),
+      });
+    expect((await signIn()).status).toBe(200);
+    expect((await signIn()).status).toBe(401);
     expect(banner).toContain('support-assistant');
     expect(banner).toContain('./.warden/demo-keys/');
     expect(banner).toContain(`curl -s ${url}/v1/decide`);

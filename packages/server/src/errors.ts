@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   separation_of_duties: 403,
   reauth_required: 403,
+  /** A write authenticated by the console's session cookie without its X-Warden-CSRF header. */
+  csrf_required: 403,
   not_found: 404,
   request_timeout: 408,
   conflict: 409,

@@ -22,7 +22,9 @@ export type IdPrefix =
   | 'dlg'
   | 'shd'
   | 'rap'
-  | 'sur';
+  | 'sur'
+  | 'ses'
+  | 'sic';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

@@ -4,6 +4,9 @@ import type { AuditLog } from './audit/audit-log.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import { applyBudgetsFile } from './budgets/apply-budgets-file.js';
 import type { Config } from './config/config.js';
+import type { ConsoleSessions } from './console/console-sessions.js';
+import { consoleDir } from './console/static/console-dir.js';
+import { consolePageFallback } from './console/static/serve-console.js';
 import type { LastUsedTracker } from './credentials/last-used.js';
 import { type App, type AppOptions, createApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
@@ -50,6 +53,8 @@ export interface WardenNode {
   readonly bootstrap: Bootstrap;
   /** Last-used times of keys and tokens and agents' last activity, written in the background. */
   readonly lastUsed: LastUsedTracker;
+  /** The web console's sign-in: sessions and one-time sign-in links (`warden up` prints one). */
+  readonly consoleSessions: ConsoleSessions;
   /** Settles stale budget reservations now (the background sweep does it every interval). */
   sweepReservations(): Promise<number>;
   /** The MCP gateway (its upstreams, and `idle()` for the outcomes still being written). */
@@ -100,11 +105,17 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
     const app = await createApp({
       logger: log,
       authenticator: services.authenticator,
+      ...(config.console === 'on'
+        ? {
+            sessions: services.sessionAuthenticator,
+            pages: consolePageFallback(consoleDir(config.consoleDir)),
+          }
+        : {}),
       version: WARDEN_VERSION,
       onRoute: options.onRoute,
     });
     closers.push('http server', () => app.close());
-    registerRoutes(app, services, config, bootstrap.tenant.id);
+    await registerRoutes(app, services, config, bootstrap.tenant.id);
 
     return {
       config,
@@ -117,6 +128,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       registry: services.registry,
       bootstrap,
       lastUsed: services.lastUsed,
+      consoleSessions: services.consoleSessions,
       sweepReservations: () => services.reservationSweeper.run(),
       mcp: services.mcp,
       llm: services.llm,

@@ -5,6 +5,9 @@ import { registerApprovalRoutes } from './approvals/routes/register.js';
 import { registerAuditRoutes } from './audit/routes/register.js';
 import { registerBudgetRoutes } from './budgets/routes/register.js';
 import type { Config } from './config/config.js';
+import { registerConsoleSessionRoutes } from './console/routes/register.js';
+import { consoleDir } from './console/static/console-dir.js';
+import { registerConsoleAssets } from './console/static/serve-console.js';
 import { registerAgentKeyRoutes } from './credentials/routes/register.js';
 import { registerDecideRoute } from './decisions/routes/decide.js';
 import { registerReadDecisionRoutes } from './decisions/routes/read-decisions.js';
@@ -27,7 +30,12 @@ import { registerMetricsRoute } from './telemetry/metrics-route.js';
 import { registerHumanRoutes } from './tenants/routes/index.js';
 
 /** Every route of the node, on the services built once in services.ts. */
-export function registerRoutes(app: App, services: Services, config: Config, defaultTenantId: string): void {
+export async function registerRoutes(
+  app: App,
+  services: Services,
+  config: Config,
+  defaultTenantId: string,
+): Promise<void> {
   const { storage, registry } = services;
   registerHealthRoutes(app, { storage, registry, tenantId: defaultTenantId });
   if (services.telemetry.metrics) registerMetricsRoute(app, services.telemetry.metrics, config.metricsToken);
@@ -73,4 +81,13 @@ export function registerRoutes(app: App, services: Services, config: Config, def
   registerLlmRoutes(app, services.llm, config.llmMaxBodyBytes, services.telemetry);
   registerLlmProviderRoutes(app, services.llm.deps.providers, services.llmProviders);
   registerShadowRoutes(app, services.storage, services.clock);
+  if (config.console === 'on') {
+    registerConsoleSessionRoutes(app, {
+      storage,
+      sessions: services.consoleSessions,
+      humans: services.tenants.humans,
+      httpsPublicUrl: config.publicUrl?.startsWith('https:') ?? false,
+    });
+    await registerConsoleAssets(app, consoleDir(config.consoleDir));
+  }
 }

@@ -40,7 +40,9 @@ export async function serve(options: ServeOptions): Promise<WardenNode> {
   // The demo seeds before the banner, so the notices it causes print first and the banner is what
   // stays on screen.
   const demoLines = options.demo ? await options.demo(node, baseUrl) : undefined;
-  for (const line of banner(node, baseUrl)) print(line);
+  const signIn =
+    config.console === 'on' ? await node.consoleSessions.linkForAdmin(node.bootstrap.tenant.id) : undefined;
+  for (const line of banner(node, baseUrl, signIn)) print(line);
   for (const line of demoLines ?? nextStep(node)) print(line);
   print('');
   print('Press Ctrl-C to stop.');

@@ -49,6 +49,10 @@ import { DecisionBudgets } from './budgets/decision-budgets.js';
 import { reservationSweeper } from './budgets/reservation-sweeper.js';
 import { Reservations } from './budgets/reservations.js';
 import type { Config } from './config/config.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { consoleSettings } from './console/console-settings.js';
+import { SessionAuthenticator } from './console/session-authenticator.js';
+import { pruneConsoleSignIns } from './console/session-store.js';
 import { AgentKeyService } from './credentials/agent-keys.js';
 import { Authenticator } from './credentials/authenticator.js';
 import { LastUsedTracker } from './credentials/last-used.js';
@@ -124,6 +128,10 @@ export interface Services {
   readonly policies: PolicyService;
   readonly lastUsed: LastUsedTracker;
   readonly authenticator: Authenticator;
+  /** The web console's session cookies (used by the auth hook when WARDEN_CONSOLE is on). */
+  readonly sessionAuthenticator: SessionAuthenticator;
+  /** The web console's sign-in, sessions and one-time sign-in links. */
+  readonly consoleSessions: ConsoleSessions;
   readonly tenants: TenantRouteServices;
   readonly agents: AgentRouteServices;
   readonly agentKeys: AgentKeyService;
@@ -161,6 +169,9 @@ export interface Services {
 const USAGE_PRUNE_INTERVAL_MS = 10 * 60_000;
 const LAST_USED_FLUSH_INTERVAL_MS = 10_000;
 const MCP_SESSION_SWEEP_INTERVAL_MS = 60_000;
+const CONSOLE_PRUNE_INTERVAL_MS = 10 * 60_000;
+/** Ended console sessions and codes stay a day, so a person can still see why they were signed out. */
+const CONSOLE_PRUNE_GRACE_MS = 86_400_000;
 
 export async function buildServices(
   config: Config,
@@ -193,6 +204,15 @@ export async function buildServices(
   const lastUsed = new LastUsedTracker(storage);
   const authenticator = new Authenticator(storage, signals, lastUsed, config.credentialCacheTtlMs, clock);
   const audit = telemetry.metrics ? telemetry.metrics.timedAudit(auditTrail.log) : auditTrail.log;
+  const sessionSettings = consoleSettings(config);
+  const sessionAuthenticator = new SessionAuthenticator(storage, lastUsed, sessionSettings.idleMs, clock);
+  const consoleSessions = new ConsoleSessions({
+    storage,
+    audit,
+    settings: sessionSettings,
+    publicUrl: options.publicUrl,
+    clock,
+  });
   const agentCache = new AgentCache(storage, signals, config.credentialCacheTtlMs, clock);
   const registry = new PolicyRegistry();
   const policies = new PolicyService(storage, registry, audit, signals, log, clock);
@@ -413,6 +433,12 @@ export async function buildServices(
       log,
       pass: () => usage.prune(clock()),
     }),
+    new PeriodicWorker({
+      name: 'console session prune',
+      intervalMs: CONSOLE_PRUNE_INTERVAL_MS,
+      log,
+      pass: () => pruneConsoleSignIns(storage, clock(), sessionSettings.idleMs, CONSOLE_PRUNE_GRACE_MS),
+    }),
   ];
 
   return {
@@ -425,6 +451,8 @@ export async function buildServices(
     policies,
     lastUsed,
     authenticator,
+    sessionAuthenticator,
+    consoleSessions,
     tenants: {
       storage,
       humans: new HumanService(tenantDeps),

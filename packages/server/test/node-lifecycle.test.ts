@@ -165,6 +165,7 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
     const closed = lines.filter((line) => line.msg === 'closed').map((line) => line.resource);
     expect(closed).toEqual([
       'http server',
+      'console session prune',
       'usage prune',
       'mcp session sweep',
       'policy sync',

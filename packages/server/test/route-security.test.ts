@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAuth } from '../src/http/auth.js';
 import { newId } from '../src/ids.js';
 import { HUMAN_ROLES, type HumanRole } from '../src/tenants/roles.js';
+import { type Browser, signIn } from './console/console-client.js';
 import { addHuman, createOtherTenant } from './helpers/api.js';
 import { databaseDigest } from './helpers/db-digest.js';
 import { ROUTE_SECURITY, type RouteSecurity, type Victim } from './helpers/route-security.js';
@@ -12,7 +13,13 @@ import { DATABASES, startTestNode, type TestNode } from './helpers/test-node.js'
 const NOT_OBJECTS = [null, [], 'a string', 7];
 
 /** The OpenAPI security requirement of each kind of route (the schemes are in app.ts). */
-const SECURITY_OF = { public: [], metrics: [], agent: [{ agentKey: [] }], human: [{ humanToken: [] }] };
+const SECURITY_OF = {
+  public: [],
+  metrics: [],
+  agent: [{ agentKey: [] }],
+  human: [{ humanToken: [] }, { consoleSession: [] }],
+  session: [{ consoleSession: [] }],
+};
 
 /** The roles that do not pass a route limited to `roles`: every role but admin and those. */
 const rolesWithout = (roles: readonly HumanRole[]): HumanRole[] =>
@@ -30,6 +37,10 @@ describe.each(DATABASES)('route security (%s)', (db) => {
   let victimAgentKey: string;
   let intruder: { adminToken: string; agentKey: string };
   const unprivileged = new Map<string, string>();
+  /** The same people signed in to the console: the admin, the unprivileged, the intruder's admin. */
+  let adminBrowser: Browser;
+  let intruderBrowser: Browser;
+  const unprivilegedBrowsers = new Map<string, Browser>();
   let baseline: Record<string, string>;
 
   const send = (
@@ -45,6 +56,19 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       ...(remoteAddress ? { remoteAddress } : {}),
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+
+  /** A request as the console sends it: the session cookie, and the CSRF header when `csrf`. */
+  const sendWithCookie = (method: string, url: string, browser: Browser, csrf: boolean, body?: unknown) =>
+    t.node.app.inject({
+      method: method as 'GET',
+      url,
+      headers: {
+        cookie: `warden_session=${browser.cookie}`,
+        ...(csrf ? { 'x-warden-csrf': browser.csrfToken } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
@@ -126,7 +150,9 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       .where('tenant_id', '=', tenantId)
       .orderBy('seq')
       .executeTakeFirstOrThrow();
+    const ownerSession = await signIn(t.node, { token: owner.token });
     victim = {
+      sessionId: ownerSession.sessionId,
       humanId: owner.id,
       tokenId: t.node.bootstrap.created?.adminToken.id ?? '',
       groupId: group.group.id,
@@ -148,13 +174,19 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       if (entry.auth.kind !== 'human' || !entry.auth.roles) continue;
       const roles = rolesWithout(entry.auth.roles);
       const key = roles.join(',');
-      if (!unprivileged.has(key)) unprivileged.set(key, (await addHuman(t.node, roles)).token);
+      if (!unprivileged.has(key)) {
+        const token = (await addHuman(t.node, roles)).token;
+        unprivileged.set(key, token);
+        unprivilegedBrowsers.set(key, await signIn(t.node, { token }));
+      }
     }
     const other = await createOtherTenant(t.node);
     intruder = {
       adminToken: other.adminToken,
       agentKey: (await seedAgent(t.node, { tenantId: other.tenantId, ownerId: other.adminId })).key,
     };
+    adminBrowser = await signIn(t.node, { token: admin });
+    intruderBrowser = await signIn(t.node, { token: other.adminToken });
     // Last-used times are written in the background; settle them before the baseline.
     await t.node.lastUsed.flush();
     baseline = await databaseDigest(t.node);
@@ -173,14 +205,14 @@ describe.each(DATABASES)('route security (%s)', (db) => {
     const method = route.split(' ')[0] ?? 'GET';
     const { url, body } = entry.request(victim);
 
-    if (entry.auth.kind === 'public' && !registered?.schema?.body) {
-      const res = await send(method, url, undefined);
-      expect([200, 503]).toContain(res.statusCode);
-      return;
-    }
     if (entry.auth.kind === 'public') {
-      // A public route with a body is a signed callback: the signature is its credential.
-      await expectError(send(method, url, undefined, body), 401, 'unauthenticated');
+      const res = await send(method, url, undefined, body);
+      expect(entry.anonymous ?? [200, 503]).toContain(res.statusCode);
+      await t.node.lastUsed.flush();
+      const before = baseline;
+      baseline = await databaseDigest(t.node);
+      expect(baseline).toEqual(before);
+      return;
     }
     if (entry.auth.kind === 'metrics') {
       // No metrics token configured: loopback scrapes, anyone else is refused whatever they hold.
@@ -190,18 +222,37 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       }
       return;
     }
-    if (entry.auth.kind !== 'public') {
+    if (entry.auth.kind === 'session') {
+      // The cookie or nothing: no bearer credential of any kind stands in for it.
+      for (const token of [undefined, t.adminToken, victimAgentKey]) {
+        await expectError(send(method, url, token, body), 401, 'unauthenticated');
+      }
+      const forged = { ...adminBrowser, cookie: `wdn_s_${'f'.repeat(43)}` };
+      await expectError(sendWithCookie(method, url, forged, true, body), 401, 'unauthenticated');
+    } else {
       await expectError(send(method, url, undefined, body), 401, 'unauthenticated');
       await expectError(send(method, url, wrongKind(entry.auth), body), 403, wrongKindCode(entry.auth));
     }
     if (entry.auth.kind === 'human' && entry.auth.roles) {
-      const token = unprivileged.get(rolesWithout(entry.auth.roles).join(','));
-      await expectError(send(method, url, token, body), 403, 'forbidden');
+      const key = rolesWithout(entry.auth.roles).join(',');
+      await expectError(send(method, url, unprivileged.get(key), body), 403, 'forbidden');
+      const browser = unprivilegedBrowsers.get(key);
+      if (!browser) throw new Error(`no session for roles ${key}`);
+      await expectError(sendWithCookie(method, url, browser, true, body), 403, 'forbidden');
     }
     if (entry.foreign !== null) {
       const token = entry.auth.kind === 'agent' ? intruder.agentKey : intruder.adminToken;
       const code = entry.foreign === 404 ? 'not_found' : 'invalid_request';
       await expectError(send(method, url, token, body), entry.foreign, code);
+      if (entry.auth.kind !== 'agent') {
+        await expectError(sendWithCookie(method, url, intruderBrowser, true, body), entry.foreign, code);
+      }
+    }
+    if (entry.auth.kind === 'agent') {
+      // Agents never ride a person's console session, even with its CSRF token.
+      await expectError(sendWithCookie(method, url, adminBrowser, true, body), 403, 'forbidden');
+    } else if (method !== 'GET') {
+      await expectError(sendWithCookie(method, url, adminBrowser, false, body), 403, 'csrf_required');
     }
     if (registered?.schema?.body) {
       for (const notObject of NOT_OBJECTS) {

@@ -17,6 +17,7 @@ export const UP_HELP = `Usage: warden up [--demo] [--host H] [--port N] [--data-
 
 Starts a Warden node. Settings come from WARDEN_* environment variables (and the file named by
 WARDEN_CONFIG); the flags override them. Defaults: 127.0.0.1:7420, SQLite in ./.warden.
+It prints the web console's address and a one-time sign-in link for the admin (one use, 10 minutes).
 
   --demo        load examples/policies (unless a policy directory is set) and register the demo
                 agents of the default tenant, printing how to try a decision

@@ -353,6 +353,37 @@ const settings = {
     schema: Type.Union([Type.Literal('off'), Type.Literal('on')]),
     default: 'off',
   },
+  console: {
+    env: 'WARDEN_CONSOLE',
+    // The web console at / (the built SPA and its sign-in); `off` serves neither the pages nor the
+    // sign-in routes, and human routes then accept API tokens only.
+    schema: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+    default: 'on',
+  },
+  consoleDir: {
+    env: 'WARDEN_CONSOLE_DIR',
+    // The built console (index.html and assets/); by default the @warden/console package's dist.
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+  },
+  consoleSessionIdleSeconds: {
+    env: 'WARDEN_CONSOLE_SESSION_IDLE_SECONDS',
+    // A console session unused this long ends (8 hours).
+    schema: Type.Integer({ minimum: 60, maximum: 30 * 86_400 }),
+    default: 8 * 3_600,
+  },
+  consoleSessionMaxSeconds: {
+    env: 'WARDEN_CONSOLE_SESSION_MAX_SECONDS',
+    // A console session ends this long after sign-in however much it is used (7 days).
+    schema: Type.Integer({ minimum: 60, maximum: 90 * 86_400 }),
+    default: 7 * 86_400,
+  },
+  consoleSignInCodeSeconds: {
+    env: 'WARDEN_CONSOLE_SIGN_IN_CODE_SECONDS',
+    // How long a one-time sign-in link may wait to be opened (10 minutes).
+    schema: Type.Integer({ minimum: 30, maximum: 86_400 }),
+    default: 600,
+  },
   shutdownGraceMs: {
     env: 'WARDEN_SHUTDOWN_GRACE_MS',
     schema: Type.Integer({ minimum: 0, maximum: 600_000 }),
@@ -440,6 +471,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.mcpServersFile !== undefined) config.mcpServersFile = resolve(config.mcpServersFile as string);
   if (config.llmProvidersFile !== undefined)
     config.llmProvidersFile = resolve(config.llmProvidersFile as string);
+  if (config.consoleDir !== undefined) config.consoleDir = resolve(config.consoleDir as string);
   try {
     config.otel = Object.freeze(otelSettings(env));
   } catch (error) {

@@ -77,7 +77,7 @@ export class Authenticator {
       this.lastUsed.touch('agent_keys', principal.keyId, now);
       // The inventory's "last active" filter reads this.
       this.lastUsed.touch('agents', principal.agentId, now);
-    } else {
+    } else if (principal.tokenId !== undefined) {
       this.lastUsed.touch('human_tokens', principal.tokenId, now);
     }
     return principal;

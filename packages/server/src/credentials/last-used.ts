@@ -1,6 +1,6 @@
 import type { Storage } from '../storage/database.js';
 
-type Table = 'agent_keys' | 'human_tokens' | 'agents';
+type Table = 'agent_keys' | 'human_tokens' | 'agents' | 'console_sessions';
 
 /**
  * Last-used times, written in the background: a write per request would double the decide path's

@@ -4,7 +4,10 @@ export interface HumanPrincipal {
   readonly kind: 'human';
   readonly tenantId: string;
   readonly humanId: string;
-  readonly tokenId: string;
+  /** The API token the request carried (absent when it came with a console session cookie). */
+  readonly tokenId?: string;
+  /** The console session whose cookie the request carried (absent for an API token). */
+  readonly sessionId?: string;
   readonly roles: readonly HumanRole[];
 }
 

@@ -1,7 +1,16 @@
 import type { Socket } from 'node:net';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
+import { SESSION_COOKIE } from '../console/console-secrets.js';
+import type { SessionAuthenticator } from '../console/session-authenticator.js';
 import type { Authenticator } from '../credentials/authenticator.js';
 import { WardenError } from '../errors.js';
 import { authenticateRequest } from './auth.js';
@@ -25,9 +34,16 @@ export interface AppOptions {
   /** The node's logger (see createLogger): the app's request logs are its children. */
   readonly logger: FastifyBaseLogger;
   readonly authenticator: Authenticator;
+  /** The console's session cookies; without it (WARDEN_CONSOLE=off) cookies are ignored. */
+  readonly sessions?: SessionAuthenticator;
   readonly version: string;
   /** Sees every route as it is added (tests check each route's security against a table). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /**
+   * Asked first for a request no route matched (the web console's pages); answers whether it
+   * replied. Otherwise, and when it is absent, the request gets the API's 404.
+   */
+  readonly pages?: (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>;
 }
 
 /** The Fastify instance with Warden's conventions: auth hook, error envelope, validation, OpenAPI. */
@@ -51,13 +67,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   // JSON only: a text body would otherwise reach the schema as a string.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    handleError(
+  app.setNotFoundHandler(async (request, reply) => {
+    if (options.pages && (await options.pages(request, reply))) return reply;
+    return handleError(
       new WardenError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
       request,
       reply,
-    ),
-  );
+    );
+  });
   app.addHook('onRoute', (route) => {
     if (!route.config?.auth && !route.url.startsWith('/openapi')) {
       throw new Error(`route ${route.method} ${route.url} does not declare who may call it`);
@@ -65,7 +82,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     openApiSecurity(route);
     options.onRoute?.(route);
   });
-  app.addHook('onRequest', authenticateRequest(options.authenticator));
+  // Parses cookies in its own onRequest hook, registered before (so run before) authentication.
+  await app.register(cookie);
+  app.addHook('onRequest', authenticateRequest(options.authenticator, options.sessions));
   dropSilentConnectionsOnClose(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
@@ -83,6 +102,13 @@ export async function createApp(options: AppOptions): Promise<App> {
         securitySchemes: {
           agentKey: { type: 'http', scheme: 'bearer', description: 'An agent key (wdn_a_...)' },
           humanToken: { type: 'http', scheme: 'bearer', description: 'A human API token (wdn_u_...)' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description:
+              'The web console session (POST /v1/console/sign-in); writes also need the X-Warden-CSRF header',
+          },
         },
       },
     },

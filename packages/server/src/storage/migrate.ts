@@ -10,6 +10,7 @@ import { delegationGrants } from './migrations/0007-delegation-grants.js';
 import { mcpServers } from './migrations/0008-mcp-servers.js';
 import { llmProviders } from './migrations/0009-llm-providers.js';
 import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
+import { consoleSessions } from './migrations/0011-console-sessions.js';
 import { taskHistory } from './migrations/0014-task-history.js';
 import { stepUp } from './migrations/0015-step-up.js';
 
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0008-mcp-servers': mcpServers,
   '0009-llm-providers': llmProviders,
   '0010-llm-shadow-runs': llmShadowRuns,
+  '0011-console-sessions': consoleSessions,
   '0014-task-history': taskHistory,
   '0015-step-up': stepUp,
 };

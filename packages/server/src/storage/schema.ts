@@ -42,6 +42,8 @@ export interface Database {
   reauth_proofs: ReauthProofsTable;
   step_up_hooks: StepUpHooksTable;
   step_up_requests: StepUpRequestsTable;
+  console_sessions: ConsoleSessionsTable;
+  console_sign_in_codes: ConsoleSignInCodesTable;
 }
 
 export interface TenantsTable {
@@ -607,4 +609,40 @@ export interface StepUpRequestsTable {
   delivered_at: number | null;
   last_error: string | null;
   used_at: number | null;
+}
+
+export interface ConsoleSessionsTable {
+  id: string;
+  tenant_id: string;
+  human_id: string;
+  /** SHA-256 (hex) of the cookie's secret; the secret itself is never stored. */
+  hash: string;
+  /** How the human signed in: `token` or `code`. */
+  method: string;
+  /** The human token signed in with (revoking it ends the session), null for a code. */
+  token_id: string | null;
+  user_agent: string | null;
+  created_at: number;
+  /** Written in the background (at most once a minute per session): the idle expiry reads it. */
+  last_used_at: number;
+  /** The absolute end: created_at plus the absolute lifetime. */
+  expires_at: number;
+  revoked_at: number | null;
+  /** sign_out, revoked, human_disabled. */
+  revoked_reason: string | null;
+}
+
+export interface ConsoleSignInCodesTable {
+  id: string;
+  tenant_id: string;
+  human_id: string;
+  /** SHA-256 (hex) of the code. */
+  hash: string;
+  /** The human who asked for the link, or `system` for the one `warden up` prints. */
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  /** Set once, by the one redemption that wins. */
+  used_at: number | null;
+  session_id: string | null;
 }

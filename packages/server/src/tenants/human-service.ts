@@ -1,4 +1,6 @@
 import type { JsonValue } from '@warden/policy';
+import type { AuditEventInput } from '../audit/audit-log.js';
+import { revokeSessionsOfHuman } from '../console/session-store.js';
 import { actorOf, type HumanPrincipal } from '../credentials/principal.js';
 import { notFound, WardenError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -145,7 +147,7 @@ export class HumanService {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
-      await audit.append(trx, tenantId, [
+      const events: AuditEventInput[] = [
         {
           type: 'human.update',
           actor: actorOf(principal),
@@ -153,7 +155,21 @@ export class HumanService {
           payload: { changes },
           at: now,
         },
-      ]);
+      ];
+      // A disabled human's console sessions end with it (re-enabling them does not bring those back).
+      if (after.status === 'disabled' && before.status !== 'disabled') {
+        const ended = await revokeSessionsOfHuman(trx, tenantId, id, now, 'human_disabled');
+        if (ended.length > 0) {
+          events.push({
+            type: 'console.session_revoke',
+            actor: actorOf(principal),
+            subject: { type: 'human', id },
+            payload: { sessions: ended, reason: 'human_disabled' },
+            at: now,
+          });
+        }
+      }
+      await audit.append(trx, tenantId, events);
       return { human: after, changes };
     });
     if (Object.keys(result.changes).length > 0) {

@@ -386,10 +386,16 @@ export class EventStreamReader {
 
   private constructor() {}
 
-  static async open(url: string, token?: string): Promise<EventStreamReader> {
+  /** Opens the stream with a bearer token, or with the headers given (a console session's cookie). */
+  static async open(url: string, credential?: string | Record<string, string>): Promise<EventStreamReader> {
     const reader = new EventStreamReader();
     const res = await fetch(url, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headers:
+        typeof credential === 'object'
+          ? credential
+          : credential
+            ? { authorization: `Bearer ${credential}` }
+            : {},
       signal: reader.controller.signal,
     });
     reader.status = res.status;

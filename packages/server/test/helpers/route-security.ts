@@ -21,6 +21,8 @@ export interface Victim {
   readonly eventId: string;
   /** A delegation grant the victim agent made. */
   readonly delegationId: string;
+  /** A console session of the victim tenant's owner. */
+  readonly sessionId: string;
 }
 
 export interface RouteSecurity {
@@ -35,6 +37,8 @@ export interface RouteSecurity {
    * caller's own tenant), so there is nothing foreign to reach and it is not sent.
    */
   readonly foreign: 404 | 400 | null;
+  /** A public route: the statuses an anonymous caller may get for `request` (default: 200, or 503). */
+  readonly anonymous?: readonly number[];
 }
 
 const human = (roles?: readonly HumanRole[]): RouteAuth =>
@@ -42,6 +46,8 @@ const human = (roles?: readonly HumanRole[]): RouteAuth =>
 const AGENT: RouteAuth = { kind: 'agent' };
 const PUBLIC: RouteAuth = { kind: 'public' };
 const METRICS: RouteAuth = { kind: 'metrics' };
+/** The console's session cookie only. */
+const SESSION: RouteAuth = { kind: 'session' };
 const ADMIN = human([]);
 const SECURITY = human(['security']);
 const READERS = human(['security', 'auditor', 'owner']);
@@ -55,7 +61,9 @@ const reason = { reason: 'route security check' };
  * id to `Victim`, created in the test's fixtures, if the route names a new kind of resource), and
  * whether another tenant's caller must get 404. The shared checks then run for it on SQLite and
  * PostgreSQL: no credential, the wrong kind of credential, a human without the role, another
- * tenant's id, a body that is not a JSON object, and nothing written by any of those.
+ * tenant's id, a body that is not a JSON object, and nothing written by any of those. The same
+ * checks run with the console's session cookie in place of a bearer token (a human route takes
+ * either; an agent route refuses the cookie; a write with the cookie needs the CSRF header).
  */
 export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   'GET /openapi.json': { auth: PUBLIC, request: () => ({ url: '/openapi.json' }), foreign: null },
@@ -64,6 +72,46 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   // Prometheus: open to loopback; from elsewhere only with WARDEN_METRICS_TOKEN (403 when none is
   // configured, 401 without the right token when one is). Names no tenant's data but its slug.
   'GET /metrics': { auth: METRICS, request: () => ({ url: '/metrics' }), foreign: null },
+
+  // The web console: its files (public; the API behind them is what is protected; its pages are the
+  // not-found handler's, outside the API's paths), sign-in, sessions
+  'GET /assets/*': {
+    auth: PUBLIC,
+    request: () => ({ url: '/assets/none-1234.js' }),
+    foreign: null,
+    anonymous: [404],
+  },
+  'POST /v1/console/sign-in': {
+    auth: PUBLIC,
+    request: () => ({ url: '/v1/console/sign-in', body: { token: `wdn_u_${'x'.repeat(43)}` } }),
+    foreign: null,
+    anonymous: [401],
+  },
+  'GET /v1/console/session': {
+    auth: SESSION,
+    request: () => ({ url: '/v1/console/session' }),
+    foreign: null,
+  },
+  'POST /v1/console/sign-out': {
+    auth: SESSION,
+    request: () => ({ url: '/v1/console/sign-out' }),
+    foreign: null,
+  },
+  'GET /v1/console/sessions': {
+    auth: human(),
+    request: () => ({ url: '/v1/console/sessions?all=true' }),
+    foreign: null,
+  },
+  'DELETE /v1/console/sessions/:id': {
+    auth: human(),
+    request: (v) => ({ url: `/v1/console/sessions/${v.sessionId}` }),
+    foreign: 404,
+  },
+  'POST /v1/console/sign-in-links': {
+    auth: human(),
+    request: (v) => ({ url: '/v1/console/sign-in-links', body: { humanId: v.humanId } }),
+    foreign: 400,
+  },
 
   // Humans, groups and tokens
   'GET /v1/me': { auth: human(), request: () => ({ url: '/v1/me' }), foreign: null },
@@ -217,8 +265,10 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
     foreign: null,
   },
   'DELETE /v1/step-up/hook': { auth: ADMIN, request: () => ({ url: '/v1/step-up/hook' }), foreign: null },
+  // The product's signed confirmation: without its signature the caller is anonymous.
   'POST /v1/step-up/callback': {
     auth: PUBLIC,
+    anonymous: [401],
     request: (v) => ({
       url: '/v1/step-up/callback',
       body: {
