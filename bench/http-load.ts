@@ -32,8 +32,9 @@ export async function startBenchServer(
   const server = await startWardenProcess(
     dataDir,
     {
-      // Each version with its own examples: a baseline may not read a newer policy language.
-      WARDEN_POLICY_DIR: join(options.root ?? ROOT, 'examples/policies'),
+      // Each version with its own examples (a baseline may not read a newer policy language), or
+      // one directory for both (BENCH_POLICY_DIR), to compare versions on the same bundle.
+      WARDEN_POLICY_DIR: process.env.BENCH_POLICY_DIR ?? join(options.root ?? ROOT, 'examples/policies'),
       WARDEN_DATABASE_POOL_SIZE: '20',
       ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
       ...env,
