@@ -338,6 +338,7 @@ export async function seedConsole(node: WardenNode, options: SeedOptions = {}): 
           on_behalf_of: null,
           interface: 'api',
           environment: 'production',
+          history_seq: 0,
           created_at: at,
           last_action_at: at,
         });

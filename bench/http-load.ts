@@ -15,7 +15,7 @@ const POSTGRES_URL = process.env.WARDEN_TEST_POSTGRES_URL ?? 'postgres://postgre
 
 export type BenchDatabase = 'sqlite' | 'postgres';
 
-/** A server with the example policies, on SQLite (synchronous=FULL) or its own PostgreSQL schema. */
+/** A server with the example policies (of its own version), on SQLite (synchronous=FULL) or its own PostgreSQL schema. */
 export async function startBenchServer(
   db: BenchDatabase,
   env: Record<string, string> = {},
@@ -32,7 +32,9 @@ export async function startBenchServer(
   const server = await startWardenProcess(
     dataDir,
     {
-      WARDEN_POLICY_DIR: join(ROOT, 'examples/policies'),
+      // Each version with its own examples (a baseline may not read a newer policy language), or
+      // one directory for both (BENCH_POLICY_DIR), to compare versions on the same bundle.
+      WARDEN_POLICY_DIR: process.env.BENCH_POLICY_DIR ?? join(options.root ?? ROOT, 'examples/policies'),
       WARDEN_DATABASE_POOL_SIZE: '20',
       ...(databaseUrl ? { WARDEN_DATABASE_URL: databaseUrl } : {}),
       ...env,

@@ -131,6 +131,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
             usage: { type: 'string' },
             time: { type: 'string' },
             delegation: { type: 'string' },
+            signals: { type: 'string' },
+            task: { type: 'string' },
           }
         : {}),
     },

@@ -132,6 +132,51 @@ describe('warden policy eval', () => {
     expect(decision.approval.steps[0].approvers).toContainEqual({ kind: 'group', name: 'support-leads' });
     expect(decision.policyVersion).toMatch(/^[0-9a-f]{64}$/);
   });
+  it('takes the agent signals and the task history', async () => {
+    const support =
+      '{"id":"agt_support","roles":["support-assistant"],"tier":"trusted","environment":"production"}';
+    const email = [
+      '--tool',
+      'email.send',
+      '--args',
+      '{"to":"x@partner.example"}',
+      '--context',
+      '{"onBehalfOf":"c@shop.example"}',
+    ];
+    const unsure = await cli(
+      'policy',
+      'eval',
+      examples,
+      '--agent',
+      support,
+      ...email,
+      '--signals',
+      '{"confidence":0.5}',
+    );
+    expect(JSON.parse(unsure.out)).toMatchObject({
+      effect: 'review',
+      decidingRule: 'support-low-confidence-review',
+    });
+    const afterPii = await cli(
+      'policy',
+      'eval',
+      examples,
+      '--agent',
+      support,
+      ...email,
+      '--task',
+      '{"labels":["pii"]}',
+    );
+    expect(JSON.parse(afterPii.out)).toMatchObject({
+      effect: 'deny',
+      decidingRule: 'support-pii-external-email-deny',
+    });
+    const fresh = await cli('policy', 'eval', examples, '--agent', support, ...email);
+    expect(JSON.parse(fresh.out)).toMatchObject({ effect: 'allow' });
+    const bad = await cli('policy', 'eval', examples, '--agent', support, ...email, '--task', '{"calls":-1}');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('task.calls: expected a whole number of at least 0');
+  });
   it('reads the agent from a file', async () => {
     const agentFile = join(scratch, 'agent.yaml');
     await writeFile(agentFile, 'id: agt_x\nroles: [nobody]\n');

@@ -51,6 +51,11 @@ export interface Decision {
   readonly approvalOwners: readonly string[];
   /** One verdict per agent of the delegation chain (delegators first, then the caller); empty when not delegated. */
   readonly delegation: readonly AgentVerdict[];
+  /**
+   * The labels (`label:`) of the rules whose condition held, across the delegation chain, once each.
+   * The caller marks the task with them when the call is allowed (`task.labels`). Absent means none.
+   */
+  readonly labels?: readonly string[];
   readonly policyVersion: string;
   readonly evaluationMicros: number;
 }

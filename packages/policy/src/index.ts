@@ -12,6 +12,7 @@ export type {
   CompiledCondition,
   CompileResult,
   ConditionEngine,
+  ConditionReads,
   ConditionVariables,
 } from './conditions/condition-engine.js';
 export { ConditionError } from './conditions/condition-engine.js';
@@ -56,6 +57,19 @@ export {
   toBundlePath,
 } from './load/load-bundle.js';
 export type * from './model.js';
+export {
+  checkSignals,
+  MAX_SIGNAL_STRING,
+  MAX_SIGNALS,
+  SIGNAL_NAME,
+  type SignalDeclaration,
+  type SignalProblem,
+  type Signals,
+  type SignalType,
+  type SignalValue,
+  withDefaults,
+} from './signals/signals.js';
+export { EMPTY_TASK, sameTaskFacts, type TaskFacts } from './task/task-facts.js';
 export { type CaseResult, runCase } from './testing/run-tests.js';
 export { type PolicyTestCase, parseDecisionInput, readTestFile } from './testing/test-suite.js';
 export { type GrantingRule, grantingRules, type SelectedBy } from './visibility/granting-rules.js';

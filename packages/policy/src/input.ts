@@ -1,4 +1,6 @@
 import type { TrustTier } from './model.js';
+import type { Signals } from './signals/signals.js';
+import type { TaskFacts } from './task/task-facts.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -71,4 +73,11 @@ export interface DecisionInput {
    * Each is decided on its own and the strictest answer wins.
    */
   readonly delegation?: readonly AgentFacts[];
+  /**
+   * What the agent reports with the call (`context.signals`), checked against the bundle's declared
+   * signals: an undeclared name or a value of the wrong type makes the input unusable (`invalid_input`).
+   */
+  readonly signals?: Signals;
+  /** The task's history; conditions that read `task` fail closed (deny) when it is not given. */
+  readonly task?: TaskFacts;
 }

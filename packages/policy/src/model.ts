@@ -1,3 +1,5 @@
+import type { SignalDeclaration } from './signals/signals.js';
+
 /** The policy documents as Warden understands them once loaded and validated. */
 
 export type Effect = 'allow' | 'review' | 'deny';
@@ -66,6 +68,11 @@ export interface Rule {
    * requirement (mode `sample`); never on a `deny` rule.
    */
   readonly approval?: ApprovalRequirement;
+  /**
+   * Data classes (`pii`, `payments`, ...) a call this rule matched marks its task with, once the
+   * call is allowed; later conditions read them as `task.labels`. Absent when the rule sets none.
+   */
+  readonly labels?: readonly string[];
   /** Where the rule starts, and the line of its `when` (for condition errors). */
   readonly source: SourceLocation & { readonly whenLine: number };
 }
@@ -83,6 +90,13 @@ export interface PolicyDocument {
   readonly metadata: PolicyMetadata;
   readonly agents: AgentSelector;
   readonly rules: readonly Rule[];
+  readonly source: SourceLocation;
+}
+
+/** A `Signals` document: the agent signals conditions may read, with their types and defaults. */
+export interface SignalsDocument {
+  readonly name: string;
+  readonly signals: readonly SignalDeclaration[];
   readonly source: SourceLocation;
 }
 

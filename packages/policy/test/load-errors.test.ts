@@ -31,7 +31,7 @@ describe('loading: parse and schema errors name file, line, field and what was e
     });
     expect(issues.map(formatIssue)).toEqual([
       'p.yaml:1:13: error: apiVersion: expected warden/v1, got "warden/v2"',
-      'p.yaml:2:7: error: kind: expected one of Policy, Guardrail, ToolCatalog, got "Polcy"',
+      'p.yaml:2:7: error: kind: expected one of Policy, Guardrail, ToolCatalog, Signals, got "Polcy"',
     ]);
   });
 
@@ -42,7 +42,7 @@ describe('loading: parse and schema errors name file, line, field and what was e
   whn: args.amount > 5`);
     const issue = firstError({ 'p.yaml': text });
     expect(formatIssue(issue)).toBe(
-      "p.yaml:11:7: error: spec.rules[0].whn: unknown key 'whn' (did you mean 'when'?); expected one of id, effect, tools, when, reason, approval",
+      "p.yaml:11:7: error: spec.rules[0].whn: unknown key 'whn' (did you mean 'when'?); expected one of id, effect, tools, when, reason, approval, label",
     );
   });
 

@@ -98,7 +98,7 @@ cases:
       'bad.test.yaml:6:18: error: defaults.time: expected an ISO 8601 time such as "2026-03-02T10:00:00Z", got "yesterday"',
       'bad.test.yaml:9:12: error: cases[0].agent: no agent fixture named "nobody"; define it under agents:',
       'bad.test.yaml:15:22: error: cases[1].expect.effect: expected one of allow, review, deny, got "allowed"',
-      "bad.test.yaml:19:5: error: cases[2].expct: unknown key 'expct' (did you mean 'expect'?); expected one of name, agent, tool, server, args, context, usage, time, delegation, expect",
+      "bad.test.yaml:19:5: error: cases[2].expct: unknown key 'expct' (did you mean 'expect'?); expected one of name, agent, tool, server, args, context, usage, time, delegation, signals, task, expect",
       'bad.test.yaml:16:5: error: cases[2].expect: is required: at least the expected effect',
     ]);
   });

@@ -453,6 +453,7 @@ function checkContext(context: unknown, field: string): DecideContext {
         throw new WardenInputError(at, 'must be sandbox, staging or production');
       }
     } else if (key === 'reasoning' || key === 'recommendation') check.text(value, at, 20_000, 0);
+    else if (key === 'signals') check.signals(value, at);
     else if (CONTEXT_TEXT[key] !== undefined) check.text(value, at, CONTEXT_TEXT[key]);
     else throw new WardenInputError(at, 'is not a context field Warden knows');
   }

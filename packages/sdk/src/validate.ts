@@ -51,6 +51,32 @@ export function text(value: unknown, field: string, max: number, min = 1): strin
   return value;
 }
 
+// The server's limits for agent signals (policy-language.md, "Agent signals"); whether a signal is
+// declared, and of which type, only the tenant's policy knows: the server answers 400 otherwise.
+const SIGNAL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_SIGNALS = 32;
+const MAX_SIGNAL_STRING = 256;
+
+export function signals(value: unknown, field: string): Record<string, number | boolean | string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new WardenInputError(field, 'must be an object of numbers, booleans or strings');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_SIGNALS)
+    throw new WardenInputError(field, `must hold at most ${MAX_SIGNALS} signals`);
+  for (const [name, item] of entries) {
+    const at = `${field}.${name}`;
+    if (!SIGNAL_NAME.test(name)) throw new WardenInputError(at, 'must be named with letters, digits and _');
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item)) throw new WardenInputError(at, 'must be a finite number');
+    } else if (typeof item === 'string') {
+      if (item.length > MAX_SIGNAL_STRING)
+        throw new WardenInputError(at, `must be at most ${MAX_SIGNAL_STRING} characters`);
+    } else if (typeof item !== 'boolean')
+      throw new WardenInputError(at, 'must be a number, a boolean or a string');
+  }
+  return value as Record<string, number | boolean | string>;
+}
+
 export function agentId(value: unknown, field: string): string {
   if (typeof value !== 'string' || !AGENT_ID.test(value))
     throw new WardenInputError(field, 'must be an agent id (agt_…)');

@@ -426,6 +426,30 @@ describe('@warden/sdk against a real node', () => {
         () => client().decide({ tool: 't', context: { environment: 'prod' as never } }),
         'context.environment',
       ],
+      [
+        'a signal of an unknown kind',
+        () => client().decide({ tool: 't', context: { signals: { confidence: [0.5] as never } } }),
+        'context.signals.confidence',
+      ],
+      [
+        'a signal name that is not an identifier',
+        () => client().decide({ tool: 't', context: { signals: { 'risk score': 1 } } }),
+        'context.signals.risk score',
+      ],
+      [
+        'too long a string signal',
+        () => client().decide({ tool: 't', context: { signals: { note: 'x'.repeat(257) } } }),
+        'context.signals.note',
+      ],
+      [
+        'too many signals',
+        () =>
+          client().decide({
+            tool: 't',
+            context: { signals: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`s${i}`, 1])) },
+          }),
+        'context.signals',
+      ],
       ['a bad decision id', () => client().reportOutcome('dec_1', { status: 'succeeded' }), 'decisionId'],
       [
         'a bad outcome status',

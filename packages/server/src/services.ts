@@ -61,6 +61,7 @@ import { DecideService } from './decisions/decide-service.js';
 import { DecisionReader } from './decisions/decision-reader.js';
 import { DecisionRecorder } from './decisions/decision-recorder.js';
 import { OutcomeService } from './decisions/outcome-service.js';
+import { TaskHistory } from './decisions/task-history.js';
 import { TaskOwners } from './decisions/task-owners.js';
 import { DelegationService } from './delegation/delegation-service.js';
 import { DelegationGrants } from './delegation/delegation-store.js';
@@ -313,6 +314,7 @@ export async function buildServices(
     usage,
     recorder,
     tasks: new TaskOwners(storage),
+    history: new TaskHistory(storage),
     delegations: new DelegationGrants(storage.db),
     tenants: new TenantState(storage, signals, config.credentialCacheTtlMs, clock),
     budgets: new DecisionBudgets(budgetCache, config.reservationTimeoutSeconds * 1000),

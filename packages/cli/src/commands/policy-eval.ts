@@ -17,6 +17,9 @@ Decides one tool call against the policy bundle in <dir> and prints the Decision
   --usage <json>            usage counters (missing counters are 0)
   --time <iso>              the time of the call, e.g. 2026-03-02T10:00:00Z
   --delegation <json|file>  delegating agents, outermost first
+  --signals <json>          the agent's signals, e.g. {"confidence": 0.6}
+  --task <json>             the task's history: {"calls", "denied", "tool_calls", "failures",
+                            "tools", "labels"} (default: an empty history)
 `;
 
 export interface EvalOptions {
@@ -28,6 +31,8 @@ export interface EvalOptions {
   readonly usage?: string;
   readonly time?: string;
   readonly delegation?: string;
+  readonly signals?: string;
+  readonly task?: string;
 }
 
 export async function policyEval(io: CliIo, dir: string, options: EvalOptions): Promise<number> {
@@ -44,6 +49,8 @@ export async function policyEval(io: CliIo, dir: string, options: EvalOptions): 
   if (options.time !== undefined) value.time = options.time;
   if (options.delegation !== undefined)
     value.delegation = await jsonOrFile(io, '--delegation', options.delegation);
+  if (options.signals !== undefined) value.signals = parseJson('--signals', options.signals);
+  if (options.task !== undefined) value.task = parseJson('--task', options.task);
   const { input, issues } = parseDecisionInput(value, 'input');
   if (!input) {
     for (const issue of issues)

@@ -1,6 +1,7 @@
 import type { CompiledCondition, ConditionEngine } from '../conditions/condition-engine.js';
 import type { PolicyIssue } from '../issues.js';
 import type { PolicyDocument, Rule, ToolCatalog } from '../model.js';
+import type { SignalDeclaration } from '../signals/signals.js';
 import { compileGlob, isGlob } from './glob.js';
 import { type AgentMatcher, compileSelector } from './selector.js';
 
@@ -29,6 +30,10 @@ export interface PolicyBundle {
   readonly catalogs: readonly ToolCatalog[];
   readonly ruleCount: number;
   readonly engine: ConditionEngine;
+  /** The agent signals the bundle declares, by name; a call may report only these. */
+  readonly signals: ReadonlyMap<string, SignalDeclaration>;
+  /** Whether some condition reads `task`: only then does the caller need to load the task's history. */
+  readonly readsTask: boolean;
   /** The candidate rules for a tool, grouped by policy in bundle order. A lookup, not a scan. */
   candidates(tool: string): readonly CandidateGroup[];
   /** Every compiled rule in bundle order (lint and tooling; `decide` uses `candidates`). */
@@ -43,9 +48,15 @@ export function compileBundle(
   version: string,
   policies: readonly PolicyDocument[],
   catalogs: readonly ToolCatalog[],
-  engine: ConditionEngine,
+  baseEngine: ConditionEngine,
+  signals: readonly SignalDeclaration[] = [],
 ): { bundle?: PolicyBundle; issues: PolicyIssue[] } {
   const issues: PolicyIssue[] = [];
+  // An engine that cannot read signals leaves `signals` unknown, so conditions reading it fail to load.
+  const engine = baseEngine.withSignals?.(signals) ?? baseEngine;
+  // Labels a rule sets; a condition looking for any other one could never see it.
+  const setLabels = new Set(policies.flatMap((p) => p.rules.flatMap((rule) => rule.labels ?? [])));
+  let readsTask = false;
   const rules: CompiledRule[] = [];
   const exact = new Map<string, CompiledRule[]>();
   const globs: { matches: (tool: string) => boolean; rule: CompiledRule }[] = [];
@@ -70,6 +81,20 @@ export function compileBundle(
           return;
         }
         condition = result.condition;
+        // An engine that cannot say what a condition reads is taken to read the task.
+        readsTask ||= condition.reads?.task ?? true;
+        for (const label of condition.reads?.labels ?? []) {
+          if (setLabels.has(label)) continue;
+          issues.push({
+            severity: 'error',
+            file: rule.source.file,
+            line: rule.source.whenLine,
+            column: 1,
+            field: `spec.rules[${index}].when`,
+            rule: rule.id,
+            message: `rule '${rule.id}': looks for the label '${label}' in task.labels, but no rule sets it (give the rule that matches such calls \`label: ${label}\`)`,
+          });
+        }
       }
       const compiled: CompiledRule = {
         rule,
@@ -110,6 +135,8 @@ export function compileBundle(
     catalogs,
     ruleCount: rules.length,
     engine,
+    signals: new Map(signals.map((d) => [d.name, d])),
+    readsTask,
     rules,
     candidates(tool) {
       const known = memo.get(tool);

@@ -1,12 +1,15 @@
 import { type ASTNode, Environment } from '@marcbachmann/cel-js';
 import { RE2JS } from 're2js';
 import type { AgentFacts, ContextFacts, TimeFacts, UsageFacts } from '../input.js';
+import type { SignalDeclaration, SignalType } from '../signals/signals.js';
+import type { TaskFacts } from '../task/task-facts.js';
 import {
   type Activation,
   type CompiledCondition,
   type CompileResult,
   type ConditionEngine,
   ConditionError,
+  type ConditionReads,
   type ConditionVariables,
 } from './condition-engine.js';
 
@@ -65,6 +68,16 @@ class DelegationVar {
     readonly chain: readonly string[],
   ) {}
 }
+class TaskVar {
+  constructor(
+    readonly calls: bigint,
+    readonly denied: bigint,
+    readonly tool_calls: ReadonlyMap<string, bigint>,
+    readonly failures: ReadonlyMap<string, bigint>,
+    readonly tools: readonly string[],
+    readonly labels: readonly string[],
+  ) {}
+}
 
 /** The variables of the policy language and their CEL types; docs/policy-language.md lists them. */
 export const CONDITION_VARIABLES = {
@@ -91,7 +104,22 @@ export const CONDITION_VARIABLES = {
   // cel-js names the timestamp type of a declared field by its protobuf name.
   time: { now: 'google.protobuf.Timestamp', hour: 'int', weekday: 'int' },
   delegation: { depth: 'int', chain: 'list<string>' },
+  task: {
+    calls: 'int',
+    denied: 'int',
+    tool_calls: 'map<string, int>',
+    failures: 'map<string, int>',
+    tools: 'list<string>',
+    labels: 'list<string>',
+  },
 } as const;
+
+/** The CEL type of each kind of agent signal (JSON numbers are doubles). */
+const SIGNAL_CEL_TYPES: Readonly<Record<SignalType, string>> = {
+  number: 'double',
+  boolean: 'bool',
+  string: 'string',
+};
 
 const CLASSES = {
   agent: AgentVar,
@@ -100,6 +128,7 @@ const CLASSES = {
   usage: UsageVar,
   time: TimeVar,
   delegation: DelegationVar,
+  task: TaskVar,
 } as const;
 
 // Policies read numbers from JSON, which has one number type, while CEL keeps int and double
@@ -196,27 +225,136 @@ function regexProblem(node: unknown): string | undefined {
   return regexProblem(args);
 }
 
+/**
+ * What an expression reads beyond the fixed variables: whether it reads `task`, the signals it reads
+ * (`signals.x`, `signals["x"]`, `has(signals.x)`), and the labels it looks for in `task.labels`
+ * (`"pii" in task.labels`).
+ */
+function readsOf(root: unknown): { task: boolean; signals: Set<string>; labels: Set<string> } {
+  const found = { task: false, signals: new Set<string>(), labels: new Set<string>() };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    if (typeof node !== 'object' || node === null || !('op' in node)) return;
+    const { op, args } = node as ASTNode;
+    if (op === 'id' && args === 'task') found.task = true;
+    if (Array.isArray(args)) {
+      const [target, key] = args as unknown[];
+      if ((op === '.' || op === '.?') && isId(target, 'signals') && typeof key === 'string') {
+        found.signals.add(key);
+      }
+      if ((op === '[]' || op === '[?]') && isId(target, 'signals') && isStringValue(key)) {
+        found.signals.add((key as ASTNode).args as string);
+      }
+      if (op === 'in' && isStringValue(target) && isField(key, 'task', 'labels')) {
+        found.labels.add((target as ASTNode).args as string);
+      }
+    }
+    walk(args);
+  };
+  walk(root);
+  return found;
+}
+
+function isId(node: unknown, name: string): boolean {
+  return (
+    typeof node === 'object' &&
+    node !== null &&
+    (node as ASTNode).op === 'id' &&
+    (node as ASTNode).args === name
+  );
+}
+
+function isField(node: unknown, variable: string, field: string): boolean {
+  if (typeof node !== 'object' || node === null || (node as ASTNode).op !== '.') return false;
+  const [target, key] = (node as ASTNode).args as unknown[];
+  return isId(target, variable) && key === field;
+}
+
+function isStringValue(node: unknown): boolean {
+  return (
+    typeof node === 'object' &&
+    node !== null &&
+    (node as ASTNode).op === 'value' &&
+    typeof (node as ASTNode).args === 'string'
+  );
+}
+
 /** The CEL engine, on @marcbachmann/cel-js. Creating the environment is costly: share one engine. */
 export function createCelEngine(): ConditionEngine {
-  const env = createEnvironment();
+  const base = createEnvironment();
+  // A bundle without declared signals still has `signals`, with no field a condition may read.
+  // (It reads as an empty map: `signals.x` is refused at load time, as an undeclared signal.)
+  return engineOn(base.clone().registerVariable('signals', 'map<string, dyn>'), new Map(), base, () => ({}));
+}
+
+/**
+ * An engine on `env`. `base` is the environment every bundle's own (with its declared signals) is
+ * cloned from: a clone is cheap, and keeps the registered variables, types and functions.
+ */
+function engineOn(
+  env: Environment,
+  declared: ReadonlyMap<string, SignalDeclaration>,
+  base: Environment,
+  signalsOf: SignalsBinder,
+): ConditionEngine {
   return {
     language: 'cel',
     compile(source) {
-      return compileCondition(env, source);
+      return compileCondition(env, source, declared);
     },
     bind(variables) {
-      return bindVariables(variables) as unknown as Activation;
+      return bindVariables(variables, signalsOf) as unknown as Activation;
+    },
+    withSignals(declarations) {
+      if (declarations.length === 0) return this;
+      // One class per bundle: cel-js knows a typed value by its constructor, and each bundle's
+      // `warden.signals` has its own fields.
+      const Signals = class {
+        constructor(values: Readonly<Record<string, unknown>>) {
+          Object.assign(this, values);
+        }
+      };
+      const fields = Object.fromEntries(declarations.map((d) => [d.name, SIGNAL_CEL_TYPES[d.type]]));
+      const own = base.clone();
+      own.registerType('warden.signals', { ctor: Signals, fields });
+      own.registerVariable('signals', 'warden.signals');
+      return engineOn(
+        own,
+        new Map(declarations.map((d) => [d.name, d])),
+        base,
+        (values) => new Signals(values),
+      );
     },
   };
 }
 
-function compileCondition(env: Environment, source: string): CompileResult {
+/** Turns a call's signals (declared names only, defaults filled in) into the engine's value. */
+type SignalsBinder = (values: Readonly<Record<string, unknown>>) => object;
+
+function compileCondition(
+  env: Environment,
+  source: string,
+  declared: ReadonlyMap<string, SignalDeclaration>,
+): CompileResult {
   let program: Program;
+  let reads: ConditionReads;
   try {
     // Parse once; the parsed expression type-checks against the environment it came from.
     const parsed = env.parse(source);
     const problem = regexProblem(parsed.ast);
     if (problem) return { ok: false, message: problem };
+    const found = readsOf(parsed.ast);
+    const undeclared = [...found.signals].find((name) => !declared.has(name));
+    if (undeclared !== undefined) {
+      return {
+        ok: false,
+        message: `signal '${undeclared}' is not declared; declare it with its type in a Signals document (${declared.size > 0 ? `declared: ${[...declared.keys()].join(', ')}` : 'the bundle declares no signals'})`,
+      };
+    }
+    reads = { task: found.task, labels: [...found.labels] };
     const checked = parsed.check();
     if (!checked.valid) return { ok: false, message: describeCelError(checked.error) };
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
@@ -231,6 +369,7 @@ function compileCondition(env: Environment, source: string): CompileResult {
   }
   const condition: CompiledCondition = {
     source,
+    reads,
     constant: constantValue(program),
     evaluate(activation) {
       let result: unknown;
@@ -257,7 +396,7 @@ function constantValue(program: Program): boolean | undefined {
   }
 }
 
-function bindVariables(v: ConditionVariables): Record<string, unknown> {
+function bindVariables(v: ConditionVariables, signalsOf: SignalsBinder): Record<string, unknown> {
   // Field by field: nothing of the agent beyond the declared fields (its grants above all) is reachable.
   const a: Omit<AgentFacts, 'grants'> = v.agent;
   const c: ContextFacts = v.context;
@@ -276,7 +415,9 @@ function bindVariables(v: ConditionVariables): Record<string, unknown> {
     args: v.args,
     context: new ContextVar(c.taskId ?? '', c.initiator ?? '', c.onBehalfOf ?? '', c.interface ?? ''),
     delegation: new DelegationVar(BigInt(v.delegation.depth), v.delegation.chain),
+    signals: signalsOf(v.signals ?? {}),
   };
+  if (v.task) bound.task = bindTask(v.task);
   if (v.usage) bound.usage = bindUsage(v.usage);
   if (v.time) bound.time = bindTime(v.time);
   return bound;
@@ -294,6 +435,29 @@ function bindUsage(u: UsageFacts): UsageVar {
 
 function bindTime(t: TimeFacts): TimeVar {
   return new TimeVar(t.now, toInt(t.hour ?? t.now.getUTCHours()), toInt(t.weekday ?? t.now.getUTCDay()));
+}
+
+function bindTask(t: TaskFacts): TaskVar {
+  return new TaskVar(
+    toInt(t.calls),
+    toInt(t.denied),
+    countsOf(t.tool_calls),
+    countsOf(t.failures),
+    t.tools,
+    t.labels,
+  );
+}
+
+/**
+ * Per-tool counts where a tool the task has not used reads as 0, so `task.failures[tool.name] >= 3`
+ * needs no `in` guard. cel-js reads a map's entries with `get`; `in` and `size()` still see only the
+ * tools that have counts.
+ */
+function countsOf(counts: Readonly<Record<string, number>>): ReadonlyMap<string, bigint> {
+  const map = new Map<string, bigint>();
+  for (const [tool, count] of Object.entries(counts)) map.set(tool, toInt(count));
+  map.get = (tool: string) => Map.prototype.get.call(map, tool) ?? 0n;
+  return map;
 }
 
 function toInt(value: number): bigint {

@@ -1,4 +1,6 @@
 import type { AgentFacts, ContextFacts, JsonObject, TimeFacts, UsageFacts } from '../input.js';
+import type { SignalDeclaration, Signals } from '../signals/signals.js';
+import type { TaskFacts } from '../task/task-facts.js';
 
 /**
  * The seam between Warden and a condition language. Warden ships a CEL engine; another CEL
@@ -10,6 +12,19 @@ export interface ConditionEngine {
   compile(source: string): CompileResult;
   /** Converts one decision's variables into the engine's representation, once per decided agent. */
   bind(variables: ConditionVariables): Activation;
+  /**
+   * The engine for a bundle that declares these agent signals: conditions type-check `signals.<name>`
+   * against the declared types. Without it (or without declarations), no condition may read `signals`.
+   */
+  withSignals?(declarations: readonly SignalDeclaration[]): ConditionEngine;
+}
+
+/** What a condition reads beyond the fixed variables, found when it is compiled. */
+export interface ConditionReads {
+  /** Whether it reads `task` (the decide path then loads the task's history). */
+  readonly task: boolean;
+  /** The labels it looks for with `"<label>" in task.labels`; each must be set by some rule. */
+  readonly labels: readonly string[];
 }
 
 export type CompileResult =
@@ -22,6 +37,8 @@ export interface CompiledCondition {
   evaluate(activation: Activation): boolean;
   /** The value of a condition that reads no variable (`false`, `1 > 2`); undefined otherwise. */
   readonly constant: boolean | undefined;
+  /** What the condition reads; an engine that cannot tell leaves it out, and is taken to read everything. */
+  readonly reads?: ConditionReads;
 }
 
 /** Opaque per-engine binding of the variables. */
@@ -43,4 +60,7 @@ export interface ConditionVariables {
   readonly usage: UsageFacts | undefined;
   readonly time: TimeFacts | undefined;
   readonly delegation: { readonly depth: number; readonly chain: readonly string[] };
+  /** The call's signals with the declared defaults filled in. */
+  readonly signals?: Signals;
+  readonly task?: TaskFacts | undefined;
 }

@@ -3,6 +3,7 @@ import type { Activation, ConditionVariables } from '../conditions/condition-eng
 import type { AgentVerdict, ConditionFailure, Decision, DecisionCode } from '../decision.js';
 import type { AgentFacts, DecisionInput, JsonObject, TemporaryGrant } from '../input.js';
 import type { Effect } from '../model.js';
+import { checkSignals, type Signals, withDefaults } from '../signals/signals.js';
 import { grantFor, grantReason } from './grants.js';
 import { mergeApprovals } from './merge-approval.js';
 import { validateInput } from './validate-input.js';
@@ -35,11 +36,12 @@ export function decide(
 ): Decision {
   const clock = options.clock ?? monotonicClock;
   const started = clock();
-  const problem = validateInput(input);
+  const problem = validateInput(input) ?? signalsProblem(bundle, input);
   if (problem) return invalidInput(bundle, input, problem, clock() - started);
 
+  const signals = bundle.signals.size === 0 ? NO_SIGNALS : withDefaults(bundle.signals, input.signals);
   const chain = input.delegation ?? NO_AGENTS;
-  const own = judge(bundle, input, input.agent, chain);
+  const own = judge(bundle, input, input.agent, chain, signals);
   if (chain.length === 0) {
     return decision(
       bundle,
@@ -49,6 +51,7 @@ export function decide(
       own.verdict.rules,
       own.conditionErrors,
       [],
+      labelsOf([own]),
       clock() - started,
     );
   }
@@ -57,7 +60,7 @@ export function decide(
   // then to the nearest delegator.
   const judged = [own];
   for (let i = chain.length - 1; i >= 0; i--) {
-    judged.push(judge(bundle, input, chain[i] as AgentFacts, chain.slice(0, i)));
+    judged.push(judge(bundle, input, chain[i] as AgentFacts, chain.slice(0, i), signals));
   }
   let strictest = own;
   for (const judgement of judged) {
@@ -75,11 +78,22 @@ export function decide(
     unionInBundleOrder(judged),
     judged.flatMap((j) => j.conditionErrors),
     [...judged.slice(1).reverse(), own].map((j) => j.verdict),
+    labelsOf(judged),
     clock() - started,
   );
 }
 
 const NO_AGENTS: readonly AgentFacts[] = Object.freeze([]);
+const NO_SIGNALS: Signals = Object.freeze({});
+const NO_LABELS: readonly string[] = Object.freeze([]);
+
+/** The signals the call reports, checked against the bundle's declarations; a message when unusable. */
+function signalsProblem(bundle: PolicyBundle, input: DecisionInput): string | undefined {
+  if (input.signals === undefined) return undefined;
+  const problem = checkSignals(bundle.signals, input.signals);
+  if (!problem) return undefined;
+  return problem.signal ? `signals.${problem.signal}: ${problem.message}` : `signals: ${problem.message}`;
+}
 
 interface Judgement {
   readonly verdict: AgentVerdict;
@@ -89,6 +103,8 @@ interface Judgement {
   /** The deciding allow rule, when it samples. */
   readonly sample: CompiledRule | undefined;
   readonly matched: readonly CompiledRule[];
+  /** The matched rules whose condition held (not those that failed): the ones whose labels count. */
+  readonly labelled: readonly CompiledRule[];
   readonly conditionErrors: readonly ConditionFailure[];
 }
 
@@ -103,6 +119,7 @@ function judge(
   input: DecisionInput,
   agent: AgentFacts,
   delegators: readonly AgentFacts[],
+  signals: Signals,
 ): Judgement {
   const matched: CompiledRule[] = [];
   let conditionErrors: ConditionFailure[] | undefined;
@@ -114,12 +131,13 @@ function judge(
   let granted = false;
   let reviews: CompiledRule[] | undefined;
   let activation: Activation | undefined;
+  let failed: Set<CompiledRule> | undefined;
   for (const group of bundle.candidates(input.tool)) {
     if (!group.selects(agent)) continue;
     for (const compiled of group.rules) {
       const condition = compiled.condition;
       if (condition !== undefined) {
-        activation ??= bundle.engine.bind(variables(input, agent, delegators));
+        activation ??= bundle.engine.bind(variables(input, agent, delegators, signals));
         let holds: boolean;
         try {
           holds = condition.evaluate(activation);
@@ -128,6 +146,8 @@ function judge(
           conditionErrors ??= [];
           conditionErrors.push({ rule: compiled.rule.id, message: (error as Error).message });
           matched.push(compiled);
+          failed ??= new Set();
+          failed.add(compiled);
           continue;
         }
         if (!holds) continue;
@@ -194,6 +214,7 @@ function judge(
     reviews: effect === 'review' && reviews ? reviews : NO_RULES,
     sample: effect === 'allow' && deciding?.rule.approval?.mode === 'sample' ? deciding : undefined,
     matched,
+    labelled: failed ? matched.filter((m) => !failed.has(m)) : matched,
     conditionErrors: errors,
   };
 }
@@ -206,6 +227,7 @@ function decision(
   rules: readonly string[],
   conditionErrors: readonly ConditionFailure[],
   delegation: readonly AgentVerdict[],
+  labels: readonly string[],
   elapsedMs: number,
 ): Decision {
   const { verdict } = deciding;
@@ -223,6 +245,7 @@ function decision(
     sample: sampled ? (sample.rule.approval ?? null) : null,
     approvalOwners: review ? ownersOf(reviews) : sampled ? ownersOf([sample]) : NO_OWNERS,
     delegation,
+    labels,
     policyVersion: bundle.version,
     evaluationMicros: Math.round(elapsedMs * 100_000) / 100,
   };
@@ -244,12 +267,21 @@ function invalidInput(
   };
   return decision(
     bundle,
-    { verdict, reason, reviews: NO_RULES, sample: undefined, matched: [], conditionErrors: NO_ERRORS },
+    {
+      verdict,
+      reason,
+      reviews: NO_RULES,
+      sample: undefined,
+      matched: [],
+      labelled: [],
+      conditionErrors: NO_ERRORS,
+    },
     NO_RULES,
     undefined,
     [],
     NO_ERRORS,
     [],
+    NO_LABELS,
     elapsedMs,
   );
 }
@@ -270,6 +302,20 @@ function ownersOf(contributing: readonly CompiledRule[]): readonly string[] {
   return owners;
 }
 
+/** The labels of the rules that matched (condition held), once each: the caller's rules first. */
+function labelsOf(judged: readonly Judgement[]): readonly string[] {
+  let labels: string[] | undefined;
+  for (const j of judged) {
+    for (const m of j.labelled) {
+      for (const label of m.rule.labels ?? NO_LABELS) {
+        labels ??= [];
+        if (!labels.includes(label)) labels.push(label);
+      }
+    }
+  }
+  return labels ?? NO_LABELS;
+}
+
 function unionInBundleOrder(judged: readonly Judgement[]): string[] {
   const all = new Map<number, string>();
   for (const j of judged) for (const m of j.matched) all.set(m.order, m.rule.id);
@@ -280,6 +326,7 @@ function variables(
   input: DecisionInput,
   agent: AgentFacts,
   delegators: readonly AgentFacts[],
+  signals: Signals,
 ): ConditionVariables {
   return {
     agent: agent.grants === undefined ? agent : withoutGrants(agent),
@@ -289,6 +336,8 @@ function variables(
     usage: input.usage,
     time: input.time,
     delegation: { depth: delegators.length, chain: delegators.map(agentId) },
+    signals,
+    task: input.task,
   };
 }
 

@@ -6,7 +6,8 @@ import { compileBundle, type PolicyBundle } from '../compile/compile-bundle.js';
 import { createCelEngine } from '../conditions/cel-engine.js';
 import type { ConditionEngine } from '../conditions/condition-engine.js';
 import type { PolicyIssue } from '../issues.js';
-import type { PolicyDocument, ToolCatalog } from '../model.js';
+import type { PolicyDocument, SignalsDocument, ToolCatalog } from '../model.js';
+import { MAX_SIGNALS, type SignalDeclaration } from '../signals/signals.js';
 import { FieldChecker } from './field-checker.js';
 import { API_VERSION, readDocument } from './policy-schema.js';
 import { parseYamlFile } from './yaml-file.js';
@@ -53,6 +54,7 @@ export function loadBundleFromFiles(files: readonly SourceFile[], options: LoadO
   const issues: PolicyIssue[] = [];
   const policies: PolicyDocument[] = [];
   const catalogs: ToolCatalog[] = [];
+  const signalDocuments: SignalsDocument[] = [];
   const raws: { kind: string; name: string; value: unknown }[] = [];
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of sorted) {
@@ -68,18 +70,29 @@ export function loadBundleFromFiles(files: readonly SourceFile[], options: LoadO
       issues.push(...checker.issues);
       if (!loaded) continue;
       if (loaded.kind === 'catalog') catalogs.push(loaded.catalog);
-      else {
+      else if (loaded.kind === 'signals') {
+        // Declared signals change decisions, so they are part of the version like policies.
+        signalDocuments.push(loaded.signals);
+        raws.push({ kind: 'Signals', name: loaded.signals.name, value: loaded.raw });
+      } else {
         policies.push(loaded.policy);
         raws.push({ kind: loaded.policy.kind, name: loaded.policy.metadata.name, value: loaded.raw });
       }
     }
   }
   issues.push(...checkBundleWide(policies));
+  const signals = declaredSignals(signalDocuments, issues);
   if (issues.some((issue) => issue.severity === 'error')) return { ok: false, issues };
   if (policies.length === 0) {
     return { ok: false, issues: [fileIssue('.', 'the bundle holds no Policy or Guardrail document')] };
   }
-  const compiled = compileBundle(bundleVersion(raws), policies, catalogs, options.engine ?? defaultEngine());
+  const compiled = compileBundle(
+    bundleVersion(raws),
+    policies,
+    catalogs,
+    options.engine ?? defaultEngine(),
+    signals,
+  );
   if (!compiled.bundle) return { ok: false, issues: compiled.issues };
   return { ok: true, bundle: compiled.bundle };
 }
@@ -186,6 +199,45 @@ function checkBundleWide(policies: readonly PolicyDocument[]): PolicyIssue[] {
     );
   }
   return issues;
+}
+
+/**
+ * Every signal the bundle's Signals documents declare. A bundle may split them over several
+ * documents, but declares each signal once, and no Signals document name twice.
+ */
+function declaredSignals(documents: readonly SignalsDocument[], issues: PolicyIssue[]): SignalDeclaration[] {
+  const names = new Map<string, SignalsDocument>();
+  const declared = new Map<string, SignalDeclaration>();
+  for (const document of documents) {
+    const first = names.get(document.name);
+    if (first) {
+      issues.push({
+        severity: 'error',
+        ...document.source,
+        column: 1,
+        field: 'metadata.name',
+        message: `Signals '${document.name}' is also defined in ${first.source.file}:${first.source.line}`,
+      });
+    } else names.set(document.name, document);
+    for (const signal of document.signals) {
+      const other = declared.get(signal.name);
+      if (other) {
+        issues.push({
+          severity: 'error',
+          ...signal.source,
+          column: 1,
+          field: `spec.signals.${signal.name}`,
+          message: `signal '${signal.name}' is also declared in ${other.source.file}:${other.source.line}`,
+        });
+      } else declared.set(signal.name, signal);
+    }
+  }
+  if (declared.size > MAX_SIGNALS) {
+    issues.push(
+      fileIssue('.', `the bundle declares ${declared.size} signals; at most ${MAX_SIGNALS} are allowed`),
+    );
+  }
+  return [...declared.values()];
 }
 
 /** The version is a hash of content, not of formatting: comments and key order do not change it. */

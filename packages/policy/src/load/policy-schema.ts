@@ -8,6 +8,7 @@ import {
   type PolicyDocument,
   type PolicyKind,
   type Rule,
+  type SignalsDocument,
   type ToolCatalog,
   type ToolCatalogEntry,
   TRUST_TIERS,
@@ -16,12 +17,13 @@ import {
 import { readApproverEntry } from './approver-entry.js';
 import { parseDuration } from './duration.js';
 import { describe, type FieldChecker, isPlainObject } from './field-checker.js';
+import { readSignalsDocument } from './signals-schema.js';
 import type { YamlDocument, YamlPath } from './yaml-file.js';
 
 export { parseApprover } from './approver-entry.js';
 
 export const API_VERSION = 'warden/v1';
-export const DOCUMENT_KINDS = ['Policy', 'Guardrail', 'ToolCatalog'] as const;
+export const DOCUMENT_KINDS = ['Policy', 'Guardrail', 'ToolCatalog', 'Signals'] as const;
 
 /** Longest review deadline a rule may ask for; the server may cap it further. */
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 30 * 86_400;
@@ -36,7 +38,8 @@ const MAX_CONDITION_LENGTH = 4096;
 
 export type LoadedDocument =
   | { readonly kind: 'policy'; readonly policy: PolicyDocument; readonly raw: unknown }
-  | { readonly kind: 'catalog'; readonly catalog: ToolCatalog; readonly raw: unknown };
+  | { readonly kind: 'catalog'; readonly catalog: ToolCatalog; readonly raw: unknown }
+  | { readonly kind: 'signals'; readonly signals: SignalsDocument; readonly raw: unknown };
 
 /** Validates one YAML document of a bundle. Returns undefined when it has errors (all in `checker`). */
 export function readDocument(doc: YamlDocument, checker: FieldChecker): LoadedDocument | undefined {
@@ -52,6 +55,12 @@ export function readDocument(doc: YamlDocument, checker: FieldChecker): LoadedDo
     const catalog = readCatalog(checker, root, source);
     return catalog && checker.issues.length === before
       ? { kind: 'catalog', catalog, raw: doc.value }
+      : undefined;
+  }
+  if (kind === 'Signals') {
+    const signals = readSignalsDocument(checker, root, source);
+    return signals && checker.issues.length === before
+      ? { kind: 'signals', signals, raw: doc.value }
       : undefined;
   }
   const metadata = readMetadata(checker, root.metadata);
@@ -153,7 +162,7 @@ function readRule(
   kind: PolicyKind,
   doc: YamlDocument,
 ): Rule | undefined {
-  const raw = checker.object(path, value, ['id', 'effect', 'tools', 'when', 'reason', 'approval']);
+  const raw = checker.object(path, value, ['id', 'effect', 'tools', 'when', 'reason', 'approval', 'label']);
   if (!raw) return undefined;
   const id = checker.requiredString([...path, 'id'], raw.id, { pattern: NAME, patternHint: NAME_HINT });
   const effect = checker.oneOf([...path, 'effect'], raw.effect, EFFECTS);
@@ -200,9 +209,11 @@ function readRule(
       effect === 'review' ? 'review' : 'allow',
     );
   }
+  const labels = raw.label === undefined ? undefined : readLabels(checker, [...path, 'label'], raw.label);
   const line = doc.locate(path).line;
   if (!id || !effect || !tools || (when === undefined && raw.when !== undefined) || reason === undefined)
     return undefined;
+  if (raw.label !== undefined && !labels) return undefined;
   if ((effect === 'review' || raw.approval !== undefined) && !approval) return undefined;
   return {
     id,
@@ -211,8 +222,23 @@ function readRule(
     ...(when === undefined ? {} : { when }),
     reason,
     ...(approval ? { approval } : {}),
+    ...(labels ? { labels } : {}),
     source: { file: doc.file, line, whenLine: doc.locate([...path, 'when']).line },
   };
+}
+
+const LABEL = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const LABEL_HINT = 'a label of lower-case letters, digits, "_", "." or "-" (at most 64), such as pii';
+
+/** A rule's `label`: one data class (`label: pii`) or several (`label: [pii, payments]`). */
+function readLabels(checker: FieldChecker, path: YamlPath, value: unknown): string[] | undefined {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) {
+    checker.error(path, `expected a label or a non-empty list of labels, got ${describe(value)}`);
+    return undefined;
+  }
+  const labels = checker.stringList(path, list, { pattern: LABEL, patternHint: LABEL_HINT });
+  return labels ? [...new Set(labels)] : undefined;
 }
 
 const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;

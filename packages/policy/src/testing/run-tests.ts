@@ -42,6 +42,11 @@ export function runCase(bundle: PolicyBundle, testCase: PolicyTestCase): CaseRes
         : `expected the call not to be sampled, got a sample rate of ${decision.sample?.sampleRate}`,
     );
   }
+  if (expect.labels !== undefined && !sameSet(expect.labels, decision.labels ?? [])) {
+    failures.push(
+      `expected the labels [${[...expect.labels].sort().join(', ')}], got [${[...(decision.labels ?? [])].sort().join(', ')}]`,
+    );
+  }
   // A deny that only came from a broken condition is flagged unless the case says it expects one.
   if (decision.code === 'condition_error' && expect.code === undefined) {
     for (const error of decision.conditionErrors) {

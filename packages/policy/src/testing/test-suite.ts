@@ -13,6 +13,8 @@ import { FieldChecker, isPlainObject } from '../load/field-checker.js';
 import { API_VERSION, TOOL_PATTERN } from '../load/policy-schema.js';
 import { parseYamlFile, type YamlPath } from '../load/yaml-file.js';
 import { EFFECTS, type Effect, TRUST_TIERS } from '../model.js';
+import type { Signals, SignalValue } from '../signals/signals.js';
+import { EMPTY_TASK, type TaskFacts } from '../task/task-facts.js';
 import {
   type ApprovalExpectation,
   readApprovalExpectation,
@@ -35,6 +37,8 @@ export interface PolicyTestCase {
     readonly approval?: ApprovalExpectation;
     /** Whether the decision samples the call (`Decision.sample` is set). */
     readonly sampled?: boolean;
+    /** Compared as a set with the labels the call marks its task with (`Decision.labels`). */
+    readonly labels?: readonly string[];
   };
 }
 
@@ -125,7 +129,18 @@ function readCase(
   return { name, file: checker.doc.file, line, input, expect };
 }
 
-const INPUT_KEYS = ['agent', 'tool', 'server', 'args', 'context', 'usage', 'time', 'delegation'] as const;
+const INPUT_KEYS = [
+  'agent',
+  'tool',
+  'server',
+  'args',
+  'context',
+  'usage',
+  'time',
+  'delegation',
+  'signals',
+  'task',
+] as const;
 
 /**
  * Reads a decision input given as data (`warden policy eval`, test cases):
@@ -174,6 +189,10 @@ function readInputFields(
         (item, i) => readAgent(checker, [...path, 'delegation', i], item, fixtures) ?? [],
       );
   }
+  const signals =
+    raw.signals === undefined ? undefined : readSignals(checker, [...path, 'signals'], raw.signals);
+  // Without a history, a case is a task's first call (or a call outside any task), as on the server.
+  const task = raw.task === undefined ? EMPTY_TASK : readTask(checker, [...path, 'task'], raw.task);
   if (checker.issues.length !== before || !agent || !tool) return undefined;
   return {
     agent,
@@ -184,6 +203,69 @@ function readInputFields(
     ...(usage ? { usage } : {}),
     ...(time ? { time } : {}),
     ...(delegation ? { delegation } : {}),
+    ...(signals ? { signals } : {}),
+    ...(task ? { task } : {}),
+  };
+}
+
+/**
+ * The signals the agent reports, as given: whether they are declared and of the declared type is
+ * the bundle's to say, so a wrong one makes the case's decision `invalid_input`, as in production.
+ */
+function readSignals(checker: FieldChecker, path: YamlPath, value: unknown): Signals | undefined {
+  if (!isPlainObject(value)) {
+    checker.error(path, 'expected a mapping of signal names to numbers, booleans or strings');
+    return undefined;
+  }
+  const signals: Record<string, SignalValue> = {};
+  for (const [name, item] of Object.entries(value)) {
+    if (typeof item === 'number' || typeof item === 'boolean' || typeof item === 'string')
+      signals[name] = item;
+    else checker.error([...path, name], 'expected a number, a boolean or a string');
+  }
+  return signals;
+}
+
+const TASK_KEYS = ['calls', 'denied', 'tool_calls', 'failures', 'tools', 'labels'] as const;
+
+/**
+ * The task's history as Warden would compute it. What is not given is empty; `tools` defaults to the
+ * tools of `tool_calls` and `failures`, and `calls` to the sum of `tool_calls`.
+ */
+function readTask(checker: FieldChecker, path: YamlPath, value: unknown): TaskFacts | undefined {
+  const raw = checker.object(path, value, TASK_KEYS);
+  if (!raw) return undefined;
+  const count = (key: string, item: unknown): number | undefined => {
+    if (typeof item === 'number' && Number.isInteger(item) && item >= 0) return item;
+    checker.error([...path, key], 'expected a whole number of at least 0');
+    return undefined;
+  };
+  const counts = (key: 'tool_calls' | 'failures'): Record<string, number> => {
+    if (raw[key] === undefined) return {};
+    if (!isPlainObject(raw[key])) {
+      checker.error([...path, key], 'expected a mapping of tool names to counts');
+      return {};
+    }
+    const out: Record<string, number> = {};
+    for (const [tool, item] of Object.entries(raw[key] as Record<string, unknown>)) {
+      const n = count(`${key}.${tool}`, item);
+      if (n !== undefined) out[tool] = n;
+    }
+    return out;
+  };
+  const toolCalls = counts('tool_calls');
+  const failures = counts('failures');
+  const list = (key: 'tools' | 'labels') =>
+    raw[key] === undefined ? undefined : checker.stringList([...path, key], raw[key]);
+  const tools = list('tools') ?? [...new Set([...Object.keys(toolCalls), ...Object.keys(failures)])];
+  const summed = Object.values(toolCalls).reduce((a, b) => a + b, 0);
+  return {
+    calls: raw.calls === undefined ? summed : (count('calls', raw.calls) ?? 0),
+    denied: raw.denied === undefined ? 0 : (count('denied', raw.denied) ?? 0),
+    tool_calls: toolCalls,
+    failures,
+    tools: [...tools].sort(),
+    labels: [...new Set(list('labels') ?? [])].sort(),
   };
 }
 
@@ -321,11 +403,20 @@ function readExpect(
     checker.error(path, 'is required: at least the expected effect');
     return undefined;
   }
-  const raw = checker.object(path, value, ['effect', 'code', 'rules', 'approvers', 'approval', 'sampled']);
+  const raw = checker.object(path, value, [
+    'effect',
+    'code',
+    'rules',
+    'approvers',
+    'approval',
+    'sampled',
+    'labels',
+  ]);
   if (!raw) return undefined;
   const effect = checker.oneOf([...path, 'effect'], raw.effect, EFFECTS);
   const code = raw.code === undefined ? undefined : checker.oneOf([...path, 'code'], raw.code, CODES);
   const rules = raw.rules === undefined ? undefined : checker.stringList([...path, 'rules'], raw.rules);
+  const labels = raw.labels === undefined ? undefined : checker.stringList([...path, 'labels'], raw.labels);
   const approvers =
     raw.approvers === undefined
       ? undefined
@@ -345,5 +436,6 @@ function readExpect(
     ...(approvers ? { approvers } : {}),
     ...(approval ? { approval } : {}),
     ...(sampled === undefined ? {} : { sampled }),
+    ...(labels ? { labels } : {}),
   };
 }

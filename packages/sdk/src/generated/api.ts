@@ -18,6 +18,7 @@ export type DecideRequest = {
     promptVersion?: string;
     toolVersion?: string;
     recommendation?: string;
+    signals?: Record<string, number | boolean | string>;
   };
   /** apr_ id */
   approvalId?: string;

@@ -3,7 +3,7 @@ import { Value } from 'typebox/value';
 import { invalidField } from '../errors.js';
 import { StrictObject } from '../http/schemas.js';
 import type { DecideContext } from './decide-request.js';
-import { TaskId } from './decision-schema.js';
+import { SignalsSchema, TaskId } from './decision-schema.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
@@ -15,6 +15,7 @@ const McpCallContext = StrictObject({
   onBehalfOf: Type.Optional(Text(256)),
   reasoning: Type.Optional(Type.String({ maxLength: 20_000 })),
   recommendation: Type.Optional(Type.String({ maxLength: 20_000 })),
+  signals: Type.Optional(SignalsSchema),
 });
 
 /** The same, from HTTP headers, for clients that cannot set `_meta` (one value per header). */
@@ -42,10 +43,33 @@ export function callContext(
     const value = headers?.get(header);
     if (value !== null && value !== undefined) fromHeaders[key] = value;
   }
-  checked(fromHeaders, (key) => `header ${Object.entries(HEADERS).find(([, k]) => k === key)?.[0] ?? key}`);
+  const signals = headers?.get(SIGNALS_HEADER);
+  const withSignals: Record<string, unknown> =
+    signals === null || signals === undefined
+      ? fromHeaders
+      : { ...fromHeaders, signals: signalsHeader(signals) };
+  checked(withSignals, (key) =>
+    key.startsWith('signals')
+      ? `header ${SIGNALS_HEADER}${key.slice('signals'.length)}`
+      : `header ${Object.entries(HEADERS).find(([, k]) => k === key)?.[0] ?? key}`,
+  );
   const warden = meta && typeof meta === 'object' ? (meta as Record<string, unknown>).warden : undefined;
   if (warden !== undefined) checked(warden, (key) => `params._meta.warden${key ? `.${key}` : ''}`);
-  return { interface: via, ...fromHeaders, ...((warden ?? {}) as McpCallContext) };
+  return { interface: via, ...(withSignals as McpCallContext), ...((warden ?? {}) as McpCallContext) };
+}
+
+/** The agent's signals in one header, as a JSON object: `Warden-Signals: {"confidence": 0.62}`. */
+const SIGNALS_HEADER = 'warden-signals';
+
+function signalsHeader(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw invalidField(
+      `header ${SIGNALS_HEADER}`,
+      'expected a JSON object of signals, such as {"confidence": 0.62}',
+    );
+  }
 }
 
 function checked(value: unknown, where: (key: string) => string): asserts value is McpCallContext {

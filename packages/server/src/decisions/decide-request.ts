@@ -19,6 +19,11 @@ export interface DecideContext {
   readonly toolVersion?: string;
   /** What the agent recommends doing; shown to the approver of a review. */
   readonly recommendation?: string;
+  /**
+   * What the agent reports about this call (its confidence, a risk score): checked against the
+   * signals the tenant's policy declares, read by conditions as `signals.*`, kept in the audit.
+   */
+  readonly signals?: Readonly<Record<string, number | boolean | string>>;
 }
 
 export interface DecideRequest {

@@ -20,6 +20,7 @@ import { type Context, endSpan, type Span, type SpanContext, SpanKind } from '..
 import type { UsageStore } from '../usage/usage-store.js';
 import { approvalStep } from './approval-step.js';
 import { callArgs, digest } from './call-args.js';
+import { checkCallSignals } from './call-signals.js';
 import { answerOf } from './decide-answer.js';
 import type { DecideRequest, DecideSource } from './decide-request.js';
 import { type Decided, type RecordedDecision, serverDeny } from './decision.js';
@@ -28,6 +29,7 @@ import type { Call } from './decision-write.js';
 import { delegatorsOf } from './delegation.js';
 import { firstGateDeny } from './gates.js';
 import { policyDecision } from './policy-step.js';
+import type { TaskHistory } from './task-history.js';
 import type { TaskOwners } from './task-owners.js';
 
 export type { DecideRequest, DecideSource } from './decide-request.js';
@@ -38,6 +40,8 @@ export interface DecideDeps {
   readonly usage: UsageStore;
   readonly recorder: DecisionRecorder;
   readonly tasks: TaskOwners;
+  /** What conditions read as `task.*`: read only for bundles that reference it. */
+  readonly history: TaskHistory;
   /** The delegation grants a call presents as proof of its chain. */
   readonly delegations: DelegationGrants;
   /** Seals data-subject fields and redacts what is stored of the call. */
@@ -73,19 +77,23 @@ const DECISION_TYPE = { allow: 'allow', deny: 'deny', review: 'warn' } as const;
  * forward pipeline of values; each step's result is a constant handed to the next:
  *
  * 1. call       the agent (cached), the environment, the arguments checked before anything walks
- *               them (call-args.ts);
+ *               them (call-args.ts), the signals checked against the policy's declarations
+ *               (call-signals.ts);
  * 2. delegation the agents it acts for, each link proven by its delegator, and its access to the
  *               task (delegation.ts, delegation/prove-delegation.ts);
  * 3. gates      tenant freeze, agent status (delegators too), circuit breaker, no policy, rate limit:
  *               the first server deny, or none (gates.ts);
- * 4. policy     @warden/policy `decide` on the call's facts (policy-step.ts);
+ * 4. policy     @warden/policy `decide` on the call's facts, with the task's history when the
+ *               policy reads it (policy-step.ts, task-history.ts);
  * 5. stored     what is kept of the arguments and reasoning: sealed and redacted (DataProtection);
  * 6. approvals  a call using an approval becomes an `approved` allow carrying its claim; a review or a
  *               sampled allow prepares its request (approval-step.ts);
  * 7. budgets    what the call asks of its budgets, as data (budgets/decision-budgets.ts);
- * 8. record     one group-committed transaction checks and consumes the approval, charges the budgets,
- *               turns a failed claim or a refused charge into its deny, and writes the decision with
- *               the pure `decisionWrite` (decision-recorder.ts, decision-write.ts);
+ * 8. record     one group-committed transaction locks the calls' tasks and re-checks a verdict that
+ *               read the task's history against the history it follows (history-check.ts), checks
+ *               and consumes the approval, charges the budgets, turns a failed claim or a refused
+ *               charge into its deny, writes the decision with the pure `decisionWrite` and adds it
+ *               to its task's history (decision-recorder.ts, decision-write.ts);
  * 9. answer     built from what was written (decide-answer.ts); approvers and budget watchers are
  *               told after the commit.
  *
@@ -179,6 +187,7 @@ export class DecideService {
     const delegators = delegation.agents;
 
     const bundle = deps.registry.get(principal.tenantId);
+    checkCallSignals(bundle, context);
     const gate = await firstGateDeny(deps, { agent, delegators, bundle, taskId, tool: request.tool, now });
 
     const refusal = request.refusal
@@ -259,6 +268,7 @@ export class DecideService {
       ...(approval.opened ? { opened: approval.opened } : {}),
       ...(approval.redemption ? { redemption: approval.redemption } : {}),
       ...(admission ? { budget: admission } : {}),
+      ...(policy?.history ? { history: policy.history } : {}),
     });
 
     if (recorded.charge && recorded.charge.crossings.length > 0) {

@@ -1,3 +1,4 @@
+import type { TaskFacts } from '@warden/policy';
 import type { Insertable } from 'kysely';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
 import { insertApproval } from '../approvals/approval-store.js';
@@ -18,8 +19,10 @@ import { GroupCommit } from '../storage/group-commit.js';
 import type { BudgetReservationsTable, DecisionsTable, TasksTable } from '../storage/schema.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import { type ApprovalRef, type Decided, refOf } from './decision.js';
-import { type Call, type DecisionWrite, decisionWrite } from './decision-write.js';
+import { type Call, type DecisionWrite, decisionWrite, taskRowOf } from './decision-write.js';
+import { type HistoryCheck, recheckedDecision } from './history-check.js';
 import { budgetDeny, redemptionDeny, refusalPayload } from './late-denies.js';
+import { addToTaskHistory, readTaskFacts, type TaskIncrement, withCall } from './task-history.js';
 
 /** A decided call, ready to record: what can still turn it into a deny travels with it as data. */
 export interface DecisionPlan {
@@ -31,6 +34,8 @@ export interface DecisionPlan {
   readonly redemption?: RedemptionClaim;
   /** What the call asks of its budgets, charged in the same transaction. */
   readonly budget?: BudgetAdmission;
+  /** The task history the verdict read, re-checked against the history the call follows. */
+  readonly history?: HistoryCheck;
 }
 
 /** What was committed for one call. */
@@ -69,7 +74,8 @@ const insertDecisions = compiledInsert<Insertable<DecisionsTable>>(
   ]),
   (db, rows) => db.insertInto('decisions').values(rows),
 );
-const upsertTasks = compiledInsert<TasksTable>(
+/** Creates or touches the batch's tasks, counting their new decisions; answers each task's count. */
+const upsertTasks = compiledInsert<TasksTable, { tenant_id: string; id: string; history_seq: number }>(
   allColumns<TasksTable>()([
     'tenant_id',
     'id',
@@ -81,16 +87,19 @@ const upsertTasks = compiledInsert<TasksTable>(
     'environment',
     'created_at',
     'last_action_at',
+    'history_seq',
   ]),
   (db, rows) =>
     db
       .insertInto('tasks')
       .values(rows)
       .onConflict((oc) =>
-        oc
-          .columns(['tenant_id', 'id'])
-          .doUpdateSet((eb) => ({ last_action_at: eb.ref('excluded.last_action_at') })),
-      ),
+        oc.columns(['tenant_id', 'id']).doUpdateSet((eb) => ({
+          last_action_at: eb.ref('excluded.last_action_at'),
+          history_seq: eb('tasks.history_seq', '+', eb.ref('excluded.history_seq')),
+        })),
+      )
+      .returning(['tenant_id', 'id', 'history_seq']),
 );
 const insertReservations = compiledInsert<BudgetReservationsTable>(
   allColumns<BudgetReservationsTable>()([
@@ -107,6 +116,26 @@ const insertReservations = compiledInsert<BudgetReservationsTable>(
   ]),
   (db, rows) => db.insertInto('budget_reservations').values(rows),
 );
+
+/** What each recorded call adds to its task's history: a call, a deny, the labels of an allow. */
+function taskIncrements(plans: readonly DecisionPlan[], recorded: readonly RecordedPlan[]): TaskIncrement[] {
+  const increments: TaskIncrement[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const { taskId } = plan.call;
+    const decision = recorded[i]?.decision;
+    if (!taskId || !decision) continue;
+    increments.push({
+      tenantId: plan.call.tenantId,
+      taskId,
+      tool: plan.call.tool,
+      calls: 1,
+      denied: decision.effect === 'deny' ? 1 : 0,
+      failures: 0,
+      labels: decision.effect === 'allow' ? (decision.labels ?? []) : [],
+    });
+  }
+  return increments;
+}
 
 /**
  * The decide path's writes, group-committed: a decision's answer leaves only after the transaction
@@ -140,12 +169,35 @@ export class DecisionRecorder {
   private async write(trx: Trx, plans: readonly DecisionPlan[]): Promise<RecordedPlan[]> {
     let now = 0;
     for (const plan of plans) if (plan.call.now > now) now = plan.call.now;
+    const { dialect } = this.storage;
+    // Tasks first: upserting a task's row locks it until this transaction ends, so the decisions of
+    // one task are recorded one transaction at a time, on every node, and the history a re-check
+    // reads is the history the call follows. One row per task (a statement may not upsert the same
+    // row twice), in key order so two nodes' batches do not lock rows in opposite orders.
+    const tasks = new Map<string, TasksTable>();
+    for (const plan of plans) {
+      const task = taskRowOf(plan.call);
+      if (!task) continue;
+      const key = `${task.tenant_id}|${task.id}`;
+      const earlier = tasks.get(key);
+      // The same row once, counting every decision of the batch in it.
+      tasks.set(key, earlier ? { ...task, history_seq: earlier.history_seq + 1 } : task);
+    }
+    const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
+    const counted = await upsertTasks(trx, dialect, sortedTasks);
+    // Each task's count before this batch: what a verdict that read an unchanged history read.
+    const before = new Map<string, number>();
+    for (const row of counted) {
+      const key = `${row.tenant_id}|${row.id}`;
+      before.set(key, Number(row.history_seq) - (tasks.get(key)?.history_seq ?? 0));
+    }
+    const checked = await this.checkHistories(trx, plans, before);
     const redemptions = await this.checkRedemptions(trx, plans);
-    const claimed = plans.map((plan, i) => {
+    const claimed = checked.map(({ decision }, i) => {
       const redemption = redemptions[i];
-      return redemption && !redemption.ok
-        ? redemptionDeny(plan.decision, redemption.code, redemption.reason)
-        : plan.decision;
+      return redemption && !redemption.ok && decision.effect !== 'deny'
+        ? redemptionDeny(decision, redemption.code, redemption.reason)
+        : decision;
     });
     // Budgets next: a call a hard budget has no room for becomes a deny before anything is written.
     const requests = plans.map((plan, i) =>
@@ -172,28 +224,23 @@ export class DecisionRecorder {
       // A refused call opens no approval request.
       const opened = decision.effect === 'deny' ? undefined : plan.opened;
       if (opened) approvalRef = refOf(opened.request);
+      const task = checked[i]?.task;
       writes.push(
         decisionWrite(plan.call, decision, {
           approvalRef,
           ...(opened ? { opened } : {}),
           ...(refused ? { budgetRefusal: refusalPayload(charge) } : {}),
+          ...(task ? { task } : {}),
         }),
       );
       recorded.push({ decision, approvalRef, opened, charge });
     }
 
-    const { dialect } = this.storage;
     await insertDecisions(
       trx,
       dialect,
       writes.map((w) => w.decision),
     );
-    // One row per task: a statement may not upsert the same row twice. Key order keeps two nodes'
-    // batches from locking the same rows in opposite orders.
-    const tasks = new Map<string, TasksTable>();
-    for (const w of writes) if (w.task) tasks.set(`${w.task.tenant_id}|${w.task.id}`, w.task);
-    const sortedTasks = [...tasks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, task]) => task);
-    await upsertTasks(trx, dialect, sortedTasks);
     for (const w of writes) if (w.approval) await insertApproval(trx, w.approval.request);
     const reservations = plans.flatMap((plan, i) =>
       recorded[i]?.charge?.admitted && recorded[i].decision.effect !== 'deny' && plan.budget?.reservation
@@ -205,6 +252,8 @@ export class DecisionRecorder {
       trx,
       writes.map((w) => w.usage),
     );
+    // After the budget and usage counters, the order an outcome's transaction takes them in.
+    await addToTaskHistory(trx, dialect, taskIncrements(plans, recorded), now);
     const byTenant = new Map<string, AuditEventInput[]>();
     for (const [i, w] of writes.entries()) {
       const tenantId = w.decision.tenant_id;
@@ -222,6 +271,49 @@ export class DecisionRecorder {
     }
     for (const [tenantId, events] of byTenant) await this.audit.append(trx, tenantId, events);
     return recorded;
+  }
+
+  /**
+   * The batch's decisions once every verdict that read its task's history has been re-checked
+   * against the history it follows: what was committed before this transaction (the task's row is
+   * locked, so no other decision is being added), plus the calls of the same task earlier in the
+   * batch. What was committed is what a verdict read when the task's decision count it read is the
+   * count before this batch; only otherwise is the history read again, here.
+   */
+  private async checkHistories(
+    trx: Trx,
+    plans: readonly DecisionPlan[],
+    before: ReadonlyMap<string, number>,
+  ): Promise<{ decision: Decided; task?: TaskFacts }[]> {
+    const keyOf = (call: Call) => `${call.tenantId}|${call.taskId}`;
+    const facts = new Map<string, TaskFacts>();
+    const stale = new Map<string, { tenantId: string; taskId: string }>();
+    for (const plan of plans) {
+      const { call, history } = plan;
+      if (!history || !call.taskId) continue;
+      const key = keyOf(call);
+      if (facts.has(key)) continue;
+      if (history.seq === before.get(key)) {
+        facts.set(key, history.task);
+        stale.delete(key);
+      } else stale.set(key, { tenantId: call.tenantId, taskId: call.taskId });
+    }
+    for (const [key, { tenantId, taskId }] of stale) {
+      facts.set(key, await readTaskFacts(trx, this.storage.dialect, tenantId, taskId));
+    }
+    if (facts.size === 0) return plans.map((plan) => ({ decision: plan.decision }));
+    return plans.map((plan) => {
+      const key = keyOf(plan.call);
+      const current = facts.get(key);
+      if (!current) return { decision: plan.decision };
+      const decision = plan.history ? recheckedDecision(plan.decision, plan.history, current) : plan.decision;
+      // The batch's next call of this task follows this one. (A budget or an approval that cannot be
+      // used may still deny it below; the next call sees that deny from the next transaction on.)
+      const labels = decision.effect === 'allow' ? (decision.labels ?? []) : [];
+      facts.set(key, withCall(current, plan.call.tool, decision.effect === 'deny', labels));
+      // The history the verdict stands on, kept with the decision (it explains it, and replays it).
+      return plan.history ? { decision, task: current } : { decision };
+    });
   }
 
   /**

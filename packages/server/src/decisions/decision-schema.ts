@@ -1,3 +1,4 @@
+import { MAX_SIGNAL_STRING, MAX_SIGNALS, SIGNAL_NAME } from '@warden/policy';
 import { type Static, Type } from 'typebox';
 import { ENVIRONMENTS } from '../agents/agent.js';
 import { IdOf, IsoTime, NullableIsoTime, StrictObject, toIso } from '../http/schemas.js';
@@ -81,6 +82,16 @@ export const DecisionSchema = Type.Object({
   retryAfterSeconds: Type.Optional(Type.Number()),
 });
 
+/**
+ * What the agent reports with a call, read by conditions as `signals.*`: only signals the tenant's
+ * policy declares, each of its declared type (checked by the decide path against the policy).
+ */
+export const SignalsSchema = Type.Record(
+  Type.String({ pattern: SIGNAL_NAME.source }),
+  Type.Union([Type.Number(), Type.Boolean(), Type.String({ maxLength: MAX_SIGNAL_STRING })]),
+  { maxProperties: MAX_SIGNALS },
+);
+
 export const TaskId = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
@@ -101,6 +112,7 @@ export const DecideBody = StrictObject({
       promptVersion: Type.Optional(Text(200)),
       toolVersion: Type.Optional(Text(200)),
       recommendation: Type.Optional(Type.String({ maxLength: 20_000 })),
+      signals: Type.Optional(SignalsSchema),
     }),
   ),
   approvalId: Type.Optional(IdOf('apr')),

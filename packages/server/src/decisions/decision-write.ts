@@ -1,4 +1,4 @@
-import type { JsonObject } from '@warden/policy';
+import type { JsonObject, TaskFacts } from '@warden/policy';
 import type { Insertable } from 'kysely';
 import type { Environment } from '../agents/agent.js';
 import type { PreparedApproval } from '../approvals/approval-builder.js';
@@ -49,6 +49,8 @@ export interface WriteExtras {
   readonly approvalRef: ApprovalRef | null;
   /** For a budget deny: what the refusing budget had and the call asked. */
   readonly budgetRefusal?: JsonObject;
+  /** The task history the verdict stands on, when the policy read it. */
+  readonly task?: TaskFacts;
 }
 
 /**
@@ -86,6 +88,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         environment: call.environment,
         context: storedContext,
         source: call.source,
+        ...(extras.task ? { task: extras.task } : {}),
       }),
       policy_version: decision.policyVersion,
       evaluation_micros: decision.evaluationMicros,
@@ -94,20 +97,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
       outcome: null,
       outcome_at: null,
     },
-    task: taskId
-      ? {
-          tenant_id: call.tenantId,
-          id: taskId,
-          agent_id: call.agentId,
-          parent_task_id: context.parentTaskId ?? null,
-          initiator: context.initiator ?? null,
-          on_behalf_of: context.onBehalfOf ?? null,
-          interface: context.interface ?? null,
-          environment: call.environment,
-          created_at: call.now,
-          last_action_at: call.now,
-        }
-      : null,
+    task: taskRowOf(call),
     // Denied calls do not happen, so they do not count as calls.
     usage: {
       tenantId: call.tenantId,
@@ -148,6 +138,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
         ...(decision.approval ? { approval: decision.approval as unknown as JsonObject } : {}),
         ...(ref ? { approvalRequest: { id: ref.id, mode: ref.mode, status: ref.status } } : {}),
         ...(extras.budgetRefusal ? { budget: extras.budgetRefusal } : {}),
+        ...(context.signals ? { signals: { ...context.signals } } : {}),
         environment: call.environment,
         ...versionsOf(context),
         evaluationMicros: decision.evaluationMicros,
@@ -158,6 +149,26 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
     },
     ...(extras.opened ? { approval: extras.opened } : {}),
   };
+}
+
+/** The row of the call's task (created by its first call, touched by every later one); null without a task. */
+export function taskRowOf(call: Call): TasksTable | null {
+  const { context, taskId } = call;
+  return taskId
+    ? {
+        tenant_id: call.tenantId,
+        id: taskId,
+        agent_id: call.agentId,
+        parent_task_id: context.parentTaskId ?? null,
+        initiator: context.initiator ?? null,
+        on_behalf_of: context.onBehalfOf ?? null,
+        interface: context.interface ?? null,
+        environment: call.environment,
+        created_at: call.now,
+        last_action_at: call.now,
+        history_seq: 1,
+      }
+    : null;
 }
 
 /** The model, prompt and tool versions the agent reported, when it did. */

@@ -14,6 +14,8 @@ import type { BudgetView } from '../budgets/decision-budgets.js';
  * - `unpriced_model`: the LLM proxy knows no price for the model, so its budgets could not hold;
  * - `hosted_tool_refused`: the LLM proxy call asks the provider to run a tool Warden cannot see
  *   (a hosted MCP server) and no rule that allowed the call reads `args.hosted_tools`;
+ * - `task_history_changed`: the task's history changed while the call was decided (a concurrent
+ *   call or outcome of the task) and the policy now asks a human to review it: call again.
  * - `no_eligible_approver`: the review needs the initiator and nobody can answer for them (not a
  *   Warden user, and the tenant has no step-up hook), so it is refused at once.
  */
@@ -30,6 +32,7 @@ export type ServerDecisionCode =
   | 'limits_unavailable'
   | 'unpriced_model'
   | 'hosted_tool_refused'
+  | 'task_history_changed'
   | 'no_eligible_approver'
   | 'approved'
   | RedemptionCode;

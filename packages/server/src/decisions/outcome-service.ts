@@ -11,6 +11,7 @@ import { WardenError } from '../errors.js';
 import type { Storage, Trx } from '../storage/database.js';
 import { GroupCommit } from '../storage/group-commit.js';
 import type { UsageStore } from '../usage/usage-store.js';
+import { addToTaskHistory } from './task-history.js';
 
 export interface OutcomeReport {
   readonly status: 'succeeded' | 'failed';
@@ -196,6 +197,26 @@ export class OutcomeService {
         records: report.records ?? 0,
       },
     ]);
+    // A failed outcome counts in its task's history (`task.failures[tool]`), after the budget and
+    // usage counters, as in a decision's transaction.
+    if (report.status === 'failed' && decision.task_id) {
+      await addToTaskHistory(
+        trx,
+        this.storage.dialect,
+        [
+          {
+            tenantId: principal.tenantId,
+            taskId: decision.task_id,
+            tool: decision.tool,
+            calls: 0,
+            denied: 0,
+            failures: 1,
+            labels: [],
+          },
+        ],
+        now,
+      );
+    }
     await this.audit.append(trx, principal.tenantId, [
       {
         type: violation ? 'decision.violation' : 'decision.outcome',

@@ -13,6 +13,7 @@ import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
 import { consoleSessions } from './migrations/0011-console-sessions.js';
 import { consoleReadIndexes } from './migrations/0012-console-read-indexes.js';
 import { trustTiers } from './migrations/0013-trust-tiers.js';
+import { taskHistory } from './migrations/0014-task-history.js';
 import { stepUp } from './migrations/0015-step-up.js';
 import { recertification } from './migrations/0017-recertification.js';
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011-console-sessions': consoleSessions,
   '0012-console-read-indexes': consoleReadIndexes,
   '0013-trust-tiers': trustTiers,
+  '0014-task-history': taskHistory,
   '0015-step-up': stepUp,
   '0017-recertification': recertification,
 };

@@ -36,6 +36,8 @@ export interface Database {
   mcp_servers: ManagedEntriesTable;
   llm_providers: ManagedEntriesTable;
   llm_shadow_runs: LlmShadowRunsTable;
+  task_tool_counts: TaskToolCountsTable;
+  task_labels: TaskLabelsTable;
   human_reauth_secrets: HumanReauthSecretsTable;
   reauth_proofs: ReauthProofsTable;
   step_up_hooks: StepUpHooksTable;
@@ -177,6 +179,8 @@ export interface TasksTable {
   environment: string;
   created_at: number;
   last_action_at: number;
+  /** How many decisions were recorded in the task (each adds to its history). */
+  history_seq: number;
 }
 
 /** Indexed by task, by agent and time (0001), and by time with the effect (0012-console-read-indexes). */
@@ -548,6 +552,24 @@ export interface LlmShadowRunsTable {
   tools_differ: number | null;
   /** Text similarity of the two answers, 0 to 1. */
   similarity: number | null;
+}
+
+/** Per task and tool: calls decided, of them denied, and failed outcomes (`task.*` in conditions). */
+export interface TaskToolCountsTable {
+  tenant_id: string;
+  task_id: string;
+  tool: string;
+  calls: number;
+  denied: number;
+  failures: number;
+}
+
+/** The labels (data classes) rules gave a task: `task.labels`. */
+export interface TaskLabelsTable {
+  tenant_id: string;
+  task_id: string;
+  label: string;
+  created_at: number;
 }
 
 /** A human's re-authentication secret: scrypt `salt:hash`, locked for a while after repeated failures. */
