@@ -134,10 +134,10 @@ describe('warden migrate', () => {
       };
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.join('')).toContain(
-        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants, 0008-mcp-servers, 0009-llm-providers, 0010-llm-shadow-runs',
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants, 0008-mcp-servers, 0009-llm-providers, 0010-llm-shadow-runs, 0016-policy-changes',
       );
       expect(await run(['migrate'], io)).toBe(0);
-      expect(outputs.at(-1)).toContain('up to date (0010-llm-shadow-runs)');
+      expect(outputs.at(-1)).toContain('up to date (0016-policy-changes)');
     } finally {
       if (previous === undefined) delete process.env.WARDEN_DATA_DIR;
       else process.env.WARDEN_DATA_DIR = previous;

@@ -20,7 +20,9 @@ export type IdPrefix =
   | 'rsv'
   | 'rtl'
   | 'dlg'
-  | 'shd';
+  | 'shd'
+  | 'pls'
+  | 'div';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

@@ -48,6 +48,8 @@ export function registerRoutes(app: App, services: Services, config: Config, def
     policies: services.policies,
     policyDir: config.policyDir,
     defaultTenantId,
+    changes: services.policyChanges,
+    clock: services.clock,
   });
   registerKillRoutes(app, { kill: services.kill });
   registerDelegationRoutes(app, services.delegations);

@@ -1,6 +1,7 @@
 import {
   type AgentFacts,
   type ContextFacts,
+  type DecisionInput,
   decide,
   type JsonObject,
   type PolicyBundle,
@@ -30,12 +31,15 @@ export interface PolicyCall {
   readonly now: number;
 }
 
-/** The policy engine's answer on the call's facts, and the usage counters it read (for a review). */
+/**
+ * The policy engine's answer on the call's facts, the usage counters it read (for a review), and the
+ * input it was given (kept with the decision for replays, and handed to a shadow bundle).
+ */
 export async function policyDecision(
   deps: PolicyDeps,
   bundle: PolicyBundle,
   call: PolicyCall,
-): Promise<{ readonly decision: Decided; readonly usage: UsageFacts }> {
+): Promise<{ readonly decision: Decided; readonly usage: UsageFacts; readonly input: DecisionInput }> {
   const { agent, environment, now, context } = call;
   const [usage, facts, delegation] = await Promise.all([
     deps.usage.read(agent.tenantId, agent.id, now),
@@ -50,7 +54,7 @@ export async function policyDecision(
   if (context.onBehalfOf) contextFacts.onBehalfOf = context.onBehalfOf;
   if (context.interface) contextFacts.interface = context.interface;
   const at = new Date(now);
-  const decision = decide(bundle, {
+  const input: DecisionInput = {
     agent: facts,
     tool: call.tool,
     args: (call.args ?? {}) as JsonObject,
@@ -58,8 +62,9 @@ export async function policyDecision(
     usage,
     time: { now: at, hour: at.getUTCHours(), weekday: at.getUTCDay() },
     ...(delegation ? { delegation } : {}),
-  });
-  return { decision, usage };
+  };
+  const decision = decide(bundle, input);
+  return { decision, usage, input };
 }
 
 /** What the policy engine knows of an agent acting now: its facts and its unexpired grants. */

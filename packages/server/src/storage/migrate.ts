@@ -10,6 +10,7 @@ import { delegationGrants } from './migrations/0007-delegation-grants.js';
 import { mcpServers } from './migrations/0008-mcp-servers.js';
 import { llmProviders } from './migrations/0009-llm-providers.js';
 import { llmShadowRuns } from './migrations/0010-llm-shadow-runs.js';
+import { policyChanges } from './migrations/0016-policy-changes.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008-mcp-servers': mcpServers,
   '0009-llm-providers': llmProviders,
   '0010-llm-shadow-runs': llmShadowRuns,
+  '0016-policy-changes': policyChanges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
