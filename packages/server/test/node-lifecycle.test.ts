@@ -167,6 +167,8 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'http server',
       'usage prune',
       'mcp session sweep',
+      'shadow divergence flusher',
+      'policy schedule',
       'policy sync',
       'approval deadline sweeper',
       'budget reservation sweeper',
