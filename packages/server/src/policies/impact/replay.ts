@@ -46,9 +46,8 @@ export async function replayDecisions(
     if (window.agentIds) query = query.where('agent_id', 'in', [...window.agentIds]);
     if (after) {
       const { at, id } = after;
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]),
-      );
+      // A row-value comparison, so both databases seek the (tenant_id, created_at, id) index.
+      query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(at, id)));
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(PAGE).execute();
     for (const row of rows) {
