@@ -41,13 +41,16 @@ export async function replayDecisions(
       .selectFrom('decisions')
       .select(['id', 'agent_id', 'tool', 'args', 'policy_input', 'created_at'])
       .where('tenant_id', '=', window.tenantId)
-      .where('created_at', '>=', window.since)
       .where('created_at', '<', window.until);
     if (window.agentIds) query = query.where('agent_id', 'in', [...window.agentIds]);
+    // The lower bound is either the window's start or, after the first page, the last row read, as
+    // a row-value comparison: given both, SQLite seeks the index by the start and would scan every
+    // earlier page again for each new one.
     if (after) {
       const { at, id } = after;
-      // A row-value comparison, so both databases seek the (tenant_id, created_at, id) index.
       query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(at, id)));
+    } else {
+      query = query.where('created_at', '>=', window.since);
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(PAGE).execute();
     for (const row of rows) {
