@@ -145,7 +145,7 @@ async function main() {
     shadow_divergences: report.divergences ?? null,
   };
   recordResult(
-    `policy-shadow (decide over HTTP at concurrency ${CONCURRENCY}, SQLite synchronous=FULL; no shadow vs a shadow bundle diverging on about 5 % of calls; ${ROUNDS} alternating rounds of ${MEASURE_MS / 1000} s, medians)`,
+    `policy-shadow (decide over HTTP at concurrency ${CONCURRENCY}, SQLite synchronous=FULL; no shadow vs a shadow bundle that diverges on some calls; ${ROUNDS} alternating rounds of ${MEASURE_MS / 1000} s, medians)`,
     [
       `without: ${off.rps} decisions/s, p50 ${off.p50_ms} ms, p99 ${off.p99_ms} ms, server CPU ${off.cpu_us} µs per decision`,
       `with a shadow bundle: ${on.rps} decisions/s, p50 ${on.p50_ms} ms, p99 ${on.p99_ms} ms, server CPU ${on.cpu_us} µs per decision`,
