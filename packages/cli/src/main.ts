@@ -10,6 +10,7 @@ import { kill } from './commands/kill.js';
 import { llm } from './commands/llm.js';
 import { mcp } from './commands/mcp.js';
 import { me } from './commands/me.js';
+import { policyChanges, SERVER_POLICY_COMMANDS } from './commands/policy-changes.js';
 import { EVAL_HELP, policyEval } from './commands/policy-eval.js';
 import { LINT_HELP, policyLint } from './commands/policy-lint.js';
 import { policyTest, TEST_HELP } from './commands/policy-test.js';
@@ -29,6 +30,12 @@ Commands:
   policy lint <dir>    load, type-check and lint a policy bundle (--server: against a tenant)
   policy test <dir>    run the bundle's *.test.yaml policy tests
   policy eval <dir>    decide one tool call and print the Decision
+  policy impact <dir>  replay recorded decisions against a candidate bundle: what would change
+  policy reload        activate the server's policy directory [--notify-first <duration>]
+  policy scheduled     versions waiting for their notify-first grace period (cancel <id>)
+  policy shadow <command>
+                       run a candidate beside the active bundle on live traffic
+                       (start <dir>, stop, report)
   agents <command>     register and govern agents on a Warden server
                        (create, list, show, update, activate, suspend, resume, retire,
                        keys, rotate-key, revoke-key, reset-breaker, trust, trust-criteria)
@@ -110,6 +117,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(HELP);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (SERVER_POLICY_COMMANDS.has(sub)) return policyChanges(io, [sub, ...rest], process.env);
   const help = POLICY_HELP[sub];
   if (!help) throw new UsageError(`unknown command "policy ${sub}"`);
   const { values, positionals } = parseArgs({

@@ -134,7 +134,7 @@ describe('warden migrate', () => {
       };
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.join('')).toContain(
-        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants, 0008-mcp-servers, 0009-llm-providers, 0010-llm-shadow-runs, 0011-console-sessions, 0012-console-read-indexes, 0013-trust-tiers, 0014-task-history, 0015-step-up, 0017-recertification',
+        'applied 0001-initial, 0002-agent-suspended-from, 0003-merkle-audit-log, 0004-approvals, 0005-budgets, 0006-audit-tamper-evidence, 0007-delegation-grants, 0008-mcp-servers, 0009-llm-providers, 0010-llm-shadow-runs, 0011-console-sessions, 0012-console-read-indexes, 0013-trust-tiers, 0014-task-history, 0015-step-up, 0016-policy-changes, 0017-recertification',
       );
       expect(await run(['migrate'], io)).toBe(0);
       expect(outputs.at(-1)).toContain('up to date (0017-recertification)');

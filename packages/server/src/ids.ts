@@ -25,7 +25,9 @@ export type IdPrefix =
   | 'sur'
   | 'ses'
   | 'sic'
-  | 'rcp';
+  | 'rcp'
+  | 'pls'
+  | 'div';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 const RANDOM_CHARS = 16; // 80 bits

@@ -16,6 +16,7 @@ import { readProvidersFile } from './llm/providers-file.js';
 import type { McpGateway } from './mcp/gateway.js';
 import { readServersFile } from './mcp/servers-file.js';
 import type { Notifier } from './notify/notifier.js';
+import type { PolicyChanges } from './policies/policy-changes.js';
 import type { PolicyRegistry } from './policies/policy-registry.js';
 import type { PolicyService } from './policies/policy-service.js';
 import { registerRoutes } from './routes.js';
@@ -50,6 +51,8 @@ export interface WardenNode {
   readonly auditTrail: AuditTrail;
   readonly policies: PolicyService;
   readonly registry: PolicyRegistry;
+  /** Impact replays, notify-first schedules and shadow bundles. */
+  readonly policyChanges: PolicyChanges;
   readonly bootstrap: Bootstrap;
   /** Last-used times of keys and tokens and agents' last activity, written in the background. */
   readonly lastUsed: LastUsedTracker;
@@ -128,6 +131,7 @@ export async function createNode(config: Config, options: NodeOptions = {}): Pro
       auditTrail: services.auditTrail,
       policies: services.policies,
       registry: services.registry,
+      policyChanges: services.policyChanges,
       bootstrap,
       lastUsed: services.lastUsed,
       consoleSessions: services.consoleSessions,
@@ -161,6 +165,7 @@ async function startUp(config: Config, services: Services): Promise<Bootstrap> {
     dataDir: config.dataDir,
   });
   await policies.syncAll();
+  await services.policyChanges.shadows.syncAll();
   if (config.policyDir) {
     const read = await policies.readDirectory(config.policyDir);
     const result = read.ok

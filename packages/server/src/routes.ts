@@ -62,6 +62,8 @@ export async function registerRoutes(
     policies: services.policies,
     policyDir: config.policyDir,
     defaultTenantId,
+    changes: services.policyChanges,
+    clock: services.clock,
   });
   registerKillRoutes(app, { kill: services.kill });
   registerDelegationRoutes(app, services.delegations);

@@ -88,8 +88,11 @@ import { UpstreamPool } from './mcp/upstream-pool.js';
 import { createNotifier } from './notify/create-notifier.js';
 import type { DeliveryQueue } from './notify/delivery-queue.js';
 import type { Notifier } from './notify/notifier.js';
+import { buildPolicyChanges, type PolicyChanges } from './policies/policy-changes.js';
 import { PolicyRegistry } from './policies/policy-registry.js';
 import { PolicyService, policySync } from './policies/policy-service.js';
+import { policyScheduleWorker } from './policies/schedule/policy-schedules.js';
+import { shadowFlusher } from './policies/shadow/shadow-evaluator.js';
 import { recertDeadlines } from './recert/recert-deadlines.js';
 import { RecertExporter } from './recert/recert-export.js';
 import { RecertService } from './recert/recert-service.js';
@@ -136,6 +139,8 @@ export interface Services {
   readonly audit: AuditLog;
   readonly registry: PolicyRegistry;
   readonly policies: PolicyService;
+  /** Impact replays, notify-first schedules and shadow bundles of policy changes. */
+  readonly policyChanges: PolicyChanges;
   readonly lastUsed: LastUsedTracker;
   readonly authenticator: Authenticator;
   /** The web console's session cookies (used by the auth hook when WARDEN_CONSOLE is on). */
@@ -281,6 +286,18 @@ export async function buildServices(
   const approvalWatch = new ApprovalWatch(signals);
   const approvalReader = new ApprovalReader(storage, approvalWatch, approvalOptions);
 
+  const policyChanges = buildPolicyChanges({
+    storage,
+    policies,
+    registry,
+    subjects: auditTrail.sealer,
+    audit,
+    signals,
+    notifier,
+    log,
+    clock,
+  });
+
   const usage = new UsageStore(storage);
   const recorder = new DecisionRecorder(storage, audit, usage);
   // Decisions answered but not yet committed must reach storage before it closes.
@@ -327,6 +344,7 @@ export async function buildServices(
     log,
     clock,
     telemetry,
+    shadow: policyChanges.shadowEvaluator,
   });
   const outcomes = new OutcomeService({
     storage,
@@ -476,7 +494,9 @@ export async function buildServices(
     anomalyMonitor({ storage, usage, audit, notifier, clock, log, config }),
     sweeper,
     deadlineSweeper({ storage, approvals, clock, intervalMs: config.approvalSweepIntervalMs, log }),
-    policySync(policies, config.policySyncIntervalMs, log),
+    policySync(policies, config.policySyncIntervalMs, log, () => policyChanges.shadows.syncAll()),
+    policyScheduleWorker(policyChanges.schedules, config.policySyncIntervalMs, log),
+    shadowFlusher(policyChanges.shadowEvaluator, Math.min(config.policySyncIntervalMs, 1_000), log),
     new PeriodicWorker({
       name: 'mcp session sweep',
       intervalMs: MCP_SESSION_SWEEP_INTERVAL_MS,
@@ -508,6 +528,7 @@ export async function buildServices(
     audit,
     registry,
     policies,
+    policyChanges,
     lastUsed,
     authenticator,
     sessionAuthenticator,

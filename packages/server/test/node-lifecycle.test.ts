@@ -171,6 +171,8 @@ describe.each(DATABASES)('node start and stop (%s)', (db) => {
       'console session prune',
       'usage prune',
       'mcp session sweep',
+      'shadow divergence flusher',
+      'policy schedule',
       'policy sync',
       'approval deadline sweeper',
       'budget reservation sweeper',

@@ -149,6 +149,23 @@ describe.each(DATABASES)('route security (%s)', (db) => {
         updated_at: now,
       })
       .execute();
+    const policyScheduleId = newId('pls', now);
+    await t.node.storage.db
+      .insertInto('policy_schedules')
+      .values({
+        tenant_id: tenantId,
+        id: policyScheduleId,
+        version: 'f'.repeat(64),
+        files: '[]',
+        status: 'scheduled',
+        activate_at: now + 30 * 86_400_000,
+        impact: '{}',
+        created_by: 'system:test',
+        created_at: now,
+        closed_by: null,
+        closed_at: null,
+      })
+      .execute();
     const event = await t.node.storage.db
       .selectFrom('audit_events')
       .select('id')
@@ -174,6 +191,7 @@ describe.each(DATABASES)('route security (%s)', (db) => {
       eventId: event.id,
       delegationId: delegation.json().id,
       campaignId: campaign.campaign.id,
+      policyScheduleId,
     };
 
     for (const entry of Object.values(ROUTE_SECURITY)) {

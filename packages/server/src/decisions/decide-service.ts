@@ -15,6 +15,7 @@ import type { TenantState } from '../kill/tenant-state.js';
 import type { RateLimitCache } from '../limits/rate-limit-cache.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { PolicyRegistry } from '../policies/policy-registry.js';
+import type { ShadowedCall } from '../policies/shadow/shadow-evaluator.js';
 import { type Telemetry, traceRefOf } from '../telemetry/telemetry.js';
 import { type Context, endSpan, type Span, type SpanContext, SpanKind } from '../telemetry/tracing.js';
 import type { UsageStore } from '../usage/usage-store.js';
@@ -28,6 +29,7 @@ import type { DecisionRecorder } from './decision-recorder.js';
 import type { Call } from './decision-write.js';
 import { delegatorsOf } from './delegation.js';
 import { firstGateDeny } from './gates.js';
+import { storePolicyInput } from './policy-input.js';
 import { policyDecision } from './policy-step.js';
 import type { TaskHistory } from './task-history.js';
 import type { TaskOwners } from './task-owners.js';
@@ -60,6 +62,8 @@ export interface DecideDeps {
   readonly clock: () => number;
   /** Metrics and traces of decisions (either may be off). */
   readonly telemetry?: Telemetry;
+  /** Told of every call the policy decided, after it was recorded: a tenant's shadow bundle, if any. */
+  readonly shadow?: { observe(call: ShadowedCall): void };
 }
 
 /** Where a decision sits in a trace. */
@@ -236,6 +240,7 @@ export class DecideService {
       stored,
       argsDigest: args.usable ? digest(args.value) : null,
       now,
+      ...(policy ? { policyInput: storePolicyInput(policy.input, policy.decision) } : {}),
       ...traceField(span, remote),
     };
     const content = deps.telemetry?.contentOf(stored.value.args);
@@ -281,6 +286,16 @@ export class DecideService {
           { err: error, approvalId: recorded.opened?.request.id },
           'approval announcement failed',
         );
+      });
+    }
+    if (policy && deps.shadow) {
+      deps.shadow.observe({
+        tenantId: principal.tenantId,
+        decisionId: call.decisionId,
+        agentId: agent.id,
+        input: policy.input,
+        verdict: policy.decision,
+        now,
       });
     }
     return answerOf(call, recorded, admission, gate?.retryAfterSeconds);

@@ -71,6 +71,7 @@ const insertDecisions = compiledInsert<Insertable<DecisionsTable>>(
     'outcome_status',
     'outcome',
     'outcome_at',
+    'policy_input',
   ]),
   (db, rows) => db.insertInto('decisions').values(rows),
 );

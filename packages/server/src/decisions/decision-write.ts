@@ -28,6 +28,8 @@ export interface Call {
   /** Identifies the arguments as sent; null when they were unusable (never hashed). */
   readonly argsDigest: string | null;
   readonly now: number;
+  /** The policy engine's input and verdict (policy-input.ts), when the policy decided the call. */
+  readonly policyInput?: string;
   /** The decision's span (or the caller's, when Warden records none): kept on the audit event. */
   readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
@@ -96,6 +98,7 @@ export function decisionWrite(call: Call, decision: Decided, extras: WriteExtras
       outcome_status: null,
       outcome: null,
       outcome_at: null,
+      policy_input: call.policyInput ?? null,
     },
     task: taskRowOf(call),
     // Denied calls do not happen, so they do not count as calls.

@@ -37,14 +37,20 @@ export interface PolicyCall {
 }
 
 /**
- * The policy engine's answer on the call's facts, the usage counters it read (for a review), and,
- * when the verdict read the history of the call's task, what the record step re-checks it against.
+ * The policy engine's answer on the call's facts, the usage counters it read (for a review), the
+ * input it was given (kept with the decision for replays, and handed to a shadow bundle), and, when
+ * the verdict read the history of the call's task, what the record step re-checks it against.
  */
 export async function policyDecision(
   deps: PolicyDeps,
   bundle: PolicyBundle,
   call: PolicyCall,
-): Promise<{ readonly decision: Decided; readonly usage: UsageFacts; readonly history?: HistoryCheck }> {
+): Promise<{
+  readonly decision: Decided;
+  readonly usage: UsageFacts;
+  readonly input: DecisionInput;
+  readonly history?: HistoryCheck;
+}> {
   const { agent, environment, now, context } = call;
   const [usage, facts, delegation, task] = await Promise.all([
     deps.usage.read(agent.tenantId, agent.id, now),
@@ -70,13 +76,16 @@ export async function policyDecision(
     ...(delegation ? { delegation } : {}),
     ...(context.signals ? { signals: context.signals } : {}),
   };
-  const decision = decide(bundle, task ? { ...input, task: task.facts } : input);
+  // What the engine is given, with the task's history when the bundle reads it: a replay or a shadow
+  // bundle then sees the same facts the verdict stood on.
+  const given = task ? { ...input, task: task.facts } : input;
+  const decision = decide(bundle, given);
   // A call outside any task reads an empty history, which nothing else can change.
   const history =
     task && call.taskId
       ? { history: { bundle, input, task: task.facts, seq: task.seq, effect: decision.effect } }
       : {};
-  return { decision, usage, ...history };
+  return { decision, usage, input: given, ...history };
 }
 
 /** The history of the call's task, for a bundle that reads it; a call outside a task has none. */

@@ -11,18 +11,25 @@ import { PeriodicWorker } from '../lifecycle/periodic-worker.js';
 import type { Worker } from '../lifecycle/worker.js';
 import { type Failure, failure, type Result } from '../result.js';
 import type { Signals } from '../signals/signals.js';
-import { type Storage, writeTransaction } from '../storage/database.js';
+import { type Storage, type Trx, writeTransaction } from '../storage/database.js';
 import { compileStored, type PolicyRegistry } from './policy-registry.js';
 
 /** Policies that do not load: every issue found, each with its file and line. */
 export type PolicyInvalid = Failure<'policy_invalid'> & { readonly issues: readonly PolicyIssue[] };
 
 export type ActivateResult = Result<
-  { version: string; previousVersion: string | null; changed: boolean; ruleCount: number },
+  {
+    version: string;
+    previousVersion: string | null;
+    changed: boolean;
+    ruleCount: number;
+    /** False when the `claim` given to `activate` called it off: nothing was written. */
+    claimed: boolean;
+  },
   PolicyInvalid
 >;
 
-function policyInvalid(issues: readonly PolicyIssue[]): PolicyInvalid {
+export function policyInvalid(issues: readonly PolicyIssue[]): PolicyInvalid {
   return failure('policy_invalid', `the policies do not load (${issues.length} issue(s))`, { issues });
 }
 
@@ -53,13 +60,24 @@ export class PolicyService {
     });
   }
 
-  /** Validates `files` and, if they load, makes them the tenant's active bundle. */
-  async activate(tenantId: string, files: readonly SourceFile[], actor: AuditActor): Promise<ActivateResult> {
+  /**
+   * Validates `files` and, if they load, makes them the tenant's active bundle. `claim`, when given,
+   * runs first in the same transaction and may call the activation off (a scheduled version that
+   * another node activated, or that was cancelled): the answer is then `claimed: false`.
+   */
+  async activate(
+    tenantId: string,
+    files: readonly SourceFile[],
+    actor: AuditActor,
+    claim?: (trx: Trx) => Promise<boolean>,
+  ): Promise<ActivateResult> {
     const loaded = loadBundleFromFiles(files);
     if (!loaded.ok) return policyInvalid(loaded.issues);
     const bundle = loaded.bundle;
     const now = this.clock();
+    const NOT_CLAIMED = Symbol('not claimed');
     const previousVersion = await writeTransaction(this.storage, async (trx) => {
+      if (claim && !(await claim(trx))) return NOT_CLAIMED;
       const current = await trx
         .selectFrom('policy_active')
         .select('version')
@@ -99,10 +117,27 @@ export class PolicyService {
       ]);
       return current?.version ?? null;
     });
+    if (previousVersion === NOT_CLAIMED) {
+      return {
+        ok: true,
+        version: bundle.version,
+        previousVersion: null,
+        changed: false,
+        ruleCount: bundle.ruleCount,
+        claimed: false,
+      };
+    }
     this.registry.set(tenantId, bundle);
     const changed = previousVersion !== bundle.version;
     if (changed) await this.signals.publish({ type: 'policy.activated', tenantId, version: bundle.version });
-    return { ok: true, version: bundle.version, previousVersion, changed, ruleCount: bundle.ruleCount };
+    return {
+      ok: true,
+      version: bundle.version,
+      previousVersion,
+      changed,
+      ruleCount: bundle.ruleCount,
+      claimed: true,
+    };
   }
 
   /** Reads a policy directory the way `warden policy lint` does; any unusable file fails the read. */
@@ -138,6 +173,20 @@ export class PolicyService {
 }
 
 /** Catches a node up with versions it missed the announcement of (a dropped signal connection). */
-export function policySync(policies: PolicyService, intervalMs: number, log: FastifyBaseLogger): Worker {
-  return new PeriodicWorker({ name: 'policy sync', intervalMs, log, pass: () => policies.syncAll() });
+export function policySync(
+  policies: PolicyService,
+  intervalMs: number,
+  log: FastifyBaseLogger,
+  /** More stored policy state to catch up with on the same pass (the shadow bundles). */
+  also?: () => Promise<void>,
+): Worker {
+  return new PeriodicWorker({
+    name: 'policy sync',
+    intervalMs,
+    log,
+    pass: async () => {
+      await policies.syncAll();
+      await also?.();
+    },
+  });
 }

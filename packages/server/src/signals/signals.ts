@@ -26,7 +26,9 @@ export type Signal =
   /** Upstream MCP servers were added, changed or removed through the API. */
   | { readonly type: 'mcp.servers.changed'; readonly tenantId: string }
   /** LLM providers were added, changed or removed through the API. */
-  | { readonly type: 'llm.providers.changed'; readonly tenantId: string };
+  | { readonly type: 'llm.providers.changed'; readonly tenantId: string }
+  /** A tenant's shadow bundle was started, replaced or stopped. */
+  | { readonly type: 'policy.shadow.changed'; readonly tenantId: string };
 
 export type SignalHandler = (signal: Signal) => void;
 

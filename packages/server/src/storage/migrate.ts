@@ -15,6 +15,7 @@ import { consoleReadIndexes } from './migrations/0012-console-read-indexes.js';
 import { trustTiers } from './migrations/0013-trust-tiers.js';
 import { taskHistory } from './migrations/0014-task-history.js';
 import { stepUp } from './migrations/0015-step-up.js';
+import { policyChanges } from './migrations/0016-policy-changes.js';
 import { recertification } from './migrations/0017-recertification.js';
 
 /** Migrations in order; a new one gets the next number and is never edited once released. */
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014-task-history': taskHistory,
   '0015-step-up': stepUp,
   '0017-recertification': recertification,
+  '0016-policy-changes': policyChanges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -50,6 +50,10 @@ export interface Database {
   drift_notices: DriftNoticesTable;
   trust_criteria: TrustCriteriaTable;
   agent_trust: AgentTrustTable;
+  policy_schedules: PolicySchedulesTable;
+  policy_settings: PolicySettingsTable;
+  policy_shadows: PolicyShadowsTable;
+  policy_shadow_divergences: PolicyShadowDivergencesTable;
 }
 
 export interface TenantsTable {
@@ -206,6 +210,11 @@ export interface DecisionsTable {
   /** JSON. */
   outcome: string | null;
   outcome_at: number | null;
+  /**
+   * JSON (policies/policy-input.ts): what the policy engine was given besides tool and arguments, and
+   * what it answered; null when a server gate decided first, or the row predates it.
+   */
+  policy_input: string | null;
 }
 
 export interface AgentUsageTable {
@@ -741,4 +750,56 @@ export interface AgentTrustTable {
   tier_since: number;
   /** When the daily trust sweep last evaluated it. */
   checked_at: number | null;
+}
+
+/** A reload held for its grace period (notify-first): scheduled, then activated or cancelled. */
+export interface PolicySchedulesTable {
+  tenant_id: string;
+  id: string;
+  version: string;
+  /** JSON array of {path, text}, as in policy_versions. */
+  files: string;
+  status: 'scheduled' | 'activated' | 'cancelled' | 'superseded';
+  activate_at: number;
+  /** JSON: the impact summary the owners were told about. */
+  impact: string;
+  created_by: string;
+  created_at: number;
+  closed_by: string | null;
+  closed_at: number | null;
+}
+
+export interface PolicySettingsTable {
+  tenant_id: string;
+  /** The grace period of a reload that takes allows away from active agents; 0: activate at once. */
+  notify_first_seconds: number;
+  updated_by: string;
+  updated_at: number;
+}
+
+/** The tenant's shadow bundle: evaluated beside the active one on live traffic, never enforced. */
+export interface PolicyShadowsTable {
+  tenant_id: string;
+  version: string;
+  files: string;
+  started_by: string;
+  started_at: number;
+}
+
+/** One live call on which the shadow bundle answered differently from the active one. */
+export interface PolicyShadowDivergencesTable {
+  tenant_id: string;
+  id: string;
+  decision_id: string;
+  agent_id: string;
+  tool: string;
+  active_version: string;
+  shadow_version: string;
+  active_effect: string;
+  active_code: string;
+  active_rule: string | null;
+  shadow_effect: string;
+  shadow_code: string;
+  shadow_rule: string | null;
+  created_at: number;
 }

@@ -26,6 +26,8 @@ export interface Victim {
   readonly sessionId: string;
   /** A recertification campaign over the victim agent's owner's agents. */
   readonly campaignId: string;
+  /** A policy version scheduled (notify-first) in the victim's tenant. */
+  readonly policyScheduleId: string;
 }
 
 export interface RouteSecurity {
@@ -372,6 +374,49 @@ export const ROUTE_SECURITY: Readonly<Record<string, RouteSecurity>> = {
   'POST /v1/policies/reload': {
     auth: SECURITY,
     request: () => ({ url: '/v1/policies/reload' }),
+    foreign: null,
+  },
+  'POST /v1/policies/preview': {
+    auth: SECURITY,
+    request: (v) => ({
+      url: '/v1/policies/preview',
+      body: { files: [{ path: 'empty.yaml', text: '' }], agents: [v.agentId] },
+    }),
+    foreign: 400,
+  },
+  'GET /v1/policies/scheduled': {
+    auth: human(),
+    request: () => ({ url: '/v1/policies/scheduled?all=true' }),
+    foreign: null,
+  },
+  'POST /v1/policies/scheduled/:id/cancel': {
+    auth: SECURITY,
+    request: (v) => ({ url: `/v1/policies/scheduled/${v.policyScheduleId}/cancel`, body: {} }),
+    foreign: 404,
+  },
+  'GET /v1/policies/settings': {
+    auth: human(),
+    request: () => ({ url: '/v1/policies/settings' }),
+    foreign: null,
+  },
+  'PUT /v1/policies/settings': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/policies/settings', body: { notifyFirst: '1h' } }),
+    foreign: null,
+  },
+  'POST /v1/policies/shadow': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/policies/shadow', body: { files: [{ path: 'empty.yaml', text: '' }] } }),
+    foreign: null,
+  },
+  'DELETE /v1/policies/shadow': {
+    auth: SECURITY,
+    request: () => ({ url: '/v1/policies/shadow' }),
+    foreign: null,
+  },
+  'GET /v1/policies/shadow': {
+    auth: human(['security', 'auditor']),
+    request: () => ({ url: '/v1/policies/shadow' }),
     foreign: null,
   },
 
