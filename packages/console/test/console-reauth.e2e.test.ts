@@ -133,6 +133,9 @@ describe.skipIf(!haveChromium)('step-up re-authentication and trust in the conso
       expect(await secretField.inputValue()).toBe('');
       expect((await approvalOf(approvalId)).status).toBe('pending');
       expect(await seriousA11yViolations(page)).toEqual([]);
+      // The whole page in the viewport, so the dialog's overlay covers all of the (full-page) screenshot.
+      await page.setViewportSize({ width: 1280, height: 1120 });
+      await page.evaluate('window.scrollTo(0, 0)');
       await screenshot(page, 'approval-reauth');
 
       // The agent waits for the human, as the SDK does.
@@ -210,6 +213,7 @@ describe.skipIf(!haveChromium)('step-up re-authentication and trust in the conso
         .getByText(/re-authentication is locked after 5 wrong secrets/)
         .waitFor({ timeout: 30_000 });
       expect(await secretField.getAttribute('aria-invalid')).toBe('true');
+      expect(await descriptionOf(secretField)).toMatch(/locked after 5 wrong secrets; try again after/);
       expect((await approvalOf(approvalId)).status).toBe('pending');
 
       // Denying needs no re-authentication.
@@ -251,7 +255,7 @@ describe.skipIf(!haveChromium)('step-up re-authentication and trust in the conso
       expect(await rows.count()).toBe(standing.criteria.length);
       for (const [i, criterion] of standing.criteria.entries()) {
         const cells = await rows.nth(i).locator('td').allTextContents();
-        expect(cells[1]).toBe(criterion.met ? 'met' : 'not met');
+        expect(cells[1]).toBe(criterion.met ? '✓ met' : '✗ not met');
         expect(cells[3]).toBe(criterion.actual);
         expect(cells[4]).toBe(criterion.needs ?? '—');
       }

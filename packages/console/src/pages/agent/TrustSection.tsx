@@ -84,9 +84,14 @@ function TrustBody({ standing }: { standing: TrustStanding }) {
                 <Table.Tr key={criterion.name}>
                   <Table.Td>{CRITERION_LABELS[criterion.name] ?? criterion.name}</Table.Td>
                   <Table.Td>
-                    <Badge color={criterion.met ? 'teal.9' : 'red.9'} variant="filled">
-                      {criterion.met ? 'met' : 'not met'}
-                    </Badge>
+                    <Text
+                      size="sm"
+                      fw={600}
+                      c={criterion.met ? 'teal.9' : 'red.9'}
+                      style={{ whiteSpace: 'nowrap' }}
+                    >
+                      {criterion.met ? '✓ met' : '✗ not met'}
+                    </Text>
                   </Table.Td>
                   <Table.Td>{criterion.required}</Table.Td>
                   <Table.Td>{criterion.actual}</Table.Td>

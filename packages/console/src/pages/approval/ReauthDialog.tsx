@@ -12,8 +12,10 @@ import { SetReauthSecretForm } from './SetReauthSecretForm';
  */
 function secretError(error: Error | null): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
-  if (error.fieldErrors.secret) return error.fieldErrors.secret;
-  if (error.code === 'reauth_required' || error.code === 'rate_limited') return error.message;
+  if (error.fieldErrors.secret || error.code === 'reauth_required' || error.code === 'rate_limited') {
+    // Under the field, the API's "body.secret: " prefix only repeats which field it is.
+    return error.message.replace(/^body\.secret: /, '');
+  }
   return undefined;
 }
 
