@@ -1,4 +1,5 @@
-import type { Approval } from '../../api/types';
+// `.js`: the root project's tests (NodeNext) compile this file too; the bundler maps it to the .ts.
+import type { Approval } from '../../api/types.js';
 
 /** How the API labels an approver that is the initiator, asked to re-authenticate (`{initiator: {reauth: true}}`). */
 export const INITIATOR_REAUTH = 'initiator+reauth';
