@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../server/test/helpers/api.js';
 import {
   CHROMIUM,
+  heading,
   launchChromium,
   newWatchedPage,
   screenshot,
   seriousA11yViolations,
+  settled,
   type WatchedPage,
 } from './helpers/browser.js';
 import { type ConsoleNode, startConsoleNode } from './helpers/console-node.js';
@@ -19,22 +21,6 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`console e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 const SLOW = 120_000;
-
-/** Waits until no Mantine loader is on screen (every query of the page answered). */
-async function settled(page: Page): Promise<void> {
-  // Polled from here: the page's CSP (no 'unsafe-eval') refuses the string predicates of waitForFunction.
-  const loaders = page.locator('[class*="Loader-root"]');
-  const deadline = Date.now() + 30_000;
-  while ((await loaders.count()) > 0) {
-    if (Date.now() > deadline) throw new Error('the page kept loading for 30 s');
-    await page.waitForTimeout(50);
-  }
-}
-
-async function heading(page: Page, name: string): Promise<void> {
-  await page.getByRole('heading', { level: 2, name }).waitFor({ timeout: 30_000 });
-  await settled(page);
-}
 
 describe.skipIf(!haveChromium)('the console in Chromium against a real node', () => {
   let node: ConsoleNode;

@@ -136,6 +136,10 @@ export interface Approval {
   decisionId: string | null;
   taskId: string | null;
   tool: string | null;
+  actionDigest: string | null;
+  /** Who started the task and for whom the agent acts, as Warden users (null when not one). */
+  initiatorId: string | null;
+  onBehalfOfId: string | null;
   context: {
     agent?: {
       id: string;
@@ -332,4 +336,42 @@ export interface InclusionProof {
   root: string;
   checkpoint: string | null;
   proof: string[];
+}
+
+/** `POST /v1/approvals/:id/reauth`: a single-use proof for this request, sent with the approval. */
+export interface ReauthProof {
+  reauth: { proof: string; proofId: string; approvalId: string; expiresAt: string };
+}
+
+/** `GET /v1/me/reauth-secret`: whether the human has set a re-authentication secret. */
+export interface ReauthSecretState {
+  reauthSecret: { set: boolean };
+}
+
+export type TrustTier = 'sandbox' | 'monitored' | 'trusted';
+
+/** `GET /v1/agents/:id/trust`: where the agent stands and what promotion still needs. */
+export interface TrustStanding {
+  agentId: string;
+  name: string;
+  tier: TrustTier;
+  tierSince: string;
+  lastEvaluatedAt: string | null;
+  nextTier: TrustTier | null;
+  eligible: boolean;
+  promotion: 'approval' | 'automatic' | 'off';
+  pendingPromotion: string | null;
+  criteria: Array<{ name: string; met: boolean; required: string; actual: string; needs: string | null }>;
+  evidence: {
+    daysInTier: number;
+    criticalIncidents: number;
+    activeDays: number;
+    overBudgetDays: number;
+    withinBudgetPercent: number;
+    successes: number;
+    failures: number;
+    denied: number;
+    rejectedReviews: number;
+    failureRatePercent: number;
+  };
 }

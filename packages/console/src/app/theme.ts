@@ -1,4 +1,4 @@
-import { Anchor, createTheme } from '@mantine/core';
+import { Anchor, createTheme, Modal } from '@mantine/core';
 
 // System fonts only: nothing is fetched from a font CDN. Shade 8 and automatic contrast keep text,
 // buttons and badges at WCAG AA contrast; links are underlined so they do not rely on colour alone.
@@ -11,5 +11,7 @@ export const theme = createTheme({
   defaultRadius: 'sm',
   components: {
     Anchor: Anchor.extend({ defaultProps: { underline: 'always' } }),
+    // Mantine's close button of a dialog is an icon without a name; screen readers need one.
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
   },
 });

@@ -35,6 +35,23 @@ export async function newWatchedPage(browser: Browser): Promise<WatchedPage> {
   return { page, context, problems };
 }
 
+/** Waits until no Mantine loader is on screen (every query of the page answered). */
+export async function settled(page: Page): Promise<void> {
+  // Polled from here: the page's CSP (no 'unsafe-eval') refuses the string predicates of waitForFunction.
+  const loaders = page.locator('[class*="Loader-root"]');
+  const deadline = Date.now() + 30_000;
+  while ((await loaders.count()) > 0) {
+    if (Date.now() > deadline) throw new Error('the page kept loading for 30 s');
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Waits for the page's title (its level-2 heading) and for everything on it to load. */
+export async function heading(page: Page, name: string): Promise<void> {
+  await page.getByRole('heading', { level: 2, name }).waitFor({ timeout: 30_000 });
+  await settled(page);
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {

@@ -16,6 +16,7 @@ import { BudgetsSection } from './BudgetsSection';
 import { CapabilitiesSection } from './CapabilitiesSection';
 import { GrantsSection } from './GrantsSection';
 import { KeysSection } from './KeysSection';
+import { TrustSection } from './TrustSection';
 
 const route = getRouteApi('/agents/$agentId');
 
@@ -75,6 +76,7 @@ function AgentBody({ agent }: { agent: Agent }) {
         </SimpleGrid>
       </Card>
       <CapabilitiesSection agentId={agent.id} />
+      <TrustSection agentId={agent.id} />
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <BudgetsSection agentId={agent.id} />
         <GrantsSection agentId={agent.id} manage={manage} />

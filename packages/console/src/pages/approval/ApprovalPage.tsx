@@ -12,6 +12,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { countdown, formatAmount, formatTime } from '../../lib/format';
 import { useNames } from '../../lib/names';
 import { useNow } from '../../lib/use-now';
+import { currentStepAsksReauth, initiatorOf } from './step-up';
 import { VoteForm } from './VoteForm';
 
 const route = getRouteApi('/approvals/$approvalId');
@@ -42,6 +43,7 @@ function ApprovalBody({ approval }: { approval: Approval }) {
   const names = useNames();
   const now = useNow();
   const { agent, action, rule, spend, task } = approval.context;
+  const initiator = initiatorOf(approval);
   return (
     <Stack>
       <PageHeader
@@ -168,6 +170,12 @@ function ApprovalBody({ approval }: { approval: Approval }) {
               ))}
             </Table.Tbody>
           </Table>
+          {currentStepAsksReauth(approval) && (
+            <Text size="sm" mt="xs">
+              The current step asks the initiator{initiator ? ` (${names.human(initiator)})` : ''} to
+              re-authenticate to approve (<code>initiator+reauth</code>).
+            </Text>
+          )}
           <Text size="sm" mt="xs">
             May decide now:{' '}
             {approval.eligible.length ? approval.eligible.map(names.human).join(', ') : 'nobody'}
