@@ -7,8 +7,8 @@ import type { Kysely, Migration } from 'kysely';
  * found by reading a million rows):
  * - audit events by type, by task and by time, each followed by `seq` (the task and time indexes of
  *   0003 are replaced by these, which answer everything they did);
- * - decisions by task and time (the task trace's order), and by time with the effect (the
- *   overview's decisions per hour, counted from the index alone);
+ * - decisions by task and time (the task trace's order), and by time, id and effect (the
+ *   overview's decisions per hour, counted from the index alone, and a replay's pages);
  * - approval requests in id order, all or by status (the history and the inbox, newest first);
  * - the tenant's usage buckets by span and day: spend today, this month and per day, without reading
  *   every agent's minute and hour buckets.
@@ -23,7 +23,8 @@ export const consoleReadIndexes: Migration = {
       ['audit_events_task', 'audit_events', ['tenant_id', 'task_id', 'seq']],
       ['audit_events_time', 'audit_events', ['tenant_id', 'created_at', 'seq']],
       ['decisions_task', 'decisions', ['tenant_id', 'task_id', 'created_at']],
-      ['decisions_time', 'decisions', ['tenant_id', 'created_at', 'effect']],
+      // Also the order a policy impact replay pages a window in (created_at, id): one index for both.
+      ['decisions_time', 'decisions', ['tenant_id', 'created_at', 'id', 'effect']],
       ['agent_usage_tenant_span', 'agent_usage', ['tenant_id', 'span', 'window_start']],
       ['approval_requests_recent', 'approval_requests', ['tenant_id', 'id']],
       ['approval_requests_status', 'approval_requests', ['tenant_id', 'status', 'id']],

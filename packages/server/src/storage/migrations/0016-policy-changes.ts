@@ -5,8 +5,7 @@ import type { Kysely, Migration } from 'kysely';
  * - `decisions.policy_input`: what the policy engine was given besides the tool and the arguments
  *   (agent facts with grants, delegators, context, usage, time) and what it answered, so a candidate
  *   bundle can replay the decision faithfully (`warden policy impact`). Null for decisions recorded
- *   before this column, and for those a server gate decided before the policy was asked; with the
- *   index a replay reads a window by.
+ *   before this column, and for those a server gate decided before the policy was asked.
  * - `policy_schedules`: a reload held back for a grace period (notify-first), activated once by the
  *   schedule worker unless cancelled.
  * - `policy_settings`: per tenant, the default grace period of a reload that would take allows away.
@@ -16,12 +15,8 @@ import type { Kysely, Migration } from 'kysely';
 export const policyChanges: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('decisions').addColumn('policy_input', 'text').execute();
-    // A replay reads a tenant's decisions of a window in (created_at, id) order, a page at a time.
-    await db.schema
-      .createIndex('decisions_tenant_time')
-      .on('decisions')
-      .columns(['tenant_id', 'created_at', 'id'])
-      .execute();
+    // A replay reads a tenant's decisions of a window in (created_at, id) order, a page at a time,
+    // by 0012's decisions_time (tenant_id, created_at, id, effect): no second index on every insert.
 
     await db.schema
       .createTable('policy_schedules')
