@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BenchAgent, createPersonaAgents, personaCall } from './decide-workload.js';
-import { type LoadResult, ROOT, runDecideLoad, startBenchServer } from './http-load.js';
+import { type LoadResult, medianOf, ROOT, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
 import { cpuMs } from './proc-stats.js';
 
@@ -107,15 +107,6 @@ async function main() {
   } finally {
     rmSync(plainDir, { recursive: true, force: true });
   }
-  const medianOf = (values: readonly number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const value =
-      sorted.length % 2 === 1
-        ? (sorted[Math.floor(mid)] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    return Math.round(value * 1000) / 1000;
-  };
   const median = (side: Side, pick: (r: LoadResult) => number) => medianOf(runs[side].map(pick));
   const figure = (side: Side) => ({
     cpu_us_per_decision: Math.round(medianOf(cpuPerDecision[side])),

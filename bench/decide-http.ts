@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { buildBaseline, removeOnSignal } from './baseline.js';
 import { type BenchAgent, createPersonaAgents, runPersonaLoad } from './decide-workload.js';
-import { type LoadResult, startBenchServer } from './http-load.js';
+import { type LoadResult, medianOf, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
 
 const CONCURRENCIES = [1, 16, 64];
@@ -127,15 +127,8 @@ async function compare(ref: string) {
   } finally {
     baseline.remove();
   }
-  const median = (side: Side, concurrency: number, pick: (r: LoadResult) => number) => {
-    const sorted = (runs[side][concurrency] ?? []).map(pick).sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const value =
-      sorted.length % 2 === 1
-        ? (sorted[Math.floor(mid)] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    return Math.round(value * 1000) / 1000;
-  };
+  const median = (side: Side, concurrency: number, pick: (r: LoadResult) => number) =>
+    medianOf((runs[side][concurrency] ?? []).map(pick));
   const figure = (side: Side) => ({
     c64_rps: Math.round(median(side, 64, (r) => r.rps)),
     c64_p99_ms: median(side, 64, (r) => r.p99_ms),

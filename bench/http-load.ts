@@ -156,3 +156,14 @@ export async function runDecideLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The median of alternating rounds' figures, to three decimals (the A/B benches report medians). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const value =
+    sorted.length % 2 === 1
+      ? (sorted[Math.floor(mid)] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return Math.round(value * 1000) / 1000;
+}

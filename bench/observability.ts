@@ -19,7 +19,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createPersonaAgents, personaCall } from './decide-workload.js';
-import { type LoadResult, runDecideLoad, startBenchServer } from './http-load.js';
+import { type LoadResult, medianOf, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
 import { cpuMs } from './proc-stats.js';
 
@@ -157,15 +157,7 @@ async function main() {
     await servers.on.stop();
     await sink.close();
   }
-  const median = (side: Side, pick: (r: LoadResult, i: number) => number) => {
-    const sorted = runs[side].map(pick).sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const value =
-      sorted.length % 2 === 1
-        ? (sorted[Math.floor(mid)] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    return Math.round(value * 1000) / 1000;
-  };
+  const median = (side: Side, pick: (r: LoadResult, i: number) => number) => medianOf(runs[side].map(pick));
   const figure = (side: Side) => ({
     rps: Math.round(median(side, (r) => r.rps)),
     p50_ms: median(side, (r) => r.p50_ms),

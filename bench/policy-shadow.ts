@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPersonaAgents, personaCall } from './decide-workload.js';
-import { type LoadResult, ROOT, runDecideLoad, startBenchServer } from './http-load.js';
+import { type LoadResult, medianOf, ROOT, runDecideLoad, startBenchServer } from './http-load.js';
 import { recordResult } from './machine.js';
 import { cpuMs } from './proc-stats.js';
 
@@ -107,15 +107,7 @@ async function main() {
     await servers.off.stop();
     await servers.on.stop();
   }
-  const median = (side: Side, pick: (r: LoadResult, i: number) => number) => {
-    const sorted = runs[side].map(pick).sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const value =
-      sorted.length % 2 === 1
-        ? (sorted[Math.floor(mid)] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    return Math.round(value * 1000) / 1000;
-  };
+  const median = (side: Side, pick: (r: LoadResult, i: number) => number) => medianOf(runs[side].map(pick));
   const figure = (side: Side) => ({
     rps: Math.round(median(side, (r) => r.rps)),
     p50_ms: median(side, (r) => r.p50_ms),
